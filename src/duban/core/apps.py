@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class Config(AppConfig):
+    verbose_name = "公共"
+    name = "duban.core"
+    label = "core"
+    default_auto_field = "django.db.models.BigAutoField"

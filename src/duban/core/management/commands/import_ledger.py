@@ -1,0 +1,49 @@
+"""`duban import units|problems|tasks|projects|suggestions FILE.xlsx`: all or nothing."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from duban.audit.services import user_action
+from duban.core.plugins import optional_attr
+from duban.core.xlsx import ImportRejected, write_errors
+
+# kind → "module.function"; each importer takes (actor=, source=, **options) and returns
+# a result with a `summary()` or `created` count. Apps add theirs as they land.
+IMPORTERS = {
+    "units": "duban.orgs.io.units_import",
+    "problems": "duban.ledger.io.problems_import_cli",
+    "suggestions": "duban.intake.io.suggestions_import_cli",
+    "tasks": "duban.campaigns.io.tasks_import_cli",
+    "projects": "duban.projects.io.projects_import_cli",
+}
+
+
+class Command(BaseCommand):
+    help = "Import a ledger from xlsx. Writes nothing and exits non-zero on any error."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(IMPORTERS))
+        parser.add_argument("file")
+        parser.add_argument("--campaign", type=int, default=None, help="campaign id (default: the active one)")
+        parser.add_argument("--errors-out", default=None, help="also write the error report to this xlsx")
+        parser.add_argument("--apply", action="store_true", help="re-import: apply changes to matched rows")
+
+    def handle(self, *args, **opts):
+        fn = optional_attr(IMPORTERS[opts["kind"]])
+        if fn is None:
+            raise CommandError(f"导入“{opts['kind']}”尚未提供")
+        try:
+            with user_action():
+                if opts["kind"] == "units":
+                    result = fn(actor="命令行", source=opts["file"])
+                else:
+                    result = fn(actor="命令行", source=opts["file"], campaign_id=opts["campaign"], apply=opts["apply"], stdout=self.stdout)
+        except ImportRejected as exc:
+            for e in exc.errors:
+                self.stderr.write(str(e))
+            if opts["errors_out"]:
+                write_errors(opts["errors_out"], exc.errors)
+            raise CommandError(f"导入失败：{len(exc.errors)} 处错误，未写入任何数据") from exc
+        summary = result.summary() if hasattr(result, "summary") else f"导入完成：新建 {result.created} 条（共 {result.rows} 行）"
+        self.stdout.write(summary)

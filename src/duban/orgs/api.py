@@ -1,0 +1,69 @@
+"""Org-unit endpoints; every one goes through the scoping rule."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from duban.orgs import queries, services
+from duban.orgs.models import OrgUnit, Role
+from duban.orgs.scoping import can
+
+router = Router(tags=["单位"])
+
+
+class UnitOut(Schema):
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    parent_id: int | None
+    parent_name: str | None
+    code: str
+    depth: int
+
+    @staticmethod
+    def resolve_kind_label(obj: OrgUnit) -> str:
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_parent_name(obj: OrgUnit) -> str | None:
+        return obj.parent.name if obj.parent_id else None
+
+
+class UnitIn(Schema):
+    name: str
+    kind: str
+    parent_id: int
+    code: str = ""
+
+
+@router.get("", response=list[UnitOut], summary="单位列表（本人可见范围）")
+@paginate(LimitOffsetPagination)
+def list_units(request, q: str = "", kind: str = "", parent_id: int | None = None, under_id: int | None = None):
+    return queries.unit_list(request.user, q=q, kind=kind, parent_id=parent_id, under_id=under_id)
+
+
+@router.get("/{unit_id}", response=UnitOut, summary="单位详情")
+def get_unit(request, unit_id: int):
+    unit = queries.unit_get(request.user, unit_id)
+    if unit is None:
+        raise HttpError(404, "未找到该单位或无权查看")
+    return unit
+
+
+@router.post("", response={201: UnitOut}, summary="新建下级单位（推进办）")
+def create_unit(request, payload: UnitIn):
+    parent = queries.unit_get(request.user, payload.parent_id)
+    if parent is None:
+        raise HttpError(404, "未找到上级单位或无权查看")
+    if not can(request.user, parent, Role.OFFICE):
+        raise HttpError(403, "只有推进办可以新建单位")
+    try:
+        unit = services.unit_create(actor=request.user, name=payload.name, kind=payload.kind, parent=parent, code=payload.code)
+    except ValidationError as exc:
+        raise HttpError(422, "；".join(exc.messages)) from exc
+    return 201, get_object_or_404(OrgUnit.objects.select_related("parent"), pk=unit.pk)

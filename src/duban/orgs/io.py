@@ -1,0 +1,111 @@
+"""`duban import units`: the 单位 ledger (单位名称, 上级单位, 单位类型), all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from duban.core.xlsx import CellError, Column, ImportRejected, Source, read_table, require, text, write_table
+from duban.orgs.matching import UnitMatcher
+from duban.orgs.models import OrgUnit, UnitKind
+from duban.orgs.services import NewUnit, units_bulk_create
+
+UNIT_LAYOUT = [
+    Column("单位名称", required=True, aliases=("名称",)),
+    Column("上级单位", required=True),
+    Column("单位类型", required=True, aliases=("类型",)),
+    Column("单位代码"),
+]
+
+
+@dataclass
+class ImportResult:
+    created: int
+    rows: int
+
+
+def units_import(*, actor, source: Source, max_bytes: int | None = None, root: OrgUnit | None = None) -> ImportResult:
+    """Create the units of the file, parents before children; refuse the whole file on any error.
+
+    A parent is an existing unit (matched by name, or "上级/名称" where a name repeats) or
+    another row of the same file. An empty 上级单位 makes a top-level unit, allowed only
+    where no `root` restricts the import to a subtree.
+    """
+    table = read_table(source, UNIT_LAYOUT, max_bytes=max_bytes)
+    matcher = UnitMatcher(root.subtree() if root is not None else None)
+    errors: list[CellError] = []
+    in_file: dict[str, int] = {}  # name → first row in the file
+    seen_pairs: dict[tuple[str, str], int] = {}
+    parsed: list[tuple[int, str, str, str, str]] = []
+    for rownum, cells in table.rows:
+        name = text(require(table, cells, rownum, "单位名称", errors))
+        parent = text(table.get(cells, "上级单位"))
+        kind_text = text(require(table, cells, rownum, "单位类型", errors))
+        code = text(table.get(cells, "单位代码"))
+        kind = UnitKind.from_label(kind_text) if kind_text else None
+        if kind_text and kind is None:
+            errors.append(CellError(rownum, "单位类型", f"未知单位类型“{kind_text}”；可用：{'、'.join(str(c.label) for c in UnitKind)}"))
+        if not name:
+            continue
+        pair = (parent, name)
+        if pair in seen_pairs:
+            errors.append(CellError(rownum, "单位名称", f"与第{seen_pairs[pair]}行重复：“{parent or '顶层'}”下已有“{name}”"))
+            continue
+        seen_pairs[pair] = rownum
+        in_file.setdefault(name, rownum)
+        parsed.append((rownum, name, parent, kind or UnitKind.OTHER, code))
+
+    new_units: list[NewUnit] = []
+    for rownum, name, parent, kind, code in parsed:
+        parent_key, parent_id = None, None
+        if not parent:
+            if root is not None:
+                errors.append(CellError(rownum, "上级单位", "上级单位不能为空"))
+                continue
+        elif parent in in_file and parent != name:
+            parent_key = parent
+        else:
+            resolved = matcher.resolve(parent)
+            if isinstance(resolved, str):
+                errors.append(CellError(rownum, "上级单位", resolved.replace("未知单位", "未知上级单位")))
+                continue
+            parent_id = resolved
+        if parent_id is not None and OrgUnit.objects.filter(parent_id=parent_id, name=name).exists():
+            errors.append(CellError(rownum, "单位名称", f"“{parent}”下已有同名单位“{name}”"))
+            continue
+        if parent_key is None and parent_id is None and OrgUnit.objects.filter(parent__isnull=True, name=name).exists():
+            errors.append(CellError(rownum, "单位名称", f"已有同名顶层单位“{name}”"))
+            continue
+        new_units.append(NewUnit(name=name, kind=kind, parent_key=parent_key, parent_id=parent_id, code=code, key=name))
+    if not errors:
+        keys = {u.key for u in new_units}
+        for u in new_units:
+            if u.parent_key and u.parent_key not in keys:
+                errors.append(CellError(in_file.get(u.name, 0), "上级单位", f"上级单位“{u.parent_key}”这一行有错误"))
+        if _has_cycle(new_units):
+            errors.append(CellError(0, "上级单位", "表中的上级单位关系构成循环"))
+    if errors:
+        raise ImportRejected(errors)
+    created = units_bulk_create(actor=actor, units=new_units, note="导入单位")
+    return ImportResult(created=len(created), rows=len(table.rows))
+
+
+def _has_cycle(units: list[NewUnit]) -> bool:
+    parent_of = {u.key: u.parent_key for u in units}
+    for start in parent_of:
+        seen = set()
+        cur = start
+        while cur is not None:
+            if cur in seen:
+                return True
+            seen.add(cur)
+            cur = parent_of.get(cur)
+    return False
+
+
+def units_export(target, units) -> int:
+    rows = ((u.name, u.parent.name if u.parent_id else "", u.get_kind_display(), u.code) for u in units.select_related("parent"))
+    return write_table(target, ["单位名称", "上级单位", "单位类型", "单位代码"], rows, sheet="单位")
+
+
+def units_export_cli(*, out: str, campaign_id: int | None = None) -> int:
+    return units_export(out, OrgUnit.objects.order_by("path"))

@@ -1,0 +1,132 @@
+"""The org tree (单位), who belongs where (Membership) and API tokens.
+
+The tree is stored as a materialised path (`path` = "000001.000007.000123.") so that a
+subtree is one indexed prefix match on SQLite and PostgreSQL alike, with no
+Postgres-only column types. `region` is the top-level region each unit belongs to: it is
+carried on every big table so the schema can later be sharded by region (Citus).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PATH_STEP = 10  # digits per level in the materialised path: ids up to 10**10
+
+
+def path_segment(pk: int) -> str:
+    return f"{pk:0{PATH_STEP}d}."
+
+
+class UnitKind(models.TextChoices):
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    COUNTY = "county", _("县区")
+    TOWN = "town", _("乡镇街道")
+    VILLAGE = "village", _("村社区")
+    DEPARTMENT = "department", _("部门")
+    PARTY = "party", _("党组织")
+    ENTERPRISE = "enterprise", _("企业")
+    OTHER = "other", _("其他")
+
+    @classmethod
+    def from_label(cls, text: str) -> UnitKind | None:
+        """Match a label as offices type it (县区, 县, 区, 乡镇, 街道, 村, 社区…)."""
+        text = (text or "").strip()
+        aliases = {
+            "省": cls.PROVINCE, "市": cls.CITY, "县区": cls.COUNTY, "县": cls.COUNTY, "区": cls.COUNTY,
+            "县市区": cls.COUNTY, "乡镇街道": cls.TOWN, "乡镇": cls.TOWN, "乡": cls.TOWN, "镇": cls.TOWN,
+            "街道": cls.TOWN, "村社区": cls.VILLAGE, "村": cls.VILLAGE, "社区": cls.VILLAGE, "部门": cls.DEPARTMENT,
+            "单位": cls.DEPARTMENT, "党组织": cls.PARTY, "党支部": cls.PARTY, "党委": cls.PARTY, "企业": cls.ENTERPRISE,
+            "其他": cls.OTHER,
+        }
+        if text in aliases:
+            return aliases[text]
+        for choice in cls:
+            if text in (choice.value, str(choice.label)):
+                return choice
+        return None
+
+
+class OrgUnit(models.Model):
+    name = models.CharField(_("单位名称"), max_length=120)
+    kind = models.CharField(_("单位类型"), max_length=20, choices=UnitKind.choices, default=UnitKind.OTHER)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.CharField(_("单位代码"), max_length=40, blank=True, default="")
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    region = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # The field that orgs.scope filters on for this model.
+    scope_field = ""
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="orgunit_unique_name_under_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_ancestor_of(self, other: OrgUnit) -> bool:
+        return other.path.startswith(self.path)
+
+    def ancestors(self) -> models.QuerySet[OrgUnit]:
+        ids = [int(seg) for seg in self.path.split(".") if seg]
+        return OrgUnit.objects.filter(pk__in=ids).order_by("depth")
+
+    def subtree(self) -> models.QuerySet[OrgUnit]:
+        return OrgUnit.objects.filter(path__startswith=self.path)
+
+
+class Role(models.TextChoices):
+    OFFICE = "office", _("推进办")
+    LEADER = "leader", _("领导")
+    LIAISON = "liaison", _("联络员")
+    VIEWER = "viewer", _("查看")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("单位"))
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.LIAISON)
+    title = models.CharField(_("职务"), max_length=60, blank=True, default="")
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("成员")
+        verbose_name_plural = _("成员")
+        constraints = [models.UniqueConstraint(fields=["user", "unit"], name="membership_unique_user_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit} ({self.get_role_display()})"
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=80, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,35 @@
+"""Reads of the org tree, always inside the user's scope."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from duban.orgs.models import OrgUnit
+from duban.orgs.scoping import scope
+
+
+def unit_list(user, *, q: str = "", kind: str = "", parent_id: int | None = None, under_id: int | None = None) -> QuerySet[OrgUnit]:
+    qs = scope(user, OrgUnit.objects.all()).select_related("parent")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if parent_id is not None:
+        qs = qs.filter(parent_id=parent_id)
+    if under_id is not None:
+        under = OrgUnit.objects.filter(pk=under_id).values_list("path", flat=True).first()
+        qs = qs.filter(path__startswith=under) if under else qs.none()
+    return qs.order_by("path")
+
+
+def unit_get(user, pk: int) -> OrgUnit | None:
+    return scope(user, OrgUnit.objects.all()).select_related("parent").filter(pk=pk).first()
+
+
+def unit_children(user, unit: OrgUnit) -> QuerySet[OrgUnit]:
+    return scope(user, OrgUnit.objects.filter(parent=unit)).annotate(n_children=Count("children")).order_by("kind", "name")
+
+
+def kind_counts(user) -> dict[str, int]:
+    rows = scope(user, OrgUnit.objects.all()).order_by().values("kind").annotate(n=Count("id"))
+    return {r["kind"]: r["n"] for r in rows}

@@ -1,0 +1,172 @@
+"""Every write to the org tree, memberships and tokens; each one audited."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+
+from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
+from duban.orgs.models import ApiToken, Membership, OrgUnit, Role, UnitKind, path_segment
+
+UNIT_FIELDS = ("name", "kind", "parent", "code")
+
+
+def _place(unit: OrgUnit) -> None:
+    """Fill path, depth and region from the parent (the unit must have a pk)."""
+    parent = unit.parent
+    unit.path = (parent.path if parent else "") + path_segment(unit.pk)
+    unit.depth = parent.depth + 1 if parent else 0
+    if unit.depth == 0:
+        unit.region_id = unit.pk
+    elif unit.depth == 1:
+        unit.region_id = unit.pk
+    else:
+        unit.region_id = parent.region_id
+
+
+def _check_name(name: str, parent: OrgUnit | None, exclude_pk: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "单位名称不能为空"})
+    clash = OrgUnit.objects.filter(parent=parent, name=name)
+    if exclude_pk:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        where = parent.name if parent else "顶层"
+        raise ValidationError({"name": f"“{where}”下已有同名单位“{name}”"})
+    return name
+
+
+@transaction.atomic
+def unit_create(*, actor, name: str, kind: str = UnitKind.OTHER, parent: OrgUnit | None = None, code: str = "") -> OrgUnit:
+    if kind not in UnitKind.values:
+        raise ValidationError({"kind": f"未知单位类型“{kind}”"})
+    unit = OrgUnit(name=_check_name(name, parent), kind=kind, parent=parent, code=code)
+    unit.save()
+    _place(unit)
+    unit.save(update_fields=["path", "depth", "region"])
+    audit_record(actor=actor, verb="orgunit.create", obj=unit, changes=diff({}, snapshot(unit, UNIT_FIELDS)))
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, actor, unit: OrgUnit, name: str | None = None, kind: str | None = None, code: str | None = None, parent: OrgUnit | None | bool = False) -> OrgUnit:
+    """Rename, retype or move a unit. Moving rewrites the paths of its whole subtree."""
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    before = snapshot(unit, UNIT_FIELDS)
+    old_path = unit.path
+    if parent is not False:
+        if parent is not None and parent.path.startswith(unit.path):
+            raise ValidationError({"parent": "不能把单位移到它自己或它的下级单位之下"})
+        unit.parent = parent
+    if kind is not None:
+        if kind not in UnitKind.values:
+            raise ValidationError({"kind": f"未知单位类型“{kind}”"})
+        unit.kind = kind
+    if code is not None:
+        unit.code = code
+    unit.name = _check_name(name if name is not None else unit.name, unit.parent, exclude_pk=unit.pk)
+    _place(unit)
+    unit.save()
+    if unit.path != old_path:
+        depth_delta = unit.depth - old_path.count(".") + 1
+        OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
+            path=Concat(Value(unit.path), Substr("path", len(old_path) + 1)),
+            depth=F("depth") + depth_delta,
+        )
+        if unit.depth <= 1:
+            # Descendants of a region root keep pointing at it; of a deeper unit, at its region.
+            OrgUnit.objects.filter(path__startswith=unit.path, depth__gt=1).update(region_id=unit.region_id)
+    audit_record(actor=actor, verb="orgunit.update", obj=unit, changes=diff(before, snapshot(unit, UNIT_FIELDS)))
+    return unit
+
+
+@dataclass
+class NewUnit:
+    name: str
+    kind: str
+    parent_key: str | None  # the key of another NewUnit in the batch, or None when parent_id is set
+    parent_id: int | None
+    code: str = ""
+    key: str = ""
+
+
+@transaction.atomic
+def units_bulk_create(*, actor, units: Sequence[NewUnit], note: str = "") -> list[OrgUnit]:
+    """Create many units in tree order (parents first); one audit row per unit, one action."""
+    with user_action():
+        created: dict[str, OrgUnit] = {}
+        pending = list(units)
+        out: list[OrgUnit] = []
+        existing_parents = {p.pk: p for p in OrgUnit.objects.filter(pk__in={u.parent_id for u in units if u.parent_id})}
+        while pending:
+            ready = [u for u in pending if u.parent_key is None or u.parent_key in created]
+            if not ready:
+                raise ValidationError("上级单位关系有循环")
+            batch = []
+            for u in ready:
+                parent = created[u.parent_key] if u.parent_key else existing_parents.get(u.parent_id)
+                batch.append(OrgUnit(name=u.name, kind=u.kind, parent=parent, code=u.code))
+            OrgUnit.objects.bulk_create(batch, batch_size=2000)
+            for u, unit in zip(ready, batch, strict=True):
+                _place(unit)
+                created[u.key or u.name] = unit
+            OrgUnit.objects.bulk_update(batch, ["path", "depth", "region"], batch_size=2000)
+            out.extend(batch)
+            ready_ids = {id(u) for u in ready}
+            pending = [u for u in pending if id(u) not in ready_ids]
+        audit_bulk(
+            actor=actor,
+            verb="orgunit.create",
+            objects=out,
+            changes_of=lambda u: {"name": [None, u.name], "kind": [None, u.get_kind_display()], "parent": [None, u.parent.name if u.parent_id else None]},
+            note=note,
+        )
+        return out
+
+
+@transaction.atomic
+def membership_set(*, actor, user, unit: OrgUnit, role: str, title: str = "", phone: str = "") -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": f"未知角色“{role}”"})
+    m, created = Membership.objects.get_or_create(user=user, unit=unit, defaults={"role": role, "title": title, "phone": phone})
+    before = {} if created else snapshot(m, ("role", "title", "phone"))
+    m.role, m.title, m.phone = role, title, phone
+    m.save()
+    audit_record(actor=actor, verb="membership.set", obj=m, unit=unit, changes=diff(before, snapshot(m, ("role", "title", "phone"))), object_repr=f"{user} @ {unit}")
+    user.__dict__.pop("_duban_grants", None)
+    return m
+
+
+@transaction.atomic
+def user_create(*, actor, username: str, password: str, unit: OrgUnit, role: str, full_name: str = "", is_staff: bool = False):
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": f"用户名“{username}”已存在"})
+    user = User.objects.create_user(username=username, password=password, first_name=full_name, is_staff=is_staff)
+    audit_record(actor=actor, verb="user.create", obj=user, unit=unit, changes={"username": [None, username]})
+    membership_set(actor=actor, user=user, unit=unit, role=role)
+    return user
+
+
+@transaction.atomic
+def token_create(*, actor, user, label: str = "") -> str:
+    """A new API token for `user`; the plain token is returned once and never stored."""
+    token = "dbn_" + secrets.token_urlsafe(32)
+    row = ApiToken.objects.create(user=user, digest=ApiToken.digest_of(token), label=label)
+    audit_record(actor=actor, verb="token.create", obj=row, object_repr=f"{user} 的令牌", changes={"label": [None, label]})
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, actor, token: ApiToken) -> None:
+    token.revoked = True
+    token.save(update_fields=["revoked"])
+    audit_record(actor=actor, verb="token.revoke", obj=token, object_repr=f"{token.user} 的令牌", changes={"revoked": [False, True]})

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from duban.orgs import views
+
+app_name = "orgs"
+urlpatterns = [
+    path("", views.unit_list, name="unit_list"),
+    path("import/", views.unit_import, name="unit_import"),
+    path("<int:pk>/", views.unit_detail, name="unit_detail"),
+]
