@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "duban.orgs",
     "duban.audit",
     "duban.campaigns",
+    "duban.ledger",
+    "duban.intake",
+    "duban.triage",
 ]
 
 MIDDLEWARE = [

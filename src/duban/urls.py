@@ -13,6 +13,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("units/", include("duban.orgs.urls")),
     path("audit/", include("duban.audit.urls")),
+    path("ledger/", include("duban.ledger.urls")),
+    path("intake/", include("duban.intake.urls")),
+    path("triage/", include("duban.triage.urls")),
+    # Public, no-account pages for citizens and enterprises (submit, track by code).
+    path("s/", include("duban.intake.public_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
