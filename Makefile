@@ -34,7 +34,7 @@ test-pg: setup
 	DUBAN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser" $(ARGS)
 
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench conftest.py
 	DUBAN_DATA_DIR=$$(mktemp -d) $(BIN)/duban makemigrations --check --dry-run
 
 bench: setup           ## every benchmark, each with its floor and ratio

@@ -7,13 +7,8 @@ data dir is a throw-away temp dir so tests never touch a real installation.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 
-os.environ.setdefault("DUBAN_DATA_DIR", tempfile.mkdtemp(prefix="duban-test-"))
-os.environ.setdefault("DUBAN_SECRET_KEY", "test-secret-key-not-for-production-000000000000000000")
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)

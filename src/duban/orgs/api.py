@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -41,13 +41,13 @@ class UnitIn(Schema):
     code: str = ""
 
 
-@router.get("", response=list[UnitOut], summary="单位列表（本人可见范围）")
+@router.get("", response=list[UnitOut], summary="单位列表（本人可见范围）", url_name="unit_list")
 @paginate(LimitOffsetPagination)
 def list_units(request, q: str = "", kind: str = "", parent_id: int | None = None, under_id: int | None = None):
     return queries.unit_list(request.user, q=q, kind=kind, parent_id=parent_id, under_id=under_id)
 
 
-@router.get("/{unit_id}", response=UnitOut, summary="单位详情")
+@router.get("/{unit_id}", response=UnitOut, summary="单位详情", url_name="unit_detail")
 def get_unit(request, unit_id: int):
     unit = queries.unit_get(request.user, unit_id)
     if unit is None:
@@ -66,4 +66,4 @@ def create_unit(request, payload: UnitIn):
         unit = services.unit_create(actor=request.user, name=payload.name, kind=payload.kind, parent=parent, code=payload.code)
     except ValidationError as exc:
         raise HttpError(422, "；".join(exc.messages)) from exc
-    return 201, get_object_or_404(OrgUnit.objects.select_related("parent"), pk=unit.pk)
+    return Status(201, get_object_or_404(OrgUnit.objects.select_related("parent"), pk=unit.pk))

@@ -23,9 +23,7 @@ def _place(unit: OrgUnit) -> None:
     parent = unit.parent
     unit.path = (parent.path if parent else "") + path_segment(unit.pk)
     unit.depth = parent.depth + 1 if parent else 0
-    if unit.depth == 0:
-        unit.region_id = unit.pk
-    elif unit.depth == 1:
+    if unit.depth <= 1:  # the top unit and its children are their own regions
         unit.region_id = unit.pk
     else:
         unit.region_id = parent.region_id
@@ -81,11 +79,19 @@ def unit_update(*, actor, unit: OrgUnit, name: str | None = None, kind: str | No
             path=Concat(Value(unit.path), Substr("path", len(old_path) + 1)),
             depth=F("depth") + depth_delta,
         )
-        if unit.depth <= 1:
-            # Descendants of a region root keep pointing at it; of a deeper unit, at its region.
-            OrgUnit.objects.filter(path__startswith=unit.path, depth__gt=1).update(region_id=unit.region_id)
+        _reassign_regions(unit)
     audit_record(actor=actor, verb="orgunit.update", obj=unit, changes=diff(before, snapshot(unit, UNIT_FIELDS)))
     return unit
+
+
+def _reassign_regions(unit: OrgUnit) -> None:
+    """After a move, every descendant's region is its depth-1 ancestor (or itself)."""
+    below = OrgUnit.objects.filter(path__startswith=unit.path).exclude(pk=unit.pk)
+    if unit.depth >= 1:
+        below.update(region_id=unit.region_id)
+        return
+    for child in OrgUnit.objects.filter(parent=unit):  # moved to the top: each child is a region
+        OrgUnit.objects.filter(path__startswith=child.path).update(region_id=child.pk)
 
 
 @dataclass

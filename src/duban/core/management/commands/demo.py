@@ -41,11 +41,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {line}")
             self.stdout.write(f"演示数据生成完毕，用时 {time.perf_counter() - started:.1f} 秒")
         self.stdout.write(
-            "演示账号（密码均为 %s）：\n"
+            f"演示账号（密码均为 {DEMO_PASSWORD}）：\n"
             "  admin   推进办（全区，可管理）\n"
             "  leader  领导（全区只读）\n"
             "  unit1   乡镇联络员（只看本乡镇）\n"
-            "  unit2   另一乡镇联络员（只看本乡镇）" % DEMO_PASSWORD
+            "  unit2   另一乡镇联络员（只看本乡镇）"
         )
         if opts["no_serve"]:
             return
