@@ -1,1 +1,184 @@
-"""Models of this domain (filled in by its issue)."""
+"""Suggestions and appeals (意见建议 / 诉求) from every channel, their photos, replies and ratings.
+
+A suggestion belongs to a unit (`unit`, the scoping field): the campaign's lead unit until
+the office routes it, then the unit that handles it. The submitter follows it with an
+unguessable tracking code (查询码) and nothing else; name and phone are private.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Crockford-like alphabet without look-alikes (0/O, 1/I/L, U): easy to read out on the phone.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12  # 30**12 ≈ 5.3e17 (59 bits); look-ups are rate limited per IP
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(text: str) -> str:
+    """What a person typed ("abcd-efgh-jkmn", with spaces or dashes) → the stored form."""
+    return "".join(ch for ch in (text or "").upper() if ch.isascii() and ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+class Kind(models.TextChoices):
+    SUGGESTION = "suggestion", _("意见建议")
+    ISSUE = "issue", _("问题反映")
+    ENTERPRISE = "enterprise", _("企业诉求")
+    CLUE = "clue", _("举报线索")
+
+    @classmethod
+    def from_label(cls, text: str) -> Kind | None:
+        text = (text or "").strip()
+        aliases = {"建议": cls.SUGGESTION, "意见": cls.SUGGESTION, "问题": cls.ISSUE, "反映": cls.ISSUE, "投诉": cls.ISSUE,
+                   "企业": cls.ENTERPRISE, "诉求": cls.ENTERPRISE, "举报": cls.CLUE, "线索": cls.CLUE, "问题线索": cls.CLUE}
+        for choice in cls:
+            if text in (choice.value, str(choice.label)):
+                return choice
+        return aliases.get(text)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("网上留言")
+    HOTLINE = "hotline", _("热线电话")
+    BOX = "box", _("意见箱")
+    FORUM = "forum", _("座谈会")
+    LETTER = "letter", _("来信")
+    VISIT = "visit", _("来访")
+    OTHER = "other", _("其他")
+
+    @classmethod
+    def from_label(cls, text: str) -> Channel | None:
+        text = (text or "").strip()
+        aliases = {
+            "网站": cls.WEB, "网络": cls.WEB, "网上": cls.WEB, "手机": cls.WEB, "微信": cls.WEB, "在线": cls.WEB, "网上留言板": cls.WEB,
+            "留言": cls.WEB, "热线": cls.HOTLINE, "电话": cls.HOTLINE, "12345": cls.HOTLINE, "12345热线": cls.HOTLINE,
+            "意见箱": cls.BOX, "意见信箱": cls.BOX, "建议箱": cls.BOX, "座谈": cls.FORUM, "座谈会": cls.FORUM, "征求意见座谈会": cls.FORUM,
+            "信件": cls.LETTER, "来信": cls.LETTER, "信函": cls.LETTER, "群众来信": cls.LETTER, "来访": cls.VISIT, "走访": cls.VISIT,
+            "上访": cls.VISIT, "信访": cls.VISIT, "其他": cls.OTHER, "其它": cls.OTHER,
+        }
+        for choice in cls:
+            if text in (choice.value, str(choice.label)):
+                return choice
+        return aliases.get(text)
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("待分拣")
+    ASSIGNED = "assigned", _("办理中")
+    REPLIED = "replied", _("已答复")
+    CLOSED = "closed", _("已办结")
+    REOPENED = "reopened", _("重新办理")
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+HANDLED = (Status.REPLIED, Status.CLOSED)
+
+
+class Suggestion(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="suggestions", verbose_name=_("活动"))
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="suggestions", verbose_name=_("办理单位"))
+    region = models.ForeignKey("orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    tracking_code = models.CharField(_("查询码"), max_length=16, unique=True, default=new_tracking_code, editable=False)
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices, default=Kind.SUGGESTION)
+    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices, default=Channel.WEB, db_index=True)
+    title = models.CharField(_("留言主题"), max_length=200)
+    body = models.TextField(_("留言详情"))
+    contact_name = models.CharField(_("联系人"), max_length=60, blank=True, default="")
+    contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True, default="")
+    place = models.CharField(_("地点或单位"), max_length=200, blank=True, default="")
+    place_unit = models.ForeignKey(
+        "orgs.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("所属单位")
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    focus_area = models.ForeignKey(
+        "campaigns.FocusArea", null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions", verbose_name=_("聚焦领域")
+    )
+    label = models.CharField(_("分类标签"), max_length=60, blank=True, default="")
+    routed_at = models.DateTimeField(_("分拣时间"), null=True, blank=True)
+    due_date = models.DateField(_("答复时限"), null=True, blank=True)
+    # The ledger problem this became or joined: an id, not a foreign key, so intake does
+    # not depend on the ledger's migrations (the ledger service resolves it).
+    problem_id = models.BigIntegerField(_("关联问题"), null=True, blank=True, db_index=True)
+    reply = models.TextField(_("答复意见"), blank=True, default="")
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("答复人")
+    )
+    rating = models.CharField(_("满意度"), max_length=20, choices=Rating.choices, blank=True, default="")
+    rating_comment = models.TextField(_("评价意见"), blank=True, default="")
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("登记人")
+    )
+    source_hash = models.CharField(max_length=16, blank=True, default="", editable=False)  # salted hash of the submitter IP
+    extra = models.JSONField(_("其他列"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    scope_field = "unit"
+
+    class Meta:
+        verbose_name = _("意见建议")
+        verbose_name_plural = _("意见建议")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="sugg_campaign_status"),
+            models.Index(fields=["unit", "status"], name="sugg_unit_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title[:60]
+
+    @property
+    def code_display(self) -> str:
+        return format_code(self.tracking_code)
+
+    @property
+    def is_handled(self) -> bool:
+        return self.status in HANDLED
+
+    @property
+    def reply_days(self) -> float | None:
+        if self.replied_at is None:
+            return None
+        return (self.replied_at - self.submitted_at).total_seconds() / 86400
+
+
+class Photo(models.Model):
+    """A photo sent with a suggestion; content-sniffed on upload, served only inside scope."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to="intake/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_field = "suggestion__unit"
+
+    class Meta:
+        verbose_name = _("照片")
+        verbose_name_plural = _("照片")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from duban.intake import public_views
 
 app_name = "public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", public_views.submit, name="submit"),
+    path("t/", public_views.lookup, name="lookup"),
+    path("t/<str:code>/", public_views.status, name="status"),
+]
