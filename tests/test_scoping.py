@@ -122,3 +122,18 @@ def test_office_creates_unit_from_page_and_api(client_for, tree, users):
     # A duplicate name under one parent is refused with a message, not a 500.
     r = c.post("/api/units", {"name": "五村", "kind": "village", "parent_id": tree["town_b"].pk}, content_type="application/json")
     assert r.status_code == 422 and "同名" in r.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_home_page_shows_unit_campaign_and_figures(client_for, users, campaign):
+    body = client_for(users["liaison_a"]).get("/").content.decode()
+    assert "平安镇" in body and "解放思想大讨论" in body and "整改率" in body
+
+
+@pytest.mark.django_db
+def test_chinese_first_whatever_the_browser_says(client_for, users):
+    c = client_for(users["office"])
+    r = c.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert r["Content-Language"] == "zh-hans"
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert c.get("/")["Content-Language"] == "en"

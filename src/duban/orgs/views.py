@@ -18,6 +18,17 @@ from duban.orgs.models import Role, UnitKind
 from duban.orgs.scoping import can, home_unit, is_office
 
 
+# What a new child of a unit usually is, to preselect in the form.
+CHILD_KIND = {
+    UnitKind.PROVINCE: UnitKind.CITY,
+    UnitKind.CITY: UnitKind.COUNTY,
+    UnitKind.COUNTY: UnitKind.TOWN,
+    UnitKind.TOWN: UnitKind.VILLAGE,
+    UnitKind.VILLAGE: UnitKind.PARTY,
+    UnitKind.DEPARTMENT: UnitKind.PARTY,
+}
+
+
 @login_required
 def unit_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
@@ -37,7 +48,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = queries.unit_get(request.user, pk)
     if unit is None:
         raise Http404("未找到该单位或无权查看")
-    form = UnitForm()
+    form = UnitForm(initial={"kind": CHILD_KIND.get(unit.kind, UnitKind.OTHER)})
     if request.method == "POST":
         if not can(request.user, unit, Role.OFFICE):
             raise PermissionDenied("只有推进办可以新建单位")
