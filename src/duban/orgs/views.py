@@ -17,7 +17,6 @@ from duban.orgs.io import units_import
 from duban.orgs.models import Role, UnitKind
 from duban.orgs.scoping import can, home_unit, is_office
 
-
 # What a new child of a unit usually is, to preselect in the form.
 CHILD_KIND = {
     UnitKind.PROVINCE: UnitKind.CITY,
