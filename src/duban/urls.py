@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("units/", include("duban.orgs.urls")),
+    path("campaigns/", include("duban.campaigns.urls")),
     path("audit/", include("duban.audit.urls")),
     path("ledger/", include("duban.ledger.urls")),
     path("intake/", include("duban.intake.urls")),

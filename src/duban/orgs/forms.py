@@ -1,6 +1,6 @@
 from django import forms
 
-from duban.orgs.models import UnitKind
+from duban.orgs.models import Role, UnitKind
 
 
 class UnitForm(forms.Form):
@@ -11,3 +11,13 @@ class UnitForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="Excel 文件（.xlsx）")
+
+
+class MemberForm(forms.Form):
+    """Add a person to a unit: a new account, or an existing username with a new role."""
+
+    username = forms.CharField(label="用户名", max_length=150)
+    full_name = forms.CharField(label="姓名", max_length=60, required=False)
+    password = forms.CharField(label="初始密码（新账号）", required=False, widget=forms.PasswordInput, min_length=8)
+    role = forms.ChoiceField(label="角色", choices=Role.choices, initial=Role.LIAISON)
+    title = forms.CharField(label="职务", max_length=60, required=False)

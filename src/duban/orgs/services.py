@@ -163,6 +163,19 @@ def user_create(*, actor, username: str, password: str, unit: OrgUnit, role: str
 
 
 @transaction.atomic
+def member_add(*, actor, unit: OrgUnit, username: str, role: str, full_name: str = "", password: str = "", title: str = "") -> Membership:
+    """Put a person in a unit: an existing account gets the role, a new one is created."""
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        if not password:
+            raise ValidationError({"password": "新账号需要初始密码"})
+        user = user_create(actor=actor, username=username, password=password, unit=unit, role=role, full_name=full_name)
+        return membership_set(actor=actor, user=user, unit=unit, role=role, title=title)
+    return membership_set(actor=actor, user=user, unit=unit, role=role, title=title)
+
+
+@transaction.atomic
 def token_create(*, actor, user, label: str = "") -> str:
     """A new API token for `user`; the plain token is returned once and never stored."""
     token = "dbn_" + secrets.token_urlsafe(32)

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from duban.audit.queries import history_for
 from duban.core.xlsx import ImportRejected
 from duban.orgs import queries, services
-from duban.orgs.forms import ImportForm, UnitForm
+from duban.orgs.forms import ImportForm, MemberForm, UnitForm
 from duban.orgs.io import units_import
 from duban.orgs.models import Role, UnitKind
 from duban.orgs.scoping import can, home_unit, is_office
@@ -48,7 +48,20 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if unit is None:
         raise Http404("未找到该单位或无权查看")
     form = UnitForm(initial={"kind": CHILD_KIND.get(unit.kind, UnitKind.OTHER)})
-    if request.method == "POST":
+    member_form = MemberForm()
+    if request.method == "POST" and "add_member" in request.POST:
+        if not can(request.user, unit, Role.OFFICE):
+            raise PermissionDenied("只有推进办可以添加人员")
+        member_form = MemberForm(request.POST)
+        if member_form.is_valid():
+            try:
+                services.member_add(actor=request.user, unit=unit, **member_form.cleaned_data)
+            except ValidationError as exc:
+                member_form.add_error(None, exc)
+            else:
+                messages.success(request, f"已添加人员“{member_form.cleaned_data['username']}”")
+                return redirect("orgs:unit_detail", pk=unit.pk)
+    elif request.method == "POST":
         if not can(request.user, unit, Role.OFFICE):
             raise PermissionDenied("只有推进办可以新建单位")
         form = UnitForm(request.POST)
@@ -71,6 +84,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "members": unit.memberships.select_related("user").order_by("role"),
             "history": history_for(unit)[:50],
             "form": form,
+            "member_form": member_form,
             "can_edit": can(request.user, unit, Role.OFFICE),
         },
     )

@@ -1,0 +1,18 @@
+from django import forms
+
+from duban.campaigns.models import Campaign
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ["name", "start_date", "end_date", "description", "is_active"]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class FocusAreaForm(forms.Form):
+    name = forms.CharField(label="聚焦领域", max_length=100)
