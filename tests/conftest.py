@@ -7,6 +7,7 @@ data dir is a throw-away temp dir so tests never touch a real installation.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 
@@ -90,3 +91,33 @@ def client_for(client):
         return c
 
     return make
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser); skipped when absent."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the ORM calls of
+    # the test itself are still synchronous, so Django's async guard does not apply.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser page (desktop size); `page.base` is the live server's URL."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    pg = context.new_page()
+    pg.base = live_server.url
+    yield pg
+    context.close()
