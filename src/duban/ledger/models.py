@@ -1,1 +1,147 @@
-"""Models of this domain (filled in by its issue)."""
+"""The rectification ledger (整改台账): problems, their timeline and their evidence.
+
+A `Problem` is one ledger row. Its state moves only through the one transition table in
+`workflow.py`, called by `services.py`. `region` (the top region of the responsible unit)
+is carried on the table so it can later be sharded by region (DESIGN §4).
+
+`search_terms` is the character-bigram text of the description ("营商 商环 环境"); it is
+indexed with a GIN index on PostgreSQL and an FTS5 table on SQLite (see migrations and
+`search.py`). The column itself is plain text: no Postgres-only types in models.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("待认领")
+    IN_PROGRESS = "in_progress", _("整改中")
+    SUBMITTED = "submitted", _("申请销号")
+    RETURNED = "returned", _("已退回")
+    SIGNED_OFF = "signed_off", _("已销号")
+
+
+OPEN_STATUSES = (Status.PENDING, Status.IN_PROGRESS, Status.SUBMITTED, Status.RETURNED)
+
+
+class Source(models.TextChoices):
+    SELF_CHECK = "self_check", _("自查")
+    OPINION = "opinion", _("意见征集")
+    INSPECTION = "inspection", _("督查发现")
+    ENTERPRISE = "enterprise", _("企业诉求")
+    CLUE = "clue", _("线索核查")
+    ASSIGNED = "assigned", _("上级交办")
+
+
+class Kind(models.TextChoices):
+    IMMEDIATE = "immediate", _("立行立改")
+    DEADLINE = "deadline", _("限期整改")
+    LONG_TERM = "long_term", _("长期坚持")
+
+
+class Problem(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, db_index=False, related_name="problems", verbose_name=_("活动"))
+    seq = models.PositiveIntegerField(_("序号"))
+    description = models.TextField(_("问题描述"))
+    focus_area = models.ForeignKey(
+        "campaigns.FocusArea", null=True, blank=True, on_delete=models.PROTECT, related_name="problems", verbose_name=_("聚焦领域")
+    )
+    source = models.CharField(_("问题来源"), max_length=20, choices=Source.choices, default=Source.SELF_CHECK)
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, db_index=False, related_name="problems", verbose_name=_("责任单位"))
+    owner = models.CharField(_("责任人"), max_length=60, blank=True, default="")
+    supervisor = models.ForeignKey(
+        "orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, db_index=False, related_name="supervised_problems", verbose_name=_("督办单位")
+    )
+    measures = models.TextField(_("整改措施"), blank=True, default="")
+    deadline = models.DateField(_("整改时限"), null=True, blank=True)
+    original_deadline = models.DateField(_("原定时限"), null=True, blank=True)
+    kind = models.CharField(_("整改类型"), max_length=20, choices=Kind.choices, default=Kind.DEADLINE)
+    progress = models.TextField(_("整改进展"), blank=True, default="")
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    completed_on = models.DateField(_("完成时间"), null=True, blank=True)
+    extension_to = models.DateField(_("申请延期至"), null=True, blank=True)
+    extension_reason = models.TextField(_("延期理由"), blank=True, default="")
+    return_reason = models.TextField(_("退回理由"), blank=True, default="")
+    region = models.ForeignKey(
+        "orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, db_index=False, related_name="+", editable=False
+    )
+    extra = models.JSONField(_("其他列"), default=dict, blank=True)
+    search_terms = models.TextField(default="", blank=True, editable=False)
+    created_at = models.DateTimeField(_("登记时间"))
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    scope_field = "unit"
+
+    class Meta:
+        verbose_name = _("问题")
+        verbose_name_plural = _("问题")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "seq"], name="problem_unique_seq_in_campaign")]
+        indexes = [
+            models.Index(fields=["unit", "status"], name="problem_unit_status_idx"),
+            models.Index(fields=["status", "deadline"], name="problem_status_deadline_idx"),
+            models.Index(fields=["campaign", "focus_area", "status"], name="problem_campaign_area_idx"),
+            models.Index(fields=["region", "status"], name="problem_region_status_idx"),
+            models.Index(fields=["supervisor", "status"], name="problem_supervisor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        text = self.description if len(self.description) <= 30 else self.description[:30] + "…"
+        return f"{self.seq}. {text}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.SIGNED_OFF
+
+    def supervising_unit_id(self) -> int:
+        return self.supervisor_id or self.campaign.unit_id
+
+
+class ProblemEvent(models.Model):
+    """One entry of a problem's timeline: a progress note or a workflow transition."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True, default="")
+    action = models.CharField(_("动作"), max_length=40)
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, blank=True, default="")
+    note = models.TextField(_("说明"), blank=True, default="")
+
+    scope_field = "problem__unit"
+
+    class Meta:
+        verbose_name = _("整改动态")
+        verbose_name_plural = _("整改动态")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["problem", "at"], name="problemevent_problem_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.action}"
+
+
+class Evidence(models.Model):
+    """A file proving the rectification (photo, PDF, office document)."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="evidence")
+    name = models.CharField(_("文件名"), max_length=200)
+    key = models.CharField(max_length=200, editable=False)  # storage key
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    scope_field = "problem__unit"
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,313 @@
+"""Reads of the ledger: the one filterset used by the list page, the API and the export;
+counts, deadlines, "my items", and the rates (整改率, 按期率, overdue) by any grouping.
+
+Every read starts from `orgs.scoping.scope(user, …)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Substr, TruncMonth
+from django.utils.functional import cached_property
+
+from duban.campaigns.models import Campaign
+from duban.core.dates import DateParseError, parse_date, today
+from duban.core.numbers import ratio
+from duban.ledger.models import OPEN_STATUSES, Kind, Problem, Source, Status
+from duban.ledger.search import search_filter
+from duban.orgs.models import PATH_STEP, OrgUnit, Role
+from duban.orgs.scoping import grants, scope
+
+SORTS = {
+    "-id": ("-id",),
+    "id": ("id",),
+    "seq": ("seq", "id"),
+    "-seq": ("-seq", "-id"),
+    "deadline": ("deadline", "id"),
+    "-deadline": ("-deadline", "-id"),
+    "-updated": ("-updated_at", "-id"),
+    "status": ("status", "-id"),
+}
+SORT_LABELS = {"-id": "最新登记", "seq": "序号", "deadline": "时限最近", "-deadline": "时限最远", "-updated": "最近更新", "status": "状态"}
+SEARCH_COUNT_CAP = 10_000
+
+
+def due_soon_days() -> int:
+    return int(getattr(settings, "DUBAN_DUE_SOON_DAYS", 0) or os.environ.get("DUBAN_DUE_SOON_DAYS") or 7)
+
+
+def deadline_state(problem: Problem, on: dt.date | None = None) -> str:
+    """overdue / due_soon / open / on_time / late / "" (no deadline), in Asia/Shanghai."""
+    on = on or today()
+    if problem.deadline is None:
+        return ""
+    if problem.status == Status.SIGNED_OFF:
+        done = problem.completed_on or on
+        return "on_time" if done <= problem.deadline else "late"
+    if problem.deadline < on:
+        return "overdue"
+    if problem.deadline <= on + dt.timedelta(days=due_soon_days()):
+        return "due_soon"
+    return "open"
+
+
+DEADLINE_LABELS = {"overdue": ("逾期", "red"), "due_soon": ("即将到期", "orange"), "on_time": ("按期完成", "green"), "late": ("逾期完成", "orange"), "open": ("", "")}
+
+
+def overdue_q(on: dt.date | None = None) -> Q:
+    return Q(status__in=OPEN_STATUSES, deadline__lt=on or today())
+
+
+def due_soon_q(on: dt.date | None = None) -> Q:
+    on = on or today()
+    return Q(status__in=OPEN_STATUSES, deadline__gte=on, deadline__lte=on + dt.timedelta(days=due_soon_days()))
+
+
+@dataclass
+class ProblemFilter:
+    campaign: int | None = None
+    area: int | None = None
+    unit: int | None = None  # a unit: its whole subtree
+    status: str = ""
+    overdue: bool = False
+    due_soon: bool = False
+    source: str = ""
+    kind: str = ""
+    deadline_from: dt.date | None = None
+    deadline_to: dt.date | None = None
+    q: str = ""
+    sort: str = "-id"
+
+    @classmethod
+    def from_params(cls, params) -> tuple[ProblemFilter, list[str]]:
+        """From GET parameters (or any mapping); bad values are dropped and reported."""
+        f, errors = cls(), []
+        for name in ("campaign", "area", "unit"):
+            raw = (params.get(name) or "").strip() if hasattr(params, "get") else ""
+            if raw:
+                try:
+                    setattr(f, name, int(raw))
+                except ValueError:
+                    errors.append(f"{name} 应为数字")
+        f.status = params.get("status", "") or ""
+        if f.status and f.status not in Status.values:
+            errors.append(f"未知状态“{f.status}”")
+            f.status = ""
+        f.source = params.get("source", "") or ""
+        if f.source and f.source not in Source.values:
+            errors.append(f"未知问题来源“{f.source}”")
+            f.source = ""
+        f.kind = params.get("kind", "") or ""
+        if f.kind and f.kind not in Kind.values:
+            errors.append(f"未知整改类型“{f.kind}”")
+            f.kind = ""
+        f.overdue = str(params.get("overdue", "")).lower() in ("1", "true", "on", "yes")
+        f.due_soon = str(params.get("due_soon", "")).lower() in ("1", "true", "on", "yes")
+        for name in ("deadline_from", "deadline_to"):
+            raw = params.get(name) or ""
+            if raw:
+                try:
+                    setattr(f, name, parse_date(raw))
+                except DateParseError as exc:
+                    errors.append(str(exc))
+        f.q = (params.get("q") or "").strip()[:100]
+        sort = params.get("sort") or "-id"
+        f.sort = sort if sort in SORTS else "-id"
+        return f, errors
+
+    def as_params(self) -> dict[str, Any]:
+        out = {}
+        for fl in fields(self):
+            v = getattr(self, fl.name)
+            if v not in (None, "", False) and not (fl.name == "sort" and v == "-id"):
+                out[fl.name] = "1" if v is True else (v.isoformat() if isinstance(v, dt.date) else v)
+        return out
+
+
+def visible_problems(user) -> QuerySet[Problem]:
+    """All problems the user may see; `user=None` is the system (CLI, stats)."""
+    qs = Problem.objects.all()
+    return qs if user is None else scope(user, qs)
+
+
+def apply_filter(qs: QuerySet[Problem], f: ProblemFilter, *, with_status: bool = True) -> QuerySet[Problem]:
+    if f.campaign:
+        qs = qs.filter(campaign_id=f.campaign)
+    if f.area:
+        qs = qs.filter(focus_area_id=f.area)
+    if f.unit:
+        path = OrgUnit.objects.filter(pk=f.unit).values_list("path", flat=True).first()
+        qs = qs.filter(unit__in=OrgUnit.objects.filter(path__startswith=path).values("id")) if path else qs.none()
+    if with_status and f.status:
+        qs = qs.filter(status=f.status)
+    if f.overdue:
+        qs = qs.filter(overdue_q())
+    if f.due_soon:
+        qs = qs.filter(due_soon_q())
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.deadline_from:
+        qs = qs.filter(deadline__gte=f.deadline_from)
+    if f.deadline_to:
+        qs = qs.filter(deadline__lte=f.deadline_to)
+    if f.q:
+        qs = search_filter(qs, f.q)
+    return qs
+
+
+def problem_list(user, f: ProblemFilter) -> QuerySet[Problem]:
+    qs = apply_filter(visible_problems(user), f)
+    return qs.select_related("unit", "focus_area").order_by(*SORTS[f.sort])
+
+
+def status_counts(user, f: ProblemFilter) -> dict[str, int]:
+    """Counts per status for the filter without its status (the tabs of the list)."""
+    qs = apply_filter(visible_problems(user), f, with_status=False)
+    rows = qs.order_by().values_list("status").annotate(n=Count("id"))
+    counts = {s: 0 for s in Status.values}
+    counts.update({s: n for s, n in rows})
+    counts["all"] = sum(counts[s] for s in Status.values)
+    return counts
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` + 1 rows (text search over millions of rows): "10000+" beyond that."""
+
+    cap = SEARCH_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
+def paginate(qs: QuerySet, f: ProblemFilter, page: Any, per_page: int = 50) -> Paginator:
+    cls = CappedPaginator if f.q else Paginator
+    return cls(qs, per_page).get_page(page)
+
+
+def problem_get(user, pk: int) -> Problem | None:
+    return (
+        visible_problems(user)
+        .select_related("campaign", "campaign__unit", "unit", "supervisor", "focus_area")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def timeline(problem: Problem):
+    return problem.events.all().order_by("at", "id")
+
+
+def evidence_list(problem: Problem):
+    return problem.evidence.select_related("uploaded_by").order_by("uploaded_at", "id")
+
+
+def my_items(user) -> dict[str, QuerySet[Problem]]:
+    """A unit's to-do list: its open problems by deadline; and, for an office, what awaits review."""
+    own_units = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
+    base = visible_problems(user).select_related("unit", "focus_area")
+    todo = base.filter(status__in=(Status.PENDING, Status.IN_PROGRESS, Status.RETURNED)).filter(
+        unit__in=OrgUnit.objects.filter(Q(pk__in=own_units) | Q(parent_id__in=own_units)).values("id")
+    ) if own_units else base.none()
+    office_paths = [g.path for g in grants(user) if g.role == Role.OFFICE]
+    if user.is_superuser or office_paths:
+        review = base.filter(Q(status=Status.SUBMITTED) | Q(extension_to__isnull=False))
+        if not user.is_superuser:
+            cond = Q()
+            for p in office_paths:
+                cond |= Q(supervisor__path__startswith=p) | Q(supervisor__isnull=True, campaign__unit__path__startswith=p)
+            review = review.filter(cond)
+        review = review.exclude(unit_id__in=[g.unit_id for g in grants(user)])
+    else:
+        review = base.none()
+    return {"todo": todo.order_by(F("deadline").asc(nulls_last=True), "id"), "review": review.order_by("updated_at", "id")}
+
+
+# ------------------------------------------------------------------------------- rates
+
+def _rate_aggregates(on: dt.date) -> dict[str, Any]:
+    return {
+        "total": Count("id"),
+        "rectified": Count("id", filter=Q(status=Status.SIGNED_OFF)),
+        "overdue": Count("id", filter=overdue_q(on)),
+        "with_deadline_done": Count("id", filter=Q(status=Status.SIGNED_OFF, deadline__isnull=False)),
+        "on_time": Count("id", filter=Q(status=Status.SIGNED_OFF, completed_on__lte=F("deadline"))),
+    }
+
+
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: int(row.get(k) or 0) for k in ("total", "rectified", "overdue", "on_time", "with_deadline_done")}
+    out["rate"] = round(ratio(out["rectified"], out["total"]), 4)
+    out["on_time_rate"] = round(ratio(out["on_time"], out["with_deadline_done"]), 4)
+    return out
+
+
+GROUPINGS = {"area": "聚焦领域", "unit": "单位", "source": "问题来源", "month": "登记月份"}
+
+
+def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: OrgUnit | None = None, on: dt.date | None = None) -> list[dict[str, Any]]:
+    """Rows of {key, label, total, rectified, rate, overdue, on_time, on_time_rate} grouped `by`.
+
+    `by="unit"` groups by the child subtrees of `under` (default: the user's top unit),
+    so each row is a town or department with everything below it.
+    """
+    on = on or today()
+    qs = visible_problems(user)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    agg = _rate_aggregates(on)
+    rows: list[dict[str, Any]] = []
+    if by == "area":
+        data = qs.order_by().values("focus_area_id", "focus_area__name", "focus_area__position").annotate(**agg)
+        for r in sorted(data, key=lambda r: (r["focus_area__position"] is None, r["focus_area__position"] or 0)):
+            rows.append({"key": r["focus_area_id"], "label": r["focus_area__name"] or "未分类", **_finish(r)})
+    elif by == "source":
+        labels = dict(Source.choices)
+        for r in qs.order_by().values("source").annotate(**agg):
+            rows.append({"key": r["source"], "label": str(labels.get(r["source"], r["source"])), **_finish(r)})
+        rows.sort(key=lambda r: -r["total"])
+    elif by == "month":
+        for r in qs.order_by().annotate(m=TruncMonth("created_at")).values("m").annotate(**agg).order_by("m"):
+            rows.append({"key": r["m"].strftime("%Y-%m") if r["m"] else "", "label": r["m"].strftime("%Y年%m月") if r["m"] else "—", **_finish(r)})
+    elif by == "unit":
+        if under is None:
+            from duban.orgs.scoping import home_unit
+
+            under = home_unit(user) if user is not None else OrgUnit.objects.filter(depth=0).first()
+        if under is None:
+            return []
+        width = len(under.path) + PATH_STEP + 1
+        qs = qs.filter(unit__path__startswith=under.path)
+        data = qs.order_by().annotate(branch=Substr("unit__path", 1, width)).values("branch").annotate(**agg)
+        names = {u.path: u for u in OrgUnit.objects.filter(parent=under)}
+        for r in data:
+            unit = names.get(r["branch"])
+            rows.append({"key": unit.pk if unit else under.pk, "label": unit.name if unit else f"{under.name}（本级）", **_finish(r)})
+        rows.sort(key=lambda r: (-r["rate"], -r["total"]))
+    else:
+        raise ValueError(f"unknown grouping {by!r}")
+    return rows
+
+
+def totals(user, *, campaign: Campaign | None = None, on: dt.date | None = None) -> dict[str, Any]:
+    on = on or today()
+    qs = visible_problems(user)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    row = qs.order_by().aggregate(**_rate_aggregates(on), due_soon=Count("id", filter=due_soon_q(on)))
+    out = _finish(row)
+    out["due_soon"] = int(row.get("due_soon") or 0)
+    return out

@@ -1,0 +1,124 @@
+"""Chinese text search over problem descriptions with a character-bigram index.
+
+Chinese has no spaces and most words have two characters, so trigram indexes (pg_trgm)
+cannot serve them. Each description is turned into its distinct character bigrams
+("优化营商环境" → "优化 化营 营商 商环 环境"), stored in `Problem.search_terms`, and indexed:
+
+* PostgreSQL: a GIN index on `string_to_array(search_terms, ' ')`. A query is the
+  containment `@> ARRAY[bigrams]`: GIN intersects the bigrams' posting lists.
+* SQLite: an FTS5 table over the same column (external content, kept in step by
+  triggers), queried with `"营商" AND "商环"`.
+
+Both are created by migration 0002. A query of several characters is then re-checked
+with a substring match so "营商环境" does not match "环境…营商" (bigrams say nothing
+about adjacency across pairs). A one-character query has no bigram and falls back to a
+plain substring scan.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+_RUN = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+MAX_QUERY_TERMS = 24
+
+
+def bigrams(text: str) -> list[str]:
+    """The distinct bigrams of the word runs of `text`, in first-seen order (single-char runs kept)."""
+    seen: dict[str, None] = {}
+    for run in _RUN.findall((text or "").lower()):
+        if len(run) == 1:
+            seen.setdefault(run, None)
+            continue
+        for i in range(len(run) - 1):
+            seen.setdefault(run[i : i + 2], None)
+    return list(seen)
+
+
+def terms_text(text: str) -> str:
+    """The value of `Problem.search_terms` for a description."""
+    return " ".join(bigrams(text))
+
+
+def query_words(q: str) -> list[str]:
+    return [w for w in _RUN.findall((q or "").lower()) if w]
+
+
+def search_filter(queryset: QuerySet, q: str) -> QuerySet:
+    """Narrow a Problem queryset to descriptions containing every word of `q`."""
+    words = query_words(q)
+    if not words:
+        return queryset
+    terms: list[str] = []
+    for w in words:
+        if len(w) >= 2:
+            terms.extend(t for t in bigrams(w) if t not in terms)
+    terms = terms[:MAX_QUERY_TERMS]
+    if terms:
+        queryset = queryset.filter(_index_condition(terms))
+    for w in words:
+        # Adjacency re-check: only needed where the bigrams of a word do not already imply it.
+        if len(w) != 2:
+            queryset = queryset.filter(Q(description__icontains=w))
+    return queryset
+
+
+def _index_condition(terms: list[str]):
+    table = "ledger_problem"
+    if connection.vendor == "postgresql":
+        return RawSQL(f"string_to_array({table}.search_terms, ' ') @> %s::text[]", (terms,), output_field=BooleanField())
+    if connection.vendor == "sqlite":
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        return RawSQL(
+            f"{table}.id IN (SELECT rowid FROM ledger_problem_fts WHERE ledger_problem_fts MATCH %s)",
+            (match,),
+            output_field=BooleanField(),
+        )
+    cond = Q()
+    for t in terms:
+        cond &= Q(search_terms__contains=t)
+    return cond
+
+
+# --- index DDL (used by migrations; kept here so the two databases stay side by side) ---
+
+PG_CREATE = [
+    "CREATE INDEX IF NOT EXISTS ledger_problem_terms_gin ON ledger_problem USING gin (string_to_array(search_terms, ' '))",
+]
+PG_DROP = ["DROP INDEX IF EXISTS ledger_problem_terms_gin"]
+
+SQLITE_CREATE = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS ledger_problem_fts USING fts5("
+    "search_terms, content='ledger_problem', content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TRIGGER IF NOT EXISTS ledger_problem_fts_ai AFTER INSERT ON ledger_problem BEGIN "
+    "INSERT INTO ledger_problem_fts(rowid, search_terms) VALUES (new.id, new.search_terms); END",
+    "CREATE TRIGGER IF NOT EXISTS ledger_problem_fts_ad AFTER DELETE ON ledger_problem BEGIN "
+    "INSERT INTO ledger_problem_fts(ledger_problem_fts, rowid, search_terms) VALUES ('delete', old.id, old.search_terms); END",
+    "CREATE TRIGGER IF NOT EXISTS ledger_problem_fts_au AFTER UPDATE OF search_terms ON ledger_problem BEGIN "
+    "INSERT INTO ledger_problem_fts(ledger_problem_fts, rowid, search_terms) VALUES ('delete', old.id, old.search_terms); "
+    "INSERT INTO ledger_problem_fts(rowid, search_terms) VALUES (new.id, new.search_terms); END",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS ledger_problem_fts_au",
+    "DROP TRIGGER IF EXISTS ledger_problem_fts_ad",
+    "DROP TRIGGER IF EXISTS ledger_problem_fts_ai",
+    "DROP TABLE IF EXISTS ledger_problem_fts",
+]
+
+
+def create_index(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    statements = PG_CREATE if vendor == "postgresql" else SQLITE_CREATE if vendor == "sqlite" else []
+    for sql in statements:
+        schema_editor.execute(sql)
+
+
+def drop_index(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    statements = PG_DROP if vendor == "postgresql" else SQLITE_DROP if vendor == "sqlite" else []
+    for sql in statements:
+        schema_editor.execute(sql)

@@ -1,0 +1,439 @@
+"""Every write to the ledger and every workflow transition: one transaction each, audited.
+
+Services take the acting user (or a string such as "命令行" for the CLI and demo, which
+acts as the system) and keyword-only arguments. A user actor is checked against the
+scoping rule and the transition table; views and the API only translate errors.
+
+Bulk path: `problems_bulk_insert` writes many new problems with PostgreSQL COPY or
+SQLite executemany in the caller's transaction and writes ONE audit row per batch of
+up to `AUDIT_BATCH` problems (verb `problem.bulk_create`, with the id range and count)
+instead of one per problem. Imports and the demo use it; everything else goes row by row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
+from duban.campaigns.models import Campaign, FocusArea
+from duban.core.dates import today
+from duban.ledger import storage, workflow
+from duban.ledger.models import Evidence, Kind, Problem, ProblemEvent, Source, Status
+from duban.ledger.search import terms_text
+from duban.orgs.models import OrgUnit, Role
+from duban.orgs.scoping import can, check_visible, is_office
+
+PROBLEM_FIELDS = (
+    "seq", "description", "focus_area", "source", "unit", "owner", "supervisor", "measures",
+    "deadline", "kind", "progress", "status", "completed_on",
+)
+EDITABLE = ("description", "focus_area", "source", "unit", "owner", "supervisor", "measures", "deadline", "kind")
+LIAISON_EDITABLE = ("owner", "measures")
+AUDIT_BATCH = 5000
+
+
+def _is_user(actor) -> bool:
+    return getattr(actor, "pk", None) is not None
+
+
+def _actor_name(actor) -> str:
+    return actor.get_username() if _is_user(actor) else str(actor or "system")
+
+
+def _require(actor, unit: OrgUnit, *roles: str, message: str) -> None:
+    if _is_user(actor) and not can(actor, unit, *roles):
+        raise PermissionDenied(message)
+
+
+def _event(problem: Problem, actor, action: str, *, before: str = "", note: str = "") -> ProblemEvent:
+    return ProblemEvent.objects.create(
+        problem=problem,
+        at=timezone.now(),
+        actor=actor if _is_user(actor) else None,
+        actor_name=_actor_name(actor),
+        action=action,
+        from_status=before,
+        to_status=problem.status,
+        note=note,
+    )
+
+
+def _validate(problem: Problem) -> None:
+    errors: dict[str, str] = {}
+    if not (problem.description or "").strip():
+        errors["description"] = "问题描述不能为空"
+    if problem.focus_area_id and problem.focus_area.campaign_id != problem.campaign_id:
+        errors["focus_area"] = "聚焦领域不属于该活动"
+    if problem.source not in Source.values:
+        errors["source"] = f"未知问题来源“{problem.source}”"
+    if problem.kind not in Kind.values:
+        errors["kind"] = f"未知整改类型“{problem.kind}”"
+    if problem.supervisor_id and problem.supervisor_id == problem.unit_id:
+        errors["supervisor"] = "督办单位不能是责任单位本身"
+    if problem.kind != Kind.LONG_TERM and problem.deadline is None and problem.kind == Kind.DEADLINE:
+        errors["deadline"] = "限期整改的问题需要整改时限"
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def problem_create(
+    *,
+    actor,
+    campaign: Campaign,
+    description: str,
+    unit: OrgUnit,
+    focus_area: FocusArea | None = None,
+    source: str = Source.SELF_CHECK,
+    owner: str = "",
+    supervisor: OrgUnit | None = None,
+    measures: str = "",
+    deadline: dt.date | None = None,
+    kind: str = Kind.DEADLINE,
+    seq: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Problem:
+    """Register one problem; office or liaison of the responsible unit (or the system)."""
+    _require(actor, unit, Role.OFFICE, Role.LIAISON, message="只能为本单位或下级单位登记问题")
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    if seq is None:
+        seq = (Problem.objects.filter(campaign=campaign).aggregate(m=Max("seq"))["m"] or 0) + 1
+    elif Problem.objects.filter(campaign=campaign, seq=seq).exists():
+        raise ValidationError({"seq": f"序号 {seq} 已存在"})
+    now = timezone.now()
+    problem = Problem(
+        campaign=campaign, seq=seq, description=(description or "").strip(), focus_area=focus_area, source=source,
+        unit=unit, owner=owner.strip(), supervisor=supervisor, measures=measures.strip(), deadline=deadline,
+        original_deadline=deadline, kind=kind, region_id=unit.region_id, extra=extra or {},
+        created_at=now, updated_at=now,
+    )
+    _validate(problem)
+    problem.search_terms = terms_text(problem.description)
+    problem.save()
+    _event(problem, actor, "create", note="登记问题")
+    audit_record(actor=actor, verb="problem.create", obj=problem, changes=diff({}, snapshot(problem, PROBLEM_FIELDS)))
+    return problem
+
+
+@transaction.atomic
+def problem_update(*, actor, problem: Problem, **fields: Any) -> Problem:
+    """Edit the ledger fields. The office edits everything; a liaison only owner and measures."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"不能修改：{', '.join(sorted(unknown))}")
+    problem = Problem.objects.select_for_update().select_related("campaign", "unit").get(pk=problem.pk)
+    if _is_user(actor):
+        if can(actor, problem.unit, Role.OFFICE):
+            pass
+        elif can(actor, problem.unit, Role.LIAISON):
+            if set(fields) - set(LIAISON_EDITABLE):
+                raise PermissionDenied("联络员只能修改责任人和整改措施")
+        else:
+            raise PermissionDenied("无权修改该问题")
+        new_unit = fields.get("unit")
+        if new_unit is not None and new_unit.pk != problem.unit_id:
+            _require(actor, new_unit, Role.OFFICE, message="只能把问题交给本人可管理的单位")
+    before = snapshot(problem, PROBLEM_FIELDS)
+    for k, v in fields.items():
+        setattr(problem, k, v.strip() if isinstance(v, str) else v)
+    if "unit" in fields:
+        problem.region_id = problem.unit.region_id
+    _validate(problem)
+    problem.search_terms = terms_text(problem.description)
+    problem.updated_at = timezone.now()
+    problem.save()
+    changes = diff(before, snapshot(problem, PROBLEM_FIELDS))
+    if changes:
+        audit_record(actor=actor, verb="problem.update", obj=problem, changes=changes)
+    return problem
+
+
+@transaction.atomic
+def problem_note(*, actor, problem: Problem, note: str) -> ProblemEvent:
+    """Add a progress note (整改进展) to the timeline; it becomes the problem's latest progress."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "进展说明不能为空"})
+    problem = Problem.objects.select_for_update().select_related("campaign", "unit").get(pk=problem.pk)
+    if _is_user(actor) and not (workflow.is_responsible(actor, problem) or workflow.is_supervisor(actor, problem)):
+        raise PermissionDenied("无权填写该问题的整改进展")
+    before = problem.progress
+    problem.progress = note
+    problem.updated_at = timezone.now()
+    problem.save(update_fields=["progress", "updated_at"])
+    event = _event(problem, actor, "progress", before=problem.status, note=note)
+    audit_record(actor=actor, verb="problem.note", obj=problem, changes={"progress": [before, note]})
+    return event
+
+
+def _add_evidence(actor, problem: Problem, name: str, data: bytes) -> Evidence:
+    sniffed = storage.check(data, name)
+    key = storage.storage().save(data, sniffed.ext)
+    try:
+        ev = Evidence.objects.create(
+            problem=problem, name=(name or "file")[:200], key=key, content_type=sniffed.content_type, size=sniffed.size,
+            sha256=sniffed.sha256, uploaded_by=actor if _is_user(actor) else None, uploaded_at=timezone.now(),
+        )
+    except Exception:
+        storage.storage().delete(key)
+        raise
+    # A later rollback of the surrounding transaction leaves the file orphaned (no row
+    # points at it): harmless, and never served, since downloads go through a row.
+    audit_record(actor=actor, verb="problem.evidence_add", obj=problem, changes={"evidence": [None, ev.name]}, note=f"{sniffed.content_type}, {sniffed.size} B")
+    return ev
+
+
+@transaction.atomic
+def problem_add_evidence(*, actor, problem: Problem, name: str, data: bytes) -> Evidence:
+    """Attach one evidence file (type sniffed from content, size-limited)."""
+    problem = Problem.objects.select_for_update().select_related("campaign", "unit").get(pk=problem.pk)
+    if _is_user(actor) and not (workflow.is_responsible(actor, problem) or workflow.is_supervisor(actor, problem)):
+        raise PermissionDenied("无权为该问题上传佐证材料")
+    if problem.status == Status.SIGNED_OFF:
+        raise ValidationError("已销号的问题不能再上传佐证材料")
+    return _add_evidence(actor, problem, name, data)
+
+
+@transaction.atomic
+def problem_transition(
+    *,
+    actor,
+    problem: Problem,
+    name: str,
+    reason: str = "",
+    date: dt.date | None = None,
+    files: Sequence[tuple[str, bytes]] = (),
+) -> Problem:
+    """Fire transition `name` of the table in workflow.py; illegal ones raise TransitionError."""
+    problem = Problem.objects.select_for_update().select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
+    if _is_user(actor):
+        t = workflow.check(actor, problem, name)
+    else:
+        t = workflow.get(name)
+        if not workflow.state_allows(problem, t):
+            raise workflow.TransitionError(f"“{problem.get_status_display()}”状态的问题不能{t.label}")
+    reason = (reason or "").strip()
+    if t.needs_reason and not reason:
+        raise ValidationError({"reason": f"{t.label}需要填写理由"})
+    if t.needs_date:
+        if date is None:
+            raise ValidationError({"date": "请填写申请延期到的日期"})
+        if problem.deadline and date <= problem.deadline:
+            raise ValidationError({"date": "延期日期应晚于当前整改时限"})
+    for fname, data in files:
+        _add_evidence(actor, problem, fname, data)
+    if t.needs_evidence and not problem.evidence.exists():
+        raise ValidationError({"files": "申请销号需要上传佐证材料"})
+    before = snapshot(problem, ("status", "deadline", "completed_on", "extension_to"))
+    before_status = problem.status
+    if t.target is not None:
+        problem.status = t.target
+    note = reason
+    if name == "sign_off":
+        problem.completed_on = today()
+        problem.return_reason = ""
+    elif name == "return":
+        problem.return_reason = reason
+    elif name == "reopen":
+        problem.completed_on = None
+    elif name == "request_extension":
+        problem.extension_to, problem.extension_reason = date, reason
+        note = f"申请延期至 {date:%Y-%m-%d}：{reason}"
+    elif name == "approve_extension":
+        note = f"同意延期至 {problem.extension_to:%Y-%m-%d}" + (f"：{reason}" if reason else "")
+        problem.deadline, problem.extension_to, problem.extension_reason = problem.extension_to, None, ""
+    elif name == "refuse_extension":
+        problem.extension_to, problem.extension_reason = None, ""
+    problem.updated_at = timezone.now()
+    problem.save()
+    _event(problem, actor, name, before=before_status, note=note)
+    audit_record(
+        actor=actor, verb=f"problem.{name}", obj=problem,
+        changes=diff(before, snapshot(problem, ("status", "deadline", "completed_on", "extension_to"))), note=reason,
+    )
+    return problem
+
+
+def problem_claim(*, actor, problem: Problem, note: str = "") -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="claim", reason=note)
+
+
+def problem_submit(*, actor, problem: Problem, note: str = "", files: Sequence[tuple[str, bytes]] = ()) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="submit", reason=note, files=files)
+
+
+def problem_sign_off(*, actor, problem: Problem, note: str = "") -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="sign_off", reason=note)
+
+
+def problem_return(*, actor, problem: Problem, reason: str) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="return", reason=reason)
+
+
+def problem_request_extension(*, actor, problem: Problem, until: dt.date, reason: str) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="request_extension", reason=reason, date=until)
+
+
+def problem_approve_extension(*, actor, problem: Problem, note: str = "") -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="approve_extension", reason=note)
+
+
+def problem_refuse_extension(*, actor, problem: Problem, reason: str) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="refuse_extension", reason=reason)
+
+
+def problem_reopen(*, actor, problem: Problem, reason: str) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="reopen", reason=reason)
+
+
+def _bulk_targets(actor, problem_ids: Iterable[int]) -> list[Problem]:
+    if _is_user(actor) and not is_office(actor):
+        raise PermissionDenied("只有推进办可以批量操作")
+    problems = list(Problem.objects.select_for_update().select_related("unit").filter(pk__in=list(problem_ids)).order_by("pk"))
+    if _is_user(actor):
+        for p in problems:
+            if not can(actor, p.unit, Role.OFFICE):
+                raise PermissionDenied(f"无权操作问题 {p.seq}")
+    return problems
+
+
+@transaction.atomic
+def problem_bulk_assign(*, actor, problem_ids: Iterable[int], unit: OrgUnit, owner: str | None = None) -> int:
+    """Give many problems to one responsible unit (and person); one audit row each."""
+    _require(actor, unit, Role.OFFICE, message="只能交给本人可管理的单位")
+    problems = _bulk_targets(actor, problem_ids)
+    befores = {p.pk: snapshot(p, ("unit", "owner")) for p in problems}
+    now = timezone.now()
+    for p in problems:
+        p.unit, p.region_id, p.updated_at = unit, unit.region_id, now
+        if owner is not None:
+            p.owner = owner.strip()
+    Problem.objects.bulk_update(problems, ["unit", "region", "owner", "updated_at"], batch_size=1000)
+    with user_action():
+        audit_bulk(actor=actor, verb="problem.assign", objects=problems, changes_of=lambda p: diff(befores[p.pk], snapshot(p, ("unit", "owner"))))
+    return len(problems)
+
+
+@transaction.atomic
+def problem_bulk_extend(*, actor, problem_ids: Iterable[int], deadline: dt.date, reason: str) -> int:
+    """Move the deadline of many open problems (an office decision, with a reason)."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "批量延期需要填写理由"})
+    problems = [p for p in _bulk_targets(actor, problem_ids) if p.status != Status.SIGNED_OFF]
+    befores = {p.pk: p.deadline for p in problems}
+    now = timezone.now()
+    for p in problems:
+        p.deadline, p.updated_at = deadline, now
+    Problem.objects.bulk_update(problems, ["deadline", "updated_at"], batch_size=1000)
+    ProblemEvent.objects.bulk_create(
+        [ProblemEvent(problem=p, at=now, actor=actor if _is_user(actor) else None, actor_name=_actor_name(actor), action="extend",
+                      from_status=p.status, to_status=p.status, note=f"整改时限调整为 {deadline:%Y-%m-%d}：{reason}") for p in problems]
+    )
+    with user_action():
+        audit_bulk(actor=actor, verb="problem.extend", objects=problems, changes_of=lambda p: {"deadline": [befores[p.pk], deadline]}, note=reason)
+    return len(problems)
+
+
+def evidence_for_download(user, evidence_id: int) -> Evidence | None:
+    """The evidence row if the user may see its problem (the scoping rule), else None."""
+    from duban.orgs.scoping import scope
+
+    return scope(user, Evidence.objects.select_related("problem")).filter(pk=evidence_id).first()
+
+
+# --------------------------------------------------------------------------- bulk path
+
+
+@dataclass
+class NewProblem:
+    seq: int
+    description: str
+    unit_id: int
+    region_id: int | None
+    focus_area_id: int | None = None
+    source: str = Source.SELF_CHECK
+    owner: str = ""
+    supervisor_id: int | None = None
+    measures: str = ""
+    deadline: dt.date | None = None
+    kind: str = Kind.DEADLINE
+    progress: str = ""
+    status: str = Status.PENDING
+    completed_on: dt.date | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    created_at: dt.datetime | None = None
+
+
+COLUMNS = (
+    "campaign_id", "seq", "description", "focus_area_id", "source", "unit_id", "owner", "supervisor_id", "measures",
+    "deadline", "original_deadline", "kind", "progress", "status", "completed_on", "extension_to", "extension_reason",
+    "return_reason", "region_id", "extra", "search_terms", "created_at", "updated_at",
+)
+
+
+def _tuples(campaign_id: int, rows: Iterable[NewProblem], now: dt.datetime, json_dump):
+    for r in rows:
+        yield (
+            campaign_id, r.seq, r.description, r.focus_area_id, r.source, r.unit_id, r.owner, r.supervisor_id, r.measures,
+            r.deadline, r.deadline, r.kind, r.progress, r.status, r.completed_on, None, "", "", r.region_id,
+            json_dump(r.extra), terms_text(r.description), r.created_at or now, now,
+        )
+
+
+def problems_bulk_insert(*, actor, campaign: Campaign, rows: Sequence[NewProblem], note: str = "") -> int:
+    """Insert many new problems fast, inside the caller's transaction (all or nothing).
+
+    PostgreSQL: COPY FROM STDIN; SQLite: executemany. One audit row per AUDIT_BATCH
+    problems records the id range. Returns the number of rows written.
+    """
+    import json
+
+    if not rows:
+        return 0
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("problems_bulk_insert must run inside transaction.atomic()")
+    now = timezone.now()
+    dump = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    table = Problem._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        first_id = cur.fetchone()[0] + 1
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for t in _tuples(campaign.pk, rows, now, dump):
+                    copy.write_row(t)
+        else:
+            placeholders = ", ".join(["%s"] * len(COLUMNS))
+            cur.executemany(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})", _tuples(campaign.pk, rows, now, dump))
+        cur.execute(f"SELECT MIN(id), MAX(id) FROM {table} WHERE campaign_id = %s AND id >= %s", [campaign.pk, first_id])
+        lo, hi = cur.fetchone()
+    for i in range(0, len(rows), AUDIT_BATCH):
+        batch = rows[i : i + AUDIT_BATCH]
+        audit_record(
+            actor=actor, verb="problem.bulk_create", object_type="ledger.problem", object_id=f"{batch[0].seq}-{batch[-1].seq}",
+            object_repr=f"{campaign.name}：序号 {batch[0].seq}–{batch[-1].seq}（{len(batch)} 条）", unit=campaign.unit,
+            changes={"count": len(batch), "seq": [batch[0].seq, batch[-1].seq], "ids": [lo, hi]}, note=note,
+        )
+    return len(rows)
+
+
+def visible_problem(user, pk: int) -> Problem | None:
+    from duban.orgs.scoping import scope
+
+    return scope(user, Problem.objects.select_related("campaign", "unit", "supervisor", "focus_area")).filter(pk=pk).first()
+
+
+__all__ = [
+    "NewProblem", "problem_add_evidence", "problem_approve_extension", "problem_bulk_assign", "problem_bulk_extend",
+    "problem_claim", "problem_create", "problem_note", "problem_refuse_extension", "problem_reopen", "problem_request_extension",
+    "problem_return", "problem_sign_off", "problem_submit", "problem_transition", "problem_update", "problems_bulk_insert",
+    "check_visible",
+]

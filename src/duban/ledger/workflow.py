@@ -1,0 +1,117 @@
+"""The 整改 workflow as ONE transition table.
+
+    待认领 ──claim──▶ 整改中 ──submit (with evidence)──▶ 申请销号 ──sign_off──▶ 已销号
+                        ▲                                  │                    │
+                        └────────── 已退回 ◀──return (reason)┘                    │
+                        ▲  (resubmit from 已退回)                                  │
+                        └──────────────────────────── reopen (reason) ◀──────────┘
+    申请延期 (request_extension) on any open, not yet submitted problem, then
+    approve_extension (moves the deadline) or refuse_extension (reason): status unchanged.
+
+`side` says who may fire a transition:
+* "responsible": the responsible unit (liaison or office role over the problem's unit);
+* "supervisor": the supervising unit (office role over the problem's supervising unit,
+  default the campaign's unit) — and never a member of the responsible unit itself.
+Anything not in the table is an illegal transition and raises `TransitionError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from duban.ledger.models import Problem, Status
+from duban.orgs.models import Role
+from duban.orgs.scoping import grants, role_for
+
+RESPONSIBLE = "responsible"
+SUPERVISOR = "supervisor"
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str | None  # None: the status does not change (extension requests)
+    side: str
+    needs_reason: bool = False
+    needs_evidence: bool = False
+    needs_date: bool = False
+    extension: str = ""  # "none": no pending extension required; "pending": one must be pending
+
+
+OPEN_NOT_SUBMITTED = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.RETURNED})
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        Transition("claim", "认领", frozenset({Status.PENDING}), Status.IN_PROGRESS, RESPONSIBLE),
+        Transition("submit", "申请销号", frozenset({Status.IN_PROGRESS, Status.RETURNED}), Status.SUBMITTED, RESPONSIBLE, needs_evidence=True),
+        Transition("sign_off", "销号", frozenset({Status.SUBMITTED}), Status.SIGNED_OFF, SUPERVISOR),
+        Transition("return", "退回", frozenset({Status.SUBMITTED}), Status.RETURNED, SUPERVISOR, needs_reason=True),
+        Transition("request_extension", "申请延期", OPEN_NOT_SUBMITTED, None, RESPONSIBLE, needs_reason=True, needs_date=True, extension="none"),
+        Transition("approve_extension", "同意延期", OPEN_NOT_SUBMITTED, None, SUPERVISOR, extension="pending"),
+        Transition("refuse_extension", "不同意延期", OPEN_NOT_SUBMITTED, None, SUPERVISOR, needs_reason=True, extension="pending"),
+        Transition("reopen", "重新整改", frozenset({Status.SIGNED_OFF}), Status.IN_PROGRESS, SUPERVISOR, needs_reason=True),
+    ]
+}
+
+
+class TransitionError(Exception):
+    """An illegal transition, or one this user may not fire; the message is for people."""
+
+
+def get(name: str) -> Transition:
+    try:
+        return TRANSITIONS[name]
+    except KeyError:
+        raise TransitionError(f"未知的操作“{name}”") from None
+
+
+def state_allows(problem: Problem, t: Transition) -> bool:
+    if problem.status not in t.sources:
+        return False
+    if t.extension == "none" and problem.extension_to is not None:
+        return False
+    return not (t.extension == "pending" and problem.extension_to is None)
+
+
+def is_responsible(user, problem: Problem) -> bool:
+    return role_for(user, problem.unit) in (Role.LIAISON, Role.OFFICE)
+
+
+def is_supervisor(user, problem: Problem) -> bool:
+    """Office over the supervising unit, and not a member of the responsible unit itself."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    sup_id = problem.supervising_unit_id()
+    sup = problem.supervisor if problem.supervisor_id else problem.campaign.unit
+    if sup_id == problem.unit_id:
+        return False
+    if role_for(user, sup) != Role.OFFICE:
+        return False
+    return not any(g.unit_id == problem.unit_id for g in grants(user))
+
+
+def side_allows(user, problem: Problem, t: Transition) -> bool:
+    return is_responsible(user, problem) if t.side == RESPONSIBLE else is_supervisor(user, problem)
+
+
+def check(user, problem: Problem, name: str) -> Transition:
+    """The transition, or TransitionError saying why it may not happen now."""
+    t = get(name)
+    if problem.status not in t.sources:
+        raise TransitionError(f"“{problem.get_status_display()}”状态的问题不能{t.label}")
+    if t.extension == "none" and problem.extension_to is not None:
+        raise TransitionError("已有待审批的延期申请")
+    if t.extension == "pending" and problem.extension_to is None:
+        raise TransitionError("没有待审批的延期申请")
+    if not side_allows(user, problem, t):
+        who = "责任单位" if t.side == RESPONSIBLE else "督办单位（推进办），且不能是责任单位本身"
+        raise TransitionError(f"只有{who}可以{t.label}")
+    return t
+
+
+def available(user, problem: Problem) -> list[Transition]:
+    """The transitions this user may fire on this problem now (for buttons)."""
+    return [t for t in TRANSITIONS.values() if state_allows(problem, t) and side_allows(user, problem, t)]
