@@ -70,3 +70,15 @@ class ReplyForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="Excel 文件（.xlsx）")
+
+
+def add_errors(form, exc) -> None:
+    """Put a service's ValidationError on the form: on its field when the form has one."""
+    if hasattr(exc, "error_dict"):
+        for name, errs in exc.error_dict.items():
+            for e in errs:
+                for m in e.messages:
+                    form.add_error(name if name in form.fields else None, m)
+    else:
+        for m in exc.messages:
+            form.add_error(None, m)

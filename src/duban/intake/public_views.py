@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from duban.campaigns.models import Campaign
 from duban.core.ratelimit import client_ip, hit
 from duban.intake import queries, services
-from duban.intake.forms import LookupForm, PublicSubmitForm, RatingForm
+from duban.intake.forms import LookupForm, PublicSubmitForm, RatingForm, add_errors
 from duban.intake.models import Channel, Status, format_code
 from duban.orgs.models import OrgUnit, UnitKind
 
@@ -85,21 +85,11 @@ def submit(request: HttpRequest) -> HttpResponse:
                     source_ip=client_ip(request),
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 request.session["intake_new_code"] = s.tracking_code
                 return redirect("public:status", code=s.tracking_code)
     return render(request, "intake/public_submit.html", {"form": form, "campaign": campaign}, status=400 if form.errors else 200)
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.error_dict.items():
-            for e in errs:
-                form.add_error(field if field in form.fields else None, e.messages[0] if hasattr(e, "messages") else str(e))
-    else:
-        for m in exc.messages:
-            form.add_error(None, m)
 
 
 @require_http_methods(["GET"])
@@ -133,7 +123,7 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 services.suggestion_rate(suggestion=s, rating=rating_form.cleaned_data["rating"], comment=rating_form.cleaned_data["comment"])
             except ValidationError as exc:
-                _add_errors(rating_form, exc)
+                add_errors(rating_form, exc)
             else:
                 return redirect("public:status", code=s.tracking_code)
     just_submitted = request.session.pop("intake_new_code", None) == s.tracking_code

@@ -1,0 +1,260 @@
+"""Office and unit pages for suggestions: the inbox, one item, hotline entry, import, export.
+
+Thin: reads come from `queries`, writes from `services` / `ledger_link`; every read goes
+through the scoping rule; names and phones are masked except for the office.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from duban.audit.queries import history_for
+from duban.campaigns.queries import current_campaign, focus_areas
+from duban.core.xlsx import ImportRejected
+from duban.intake import ledger_link, queries, services
+from duban.intake.forms import HotlineForm, ImportForm, ReplyForm, add_errors
+from duban.intake.io import suggestions_export, suggestions_import
+from duban.intake.models import Channel, Kind, Photo, Status
+from duban.intake.privacy import can_see_contact, mask_name, mask_phone
+from duban.orgs.models import OrgUnit, Role, UnitKind
+from duban.orgs.scoping import can, check_visible, home_unit, is_office
+
+PAGE_SIZE = 30
+
+
+def route_units(campaign, limit: int = 400) -> list[OrgUnit]:
+    """Units an item can be routed to: the lead unit's towns, departments and (city) counties."""
+    if campaign is None:
+        return []
+    root = campaign.unit
+    kinds = [UnitKind.COUNTY, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.CITY, UnitKind.PARTY, UnitKind.OTHER]
+    qs = OrgUnit.objects.filter(path__startswith=root.path, depth__lte=root.depth + 2, kind__in=kinds).exclude(pk=root.pk)
+    return [root, *qs.order_by("depth", "kind", "name")[:limit]]
+
+
+def _predictions(user, rows) -> dict:
+    from duban.triage import queries as triage_queries
+
+    return triage_queries.predictions_for(user, rows)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    campaign = current_campaign(request.user)
+    office = is_office(request.user)
+    g = request.GET
+    status = g.get("status", "new" if office and "status" not in g else "")
+    unit_id = int(g["unit"]) if g.get("unit", "").isdigit() else None
+    qs = queries.suggestion_list(
+        request.user, campaign=campaign, status=status, channel=g.get("channel", ""), kind=g.get("kind", ""),
+        q=g.get("q", "").strip(), unit_id=unit_id, overdue=g.get("overdue") == "1",
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
+    rows = list(page.object_list)
+    for s in rows:
+        s.name_masked, s.phone_masked = mask_name(s.contact_name), mask_phone(s.contact_phone)
+    preds = _predictions(request.user, [s for s in rows if s.status in (Status.NEW, Status.REOPENED)]) if office else {}
+    for s in rows:
+        s.pred = preds.get(s.pk)
+    return render(
+        request,
+        "intake/inbox.html",
+        {
+            "page": page, "rows": rows, "campaign": campaign, "office": office, "status": status,
+            "channel": g.get("channel", ""), "kind": g.get("kind", ""), "q": g.get("q", ""), "unit_id": unit_id,
+            "channels": queries.channel_counts(request.user, campaign=campaign),
+            "kinds": queries.kind_counts(request.user, campaign=campaign),
+            "statuses": queries.status_counts(request.user, campaign=campaign),
+            "areas": list(focus_areas(campaign)),
+        },
+    )
+
+
+def _get(request, pk: int):
+    s = queries.suggestion_get(request.user, pk)
+    if s is None:
+        raise Http404("未找到该意见建议或无权查看")
+    return s
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _get(request, pk)
+    office = can(request.user, s.campaign.unit, Role.OFFICE)
+    can_reply = can(request.user, s.unit, Role.OFFICE, Role.LIAISON) and s.status != Status.CLOSED
+    show_contact = can_see_contact(request.user, s)
+    pred = _predictions(request.user, [s]).get(s.pk) if office else None
+    problem = ledger_link.visible_problem(request.user, s.problem_id) if s.problem_id else None
+    return render(
+        request,
+        "intake/detail.html",
+        {
+            "s": s, "office": office, "can_reply": can_reply, "show_contact": show_contact,
+            "name_masked": mask_name(s.contact_name), "phone_masked": mask_phone(s.contact_phone),
+            "pred": pred, "areas": list(focus_areas(s.campaign)), "units": route_units(s.campaign) if office else [],
+            "reply_form": ReplyForm(initial={"reply": s.reply}), "photos": list(s.photos.all()),
+            "history": history_for(s)[:50], "ledger_ready": ledger_link.ready(), "problem": problem,
+            "problem_url": ledger_link.problem_url(s.problem_id), "overdue": s.due_date and s.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and s.due_date < timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _get(request, pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "答复内容不能为空")
+        return redirect("intake:detail", pk=s.pk)
+    from duban.triage.queries import reply_flags
+
+    flags = [f["message"] for f in reply_flags(s, form.cleaned_data["reply"])]
+    try:
+        services.suggestion_reply(actor=request.user, suggestion=s, text=form.cleaned_data["reply"], flags=flags)
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已答复，群众可凭查询码查看并评价" + (f"（提示：{'；'.join(flags)}）" if flags else ""))
+    return redirect("intake:detail", pk=s.pk)
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _get(request, pk)
+    services.suggestion_close(actor=request.user, suggestion=s, note=request.POST.get("note", ""))
+    messages.success(request, "已办结")
+    return redirect("intake:detail", pk=s.pk)
+
+
+@login_required
+@require_POST
+def to_problem(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _get(request, pk)
+    unit = OrgUnit.objects.filter(pk=request.POST.get("unit") or s.unit_id).first()
+    area = s.campaign.focus_areas.filter(pk=request.POST.get("focus_area") or 0).first()
+    try:
+        problem = ledger_link.to_problem(actor=request.user, suggestion=s, unit=unit, focus_area=area, description=request.POST.get("description", ""))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已转为整改台账问题（序号 {problem.seq}）")
+    return redirect("intake:detail", pk=s.pk)
+
+
+@login_required
+@require_POST
+def join_problem(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _get(request, pk)
+    raw = request.POST.get("problem_id", "").strip()
+    try:
+        if not raw.isdigit():
+            raise ValidationError("请填写问题编号")
+        problem = ledger_link.join_problem(actor=request.user, suggestion=s, problem_id=int(raw))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已并入问题（序号 {problem.seq}）")
+    return redirect("intake:detail", pk=s.pk)
+
+
+@login_required
+def new(request: HttpRequest) -> HttpResponse:
+    """The hotline / visit / letter form: an operator records what a caller said."""
+    campaign = current_campaign(request.user)
+    unit = home_unit(request.user)
+    if campaign is None or unit is None or not (is_office(request.user) or can(request.user, unit, Role.LIAISON, Role.OFFICE)):
+        raise PermissionDenied("只有推进办或单位联络员可以登记")
+    if not unit.path.startswith(campaign.unit.path):
+        unit = campaign.unit
+    units = route_units(campaign)
+    form = HotlineForm(units=units)
+    if request.method == "POST":
+        form = HotlineForm(request.POST, units=units)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                s = services.suggestion_submit(
+                    actor=request.user, campaign=campaign, kind=d["kind"], channel=d["channel"], title=d["title"], body=d["body"],
+                    contact_name=d["contact_name"], contact_phone=d["contact_phone"], place=d["place"],
+                    place_unit=next((u for u in units if u.pk == d.get("place_unit")), None),
+                    unit=campaign.unit if is_office(request.user) else unit,
+                    submitted_at=d.get("submitted_at") or None,
+                )
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, f"已登记。请告知来电人查询码：{s.code_display}")
+                return redirect("intake:detail", pk=s.pk)
+    return render(request, "intake/new.html", {"form": form, "campaign": campaign})
+
+
+@login_required
+def import_view(request: HttpRequest) -> HttpResponse:
+    campaign = current_campaign(request.user)
+    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+        raise PermissionDenied("只有推进办可以导入意见建议")
+    errors = []
+    form = ImportForm()
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = suggestions_import(actor=request.user, source=form.cleaned_data["file"], campaign=campaign, max_bytes=20 * 1024 * 1024)
+            except ImportRejected as exc:
+                errors = exc.errors
+            else:
+                messages.success(request, result.summary())
+                return redirect("intake:inbox")
+    return render(request, "intake/import.html", {"form": form, "errors": errors, "campaign": campaign}, status=400 if errors else 200)
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    campaign = current_campaign(request.user)
+    g = request.GET
+    qs = queries.suggestion_list(request.user, campaign=campaign, status=g.get("status", ""), channel=g.get("channel", ""), kind=g.get("kind", ""), q=g.get("q", "").strip())
+    with_contacts = campaign is not None and can(request.user, campaign.unit, Role.OFFICE)
+    tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    suggestions_export(tmp, qs, with_contacts=with_contacts)
+    tmp.seek(0)
+    name = f"意见建议-{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(tmp, as_attachment=True, filename=name, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@login_required
+def photo(request: HttpRequest, pk: int) -> HttpResponse:
+    p = Photo.objects.select_related("suggestion").filter(pk=pk).first()
+    if p is None or not check_visible(request.user, p.suggestion):
+        raise Http404("未找到照片或无权查看")
+    resp = FileResponse(p.file.open("rb"), content_type=p.content_type)
+    resp["Content-Disposition"] = "inline"
+    resp["Cache-Control"] = "private, max-age=3600"
+    return resp
+
+
+@login_required
+def channels(request: HttpRequest) -> HttpResponse:
+    """Per-channel, per-kind and per-status counts, with the headline figures."""
+    from duban.intake.figures import figures
+
+    campaign = current_campaign(request.user)
+    return render(
+        request,
+        "intake/channels.html",
+        {"campaign": campaign, "fig": figures(user=request.user, campaign=campaign),
+         "channels": queries.channel_counts(request.user, campaign=campaign), "kinds": queries.kind_counts(request.user, campaign=campaign),
+         "statuses": queries.status_counts(request.user, campaign=campaign), "Channel": Channel, "Kind": Kind},
+    )

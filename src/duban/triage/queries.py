@@ -1,0 +1,68 @@
+"""Reads of the triage side: predictions for the inbox, reply flags, hot issues, router figures."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from duban.intake.models import Suggestion
+from duban.intake.services import REPLY_DAYS
+from duban.orgs.models import Role
+from duban.orgs.scoping import can, scope
+from duban.triage import engine, services
+from duban.triage.models import HotIssueRun, Prediction, RouterModel, TrainingExample
+
+
+def predictions_for(user, suggestions) -> dict[int, dict[str, list[dict]]]:
+    """{suggestion id: {"area": [...], "label": [...], "unit": [...]}} for items the user sees.
+
+    Missing predictions are computed on the way (the router runs lazily on the rows shown).
+    """
+    items = [s for s in suggestions if s is not None]
+    if not items:
+        return {}
+    visible = set(scope(user, Suggestion.objects.filter(pk__in=[s.pk for s in items])).values_list("pk", flat=True))
+    items = [s for s in items if s.pk in visible]
+    services.ensure_predictions(items)
+    out: dict[int, dict[str, list[dict]]] = {}
+    for p in Prediction.objects.filter(suggestion_id__in=[s.pk for s in items]):
+        out.setdefault(p.suggestion_id, {})[p.target] = p.top
+    return out
+
+
+def reply_flags(suggestion: Suggestion, text: str) -> list[dict]:
+    return engine.check_reply(
+        message=f"{suggestion.title}\n{suggestion.body}", reply=text, asked_at=suggestion.submitted_at,
+        replied_at=timezone.now(), due_days=REPLY_DAYS,
+    )
+
+
+def models_for(user, campaign=None):
+    qs = RouterModel.objects.filter(Q(campaign__isnull=True) | Q(pk__in=scope(user, RouterModel.objects.filter(campaign__isnull=False)).values("pk")))
+    if campaign is not None:
+        qs = qs.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
+    return qs.select_related("campaign")
+
+
+def may_see_hot(user, campaign) -> bool:
+    """Hot issues read across units: the office and leaders of the campaign's lead unit."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return campaign is not None and can(user, campaign.unit, Role.OFFICE, Role.LEADER)
+
+
+def hot_runs(user, campaign=None):
+    qs = HotIssueRun.objects.all()
+    if not getattr(user, "is_superuser", False):
+        qs = qs.filter(Q(campaign__isnull=True) | Q(pk__in=scope(user, HotIssueRun.objects.filter(campaign__isnull=False)).values("pk")))
+    if campaign is not None:
+        qs = qs.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
+    return qs
+
+
+def router_figures(campaign) -> dict:
+    """How often the office took the router's first choice (per target)."""
+    rows = TrainingExample.objects.filter(campaign=campaign).exclude(predicted="").values("target").annotate(
+        n=Count("id"), corrected=Count("id", filter=Q(corrected=True))
+    )
+    return {r["target"]: {"decisions": r["n"], "corrected": r["corrected"], "top1_rate": round(1 - r["corrected"] / r["n"], 4) if r["n"] else None} for r in rows}

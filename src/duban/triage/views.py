@@ -1,0 +1,116 @@
+"""Triage pages: one-click routing, the reply check fragment, hot issues, the router models."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from duban.campaigns.models import FocusArea
+from duban.campaigns.queries import current_campaign
+from duban.intake import queries as intake_queries
+from duban.orgs.models import OrgUnit, Role
+from duban.orgs.scoping import can
+from duban.triage import queries, services
+from duban.triage.models import Target
+
+
+def _back(request, fallback):
+    nxt = request.POST.get("next") or request.headers.get("Referer", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return redirect(nxt)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def route(request: HttpRequest, pk: int) -> HttpResponse:
+    s = intake_queries.suggestion_get(request.user, pk)
+    if s is None:
+        raise Http404("未找到该意见建议或无权查看")
+    if not can(request.user, s.campaign.unit, Role.OFFICE):
+        raise PermissionDenied("只有推进办可以分拣")
+    p = request.POST
+    unit = OrgUnit.objects.filter(pk=p["unit"], path__startswith=s.campaign.unit.path).first() if p.get("unit", "").isdigit() else None
+    area = FocusArea.objects.filter(pk=p["focus_area"], campaign=s.campaign).first() if p.get("focus_area", "").isdigit() else None
+    label = p.get("label") if "label" in p else None
+    try:
+        s = services.route_confirm(actor=request.user, suggestion=s, unit=unit, focus_area=area, label=label)
+    except ValidationError as exc:
+        if request.headers.get("HX-Request"):
+            return HttpResponse(f'<span class="badge red">{"；".join(exc.messages)}</span>', status=422)
+        messages.error(request, "；".join(exc.messages))
+        return redirect("intake:detail", pk=pk)
+    if request.headers.get("HX-Request"):
+        return render(request, "triage/_routed.html", {"s": s})
+    messages.success(request, f"已分拣：{s.unit.name}" + (f" · {s.focus_area.name}" if s.focus_area_id else ""))
+    return _back(request, "intake:inbox")
+
+
+@login_required
+@require_POST
+def reply_check(request: HttpRequest, pk: int) -> HttpResponse:
+    s = intake_queries.suggestion_get(request.user, pk)
+    if s is None:
+        raise Http404("未找到该意见建议或无权查看")
+    text = request.POST.get("reply", "")
+    flags = queries.reply_flags(s, text) if text.strip() else []
+    return render(request, "triage/_reply_flags.html", {"flags": flags, "empty": not text.strip()})
+
+
+@login_required
+def hot(request: HttpRequest) -> HttpResponse:
+    campaign = current_campaign(request.user)
+    if not queries.may_see_hot(request.user, campaign):
+        raise PermissionDenied("热点问题仅推进办和领导可见")
+    runs = list(queries.hot_runs(request.user, campaign)[:20])
+    run = None
+    if request.GET.get("run", "").isdigit():
+        run = next((r for r in runs if r.pk == int(request.GET["run"])), None)
+    run = run or (runs[0] if runs else None)
+    issues = list(run.issues.order_by("rank")[:30]) if run else []
+    return render(request, "triage/hot.html", {"campaign": campaign, "runs": runs, "run": run, "issues": issues, "office": campaign is not None and can(request.user, campaign.unit, Role.OFFICE)})
+
+
+@login_required
+@require_POST
+def hot_run(request: HttpRequest) -> HttpResponse:
+    campaign = current_campaign(request.user)
+    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+        raise PermissionDenied("只有推进办可以运行热点分析")
+    run = services.hot_from_suggestions(actor=request.user, campaign=campaign)
+    messages.success(request, f"热点分析完成：{run.n_messages} 条留言，{run.n_issues} 个热点，用时 {run.seconds} 秒")
+    return redirect(reverse("triage:hot") + f"?run={run.pk}")
+
+
+@login_required
+def models(request: HttpRequest) -> HttpResponse:
+    campaign = current_campaign(request.user)
+    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE, Role.LEADER):
+        raise PermissionDenied("仅推进办和领导可见")
+    rows = list(queries.models_for(request.user, campaign)[:50])
+    return render(request, "triage/models.html", {"campaign": campaign, "rows": rows, "targets": Target.choices,
+                  "figs": queries.router_figures(campaign), "office": can(request.user, campaign.unit, Role.OFFICE)})
+
+
+@login_required
+@require_POST
+def train(request: HttpRequest) -> HttpResponse:
+    campaign = current_campaign(request.user)
+    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+        raise PermissionDenied("只有推进办可以训练分拣模型")
+    target = request.POST.get("target", Target.AREA)
+    try:
+        m = services.train_from_history(actor=request.user, campaign=campaign, target=target)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        f1 = m.metrics.get("macro_f1")
+        messages.success(request, f"已训练{m.get_target_display()}模型 {m.version}：{m.n_train} 条样本" + (f"，交叉验证 macro-F1 {f1:.3f}" if isinstance(f1, (int, float)) else ""))
+    return redirect("triage:models")
+
