@@ -171,7 +171,7 @@ def suggestion_submit(
         actor=actor,
         verb="suggestion.submit",
         obj=s,
-        changes={"kind": [None, s.get_kind_display()], "channel": [None, s.get_channel_display()], "title": [None, s.title], "photos": [None, len(checked)]},
+        changes={"kind": [None, s.get_kind_display()], "channel": [None, s.get_channel_display()], "title": [None, s.title], "照片": [None, len(checked)]},
     )
     return s
 

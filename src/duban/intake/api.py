@@ -1,0 +1,441 @@
+"""Suggestion endpoints (/api/suggestions, signed in) and the public ones (/api/public, no account).
+
+Every signed-in read goes through the scoping rule; names and phones come masked unless the
+caller is the campaign office. Public endpoints take no credentials, are rate limited per
+IP and reveal one item only to the holder of its tracking code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from ninja import File, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from duban.campaigns.models import Campaign, FocusArea
+from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.core.ratelimit import client_ip, hit
+from duban.core.xlsx import ImportRejected
+from duban.intake import ledger_link, queries, services
+from duban.intake.figures import figures
+from duban.intake.io import suggestions_import
+from duban.intake.models import Channel, Kind, Status, Suggestion, format_code
+from duban.intake.privacy import can_see_contact, mask_name, mask_phone
+from duban.orgs.models import OrgUnit
+
+router = Router(tags=["意见建议"])
+public_router = Router(tags=["群众留言（无需登录）"])
+
+
+def _errors(exc: ValidationError) -> str:
+    return "；".join(exc.messages)
+
+
+class SuggestionOut(Schema):
+    id: int
+    tracking_code: str
+    campaign_id: int
+    kind: str
+    kind_label: str
+    channel: str
+    channel_label: str
+    title: str
+    body: str
+    contact_name: str
+    contact_phone: str
+    place: str
+    place_unit_id: int | None
+    unit_id: int
+    unit_name: str
+    focus_area_id: int | None
+    focus_area_name: str | None
+    label: str
+    status: str
+    status_label: str
+    submitted_at: dt.datetime
+    due_date: dt.date | None
+    routed_at: dt.datetime | None
+    problem_id: int | None
+    reply: str
+    replied_at: dt.datetime | None
+    rating: str
+    rating_comment: str
+    rated_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    reopen_count: int
+    extra: dict
+
+
+def _out(user, s: Suggestion, show: bool | None = None) -> dict:
+    show = can_see_contact(user, s) if show is None else show
+    return {
+        "id": s.pk, "tracking_code": s.tracking_code, "campaign_id": s.campaign_id, "kind": s.kind, "kind_label": s.get_kind_display(),
+        "channel": s.channel, "channel_label": s.get_channel_display(), "title": s.title, "body": s.body,
+        "contact_name": s.contact_name if show else mask_name(s.contact_name),
+        "contact_phone": s.contact_phone if show else mask_phone(s.contact_phone),
+        "place": s.place, "place_unit_id": s.place_unit_id, "unit_id": s.unit_id, "unit_name": s.unit.name,
+        "focus_area_id": s.focus_area_id, "focus_area_name": s.focus_area.name if s.focus_area_id else None, "label": s.label,
+        "status": s.status, "status_label": s.get_status_display(), "submitted_at": s.submitted_at, "due_date": s.due_date,
+        "routed_at": s.routed_at, "problem_id": s.problem_id, "reply": s.reply, "replied_at": s.replied_at, "rating": s.rating,
+        "rating_comment": s.rating_comment, "rated_at": s.rated_at, "closed_at": s.closed_at, "reopen_count": s.reopen_count,
+        "extra": s.extra or {},
+    }
+
+
+def _get(request, pk: int) -> Suggestion:
+    s = queries.suggestion_get(request.user, pk)
+    if s is None:
+        raise HttpError(404, "未找到该意见建议或无权查看")
+    return s
+
+
+@router.get("", response=list[SuggestionOut], summary="意见建议列表（本人可见范围；联系人脱敏）")
+@paginate(LimitOffsetPagination)
+def list_suggestions(request, status: str = "", channel: str = "", kind: str = "", q: str = "", unit_id: int | None = None,
+                     campaign_id: int | None = None, overdue: bool = False):
+    campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else None
+    qs = queries.suggestion_list(request.user, campaign=campaign, status=status, channel=channel, kind=kind, q=q, unit_id=unit_id, overdue=overdue)
+    office_campaigns: dict[int, bool] = {}
+
+    class Rows:
+        """Lazy rows for the paginator: masks per item after slicing."""
+
+        def __init__(self, qs):
+            self.qs = qs
+
+        def __len__(self):
+            return self.qs.count()
+
+        def count(self):
+            return self.qs.count()
+
+        def __getitem__(self, sl):
+            out = []
+            for s in self.qs[sl]:
+                if s.campaign_id not in office_campaigns:
+                    office_campaigns[s.campaign_id] = can_see_contact(request.user, s)
+                out.append(_out(request.user, s, office_campaigns[s.campaign_id]))
+            return out
+
+    return Rows(qs)
+
+
+class CountsOut(Schema):
+    by_channel: dict[str, int]
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+
+
+@router.get("/counts", response=CountsOut, summary="按渠道、类别、状态计数")
+def counts(request, campaign_id: int | None = None):
+    campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else current_campaign(request.user)
+    return {
+        "by_channel": {label: n for _, label, n in queries.channel_counts(request.user, campaign=campaign)},
+        "by_kind": {label: n for _, label, n in queries.kind_counts(request.user, campaign=campaign)},
+        "by_status": {label: n for _, label, n in queries.status_counts(request.user, campaign=campaign)},
+    }
+
+
+@router.get("/figures", summary="意见建议头条数据（与 duban stats 的 suggestions 部分相同）")
+def suggestion_figures(request, campaign_id: int | None = None) -> dict:
+    campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else None
+    return figures(user=request.user, campaign=campaign)
+
+
+@router.get("/{suggestion_id}", response=SuggestionOut, summary="意见建议详情")
+def get_suggestion(request, suggestion_id: int):
+    return _out(request.user, _get(request, suggestion_id))
+
+
+class SuggestionIn(Schema):
+    body: str
+    title: str = ""
+    kind: str = Kind.ISSUE
+    channel: str = Channel.HOTLINE
+    contact_name: str = ""
+    contact_phone: str = ""
+    place: str = ""
+    place_unit_id: int | None = None
+    submitted_at: dt.datetime | None = None
+    campaign_id: int | None = None
+
+
+@router.post("", response={201: SuggestionOut}, summary="登记一条意见建议（热线、来信、来访、座谈会等）")
+def create_suggestion(request, payload: SuggestionIn):
+    campaign = campaigns_for(request.user).filter(pk=payload.campaign_id).first() if payload.campaign_id else current_campaign(request.user)
+    if campaign is None:
+        raise HttpError(404, "没有可登记的活动")
+    from duban.orgs.scoping import home_unit, is_office
+
+    unit = campaign.unit if is_office(request.user) else home_unit(request.user)
+    place_unit = OrgUnit.objects.filter(pk=payload.place_unit_id).first() if payload.place_unit_id else None
+    try:
+        s = services.suggestion_submit(
+            actor=request.user, campaign=campaign, body=payload.body, title=payload.title, kind=payload.kind, channel=payload.channel,
+            contact_name=payload.contact_name, contact_phone=payload.contact_phone, place=payload.place, place_unit=place_unit,
+            unit=unit, submitted_at=payload.submitted_at,
+        )
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "无权登记") from exc
+    except ValidationError as exc:
+        raise HttpError(422, _errors(exc)) from exc
+    return 201, _out(request.user, queries.suggestion_get(request.user, s.pk) or s)
+
+
+class RouteIn(Schema):
+    unit_id: int | None = None
+    focus_area_id: int | None = None
+    label: str | None = None
+
+
+@router.post("/{suggestion_id}/route", response=SuggestionOut, summary="分拣：确认或更正办理单位、聚焦领域、分类标签（推进办）")
+def route(request, suggestion_id: int, payload: RouteIn):
+    from duban.triage.services import route_confirm
+
+    s = _get(request, suggestion_id)
+    unit = OrgUnit.objects.filter(pk=payload.unit_id).first() if payload.unit_id else None
+    if payload.unit_id and unit is None:
+        raise HttpError(422, f"未知单位 {payload.unit_id}")
+    area = FocusArea.objects.filter(pk=payload.focus_area_id).first() if payload.focus_area_id else None
+    if payload.focus_area_id and area is None:
+        raise HttpError(422, f"未知聚焦领域 {payload.focus_area_id}")
+    try:
+        s = route_confirm(actor=request.user, suggestion=s, unit=unit, focus_area=area, label=payload.label)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "无权分拣") from exc
+    except ValidationError as exc:
+        raise HttpError(422, _errors(exc)) from exc
+    return _out(request.user, _get(request, s.pk))
+
+
+class ReplyIn(Schema):
+    text: str
+
+
+class ReplyOut(Schema):
+    suggestion: SuggestionOut
+    flags: list[dict]
+
+
+@router.post("/{suggestion_id}/reply", response=ReplyOut, summary="答复（推进办或办理单位）；返回答复检查提示")
+def reply(request, suggestion_id: int, payload: ReplyIn):
+    from duban.triage.queries import reply_flags
+
+    s = _get(request, suggestion_id)
+    flags = reply_flags(s, payload.text) if payload.text.strip() else []
+    try:
+        s = services.suggestion_reply(actor=request.user, suggestion=s, text=payload.text, flags=[f["message"] for f in flags])
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "无权答复") from exc
+    except ValidationError as exc:
+        raise HttpError(422, _errors(exc)) from exc
+    return {"suggestion": _out(request.user, _get(request, s.pk)), "flags": flags}
+
+
+@router.post("/{suggestion_id}/close", response=SuggestionOut, summary="办结（推进办）")
+def close(request, suggestion_id: int):
+    s = _get(request, suggestion_id)
+    try:
+        s = services.suggestion_close(actor=request.user, suggestion=s)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "无权办结") from exc
+    return _out(request.user, _get(request, s.pk))
+
+
+class ToProblemIn(Schema):
+    unit_id: int | None = None
+    focus_area_id: int | None = None
+    description: str = ""
+    deadline: dt.date | None = None
+
+
+class ProblemLinkOut(Schema):
+    suggestion: SuggestionOut
+    problem_id: int
+
+
+@router.post("/{suggestion_id}/to-problem", response={201: ProblemLinkOut}, summary="转为整改台账问题（推进办）")
+def to_problem(request, suggestion_id: int, payload: ToProblemIn):
+    s = _get(request, suggestion_id)
+    unit = OrgUnit.objects.filter(pk=payload.unit_id).first() if payload.unit_id else None
+    area = FocusArea.objects.filter(pk=payload.focus_area_id, campaign=s.campaign).first() if payload.focus_area_id else None
+    try:
+        problem = ledger_link.to_problem(actor=request.user, suggestion=s, unit=unit, focus_area=area, description=payload.description, deadline=payload.deadline)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "无权转为问题") from exc
+    except ValidationError as exc:
+        raise HttpError(422, _errors(exc)) from exc
+    return 201, {"suggestion": _out(request.user, _get(request, s.pk)), "problem_id": problem.pk}
+
+
+class JoinIn(Schema):
+    problem_id: int
+
+
+@router.post("/{suggestion_id}/join-problem", response=ProblemLinkOut, summary="并入已有问题（推进办）")
+def join_problem(request, suggestion_id: int, payload: JoinIn):
+    s = _get(request, suggestion_id)
+    try:
+        problem = ledger_link.join_problem(actor=request.user, suggestion=s, problem_id=payload.problem_id)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "无权操作") from exc
+    except ValidationError as exc:
+        raise HttpError(422, _errors(exc)) from exc
+    return {"suggestion": _out(request.user, _get(request, s.pk)), "problem_id": problem.pk}
+
+
+class ImportOut(Schema):
+    created: int
+    rows: int
+    by_channel: dict[str, int]
+
+
+@router.post("/import", response={201: ImportOut, 400: dict}, summary="批量导入（xlsx，整表校验，推进办）")
+def import_suggestions(request, file: UploadedFile = File(...), campaign_id: int | None = None):  # noqa: B008
+    campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else current_campaign(request.user)
+    if campaign is None:
+        raise HttpError(404, "没有可导入的活动")
+    try:
+        result = suggestions_import(actor=request.user, source=file, campaign=campaign, max_bytes=20 * 1024 * 1024)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "无权导入") from exc
+    except ImportRejected as exc:
+        return 400, {"detail": "导入失败，未写入任何数据", "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]}
+    return 201, {"created": result.created, "rows": result.rows, "by_channel": dict(result.by_channel)}
+
+
+# ---------------------------------------------------------------------------- public
+
+
+def _limit(request, scope: str) -> None:
+    from duban.intake.public_views import limits
+
+    limit, window = limits()[scope]
+    if not hit(f"intake-{scope}:{client_ip(request)}", limit, window):
+        raise HttpError(429, "操作过于频繁，请稍后再试")
+
+
+class PublicIn(Schema):
+    body: str
+    title: str = ""
+    kind: str = Kind.SUGGESTION
+    contact_name: str = ""
+    contact_phone: str = ""
+    place: str = ""
+    place_unit_id: int | None = None
+    campaign_id: int | None = None
+    website: str = ""  # the honeypot: leave empty
+
+
+class PublicCreated(Schema):
+    tracking_code: str
+    code_display: str
+    status_url: str
+
+
+class PublicStep(Schema):
+    name: str
+    at: dt.datetime | None
+    text: str
+
+
+class PublicStatus(Schema):
+    code_display: str
+    kind_label: str
+    title: str
+    status: str
+    status_label: str
+    submitted_at: dt.datetime
+    unit_name: str | None
+    reply: str
+    replied_at: dt.datetime | None
+    rating: str
+    rating_label: str
+    can_rate: bool
+    steps: list[PublicStep]
+
+
+def _public_status(s: Suggestion) -> dict:
+    steps = [{"name": "提交", "at": s.submitted_at, "text": f"通过{s.get_channel_display()}提交"}]
+    if s.routed_at:
+        steps.append({"name": "受理", "at": s.routed_at, "text": f"已交{s.unit.name}办理"})
+    if s.replied_at:
+        steps.append({"name": "答复", "at": s.replied_at, "text": "已答复"})
+    if s.rated_at:
+        steps.append({"name": "评价", "at": s.rated_at, "text": s.get_rating_display()})
+    if s.closed_at:
+        steps.append({"name": "办结", "at": s.closed_at, "text": "已办结"})
+    return {
+        "code_display": format_code(s.tracking_code), "kind_label": s.get_kind_display(), "title": s.title, "status": s.status,
+        "status_label": s.get_status_display(), "submitted_at": s.submitted_at, "unit_name": s.unit.name if s.routed_at else None,
+        "reply": s.reply, "replied_at": s.replied_at, "rating": s.rating, "rating_label": s.get_rating_display() if s.rating else "",
+        "can_rate": s.status == Status.REPLIED, "steps": steps,
+    }
+
+
+@public_router.post("/suggestions", auth=None, response={201: PublicCreated, 200: dict}, summary="群众提交意见建议（无需登录，按 IP 限流）")
+def public_submit(request, payload: PublicIn):
+    _limit(request, "submit")
+    if payload.website:
+        return 200, {"detail": "感谢您的留言"}
+    campaigns = Campaign.objects.filter(is_active=True).select_related("unit")
+    campaign = campaigns.filter(pk=payload.campaign_id).first() if payload.campaign_id else campaigns.order_by("-start_date", "-id").first()
+    if campaign is None:
+        raise HttpError(404, "目前没有正在征集意见的活动")
+    place_unit = OrgUnit.objects.filter(pk=payload.place_unit_id, parent=campaign.unit).first() if payload.place_unit_id else None
+    if payload.kind not in Kind.values:
+        raise HttpError(422, f"未知类别“{payload.kind}”")
+    try:
+        s = services.suggestion_submit(
+            actor="群众", campaign=campaign, body=payload.body, title=payload.title, kind=payload.kind, channel=Channel.WEB,
+            contact_name=payload.contact_name, contact_phone=payload.contact_phone, place=payload.place, place_unit=place_unit,
+            source_ip=client_ip(request),
+        )
+    except ValidationError as exc:
+        raise HttpError(422, _errors(exc)) from exc
+    return 201, {"tracking_code": s.tracking_code, "code_display": s.code_display, "status_url": f"/s/t/{s.tracking_code}/"}
+
+
+@public_router.get("/suggestions/{code}", auth=None, response=PublicStatus, summary="凭查询码查看办理进度和答复")
+def public_status(request, code: str):
+    _limit(request, "lookup")
+    s = queries.by_code(code)
+    if s is None:
+        raise HttpError(404, "没有找到这个查询码")
+    return _public_status(s)
+
+
+class RatingIn(Schema):
+    rating: str
+    comment: str = ""
+
+
+@public_router.post("/suggestions/{code}/rating", auth=None, response=PublicStatus, summary="评价答复：满意 satisfied / 基本满意 basic / 不满意 unsatisfied（不满意将重新办理）")
+def public_rate(request, code: str, payload: RatingIn):
+    _limit(request, "rate")
+    s = queries.by_code(code)
+    if s is None:
+        raise HttpError(404, "没有找到这个查询码")
+    try:
+        s = services.suggestion_rate(suggestion=s, rating=payload.rating, comment=payload.comment)
+    except ValidationError as exc:
+        raise HttpError(422, _errors(exc)) from exc
+    return _public_status(queries.by_code(s.tracking_code))
+
+
+class PublicUnit(Schema):
+    id: int
+    name: str
+
+
+@public_router.get("/units", auth=None, response=list[PublicUnit], summary="留言时可选的乡镇和部门")
+def public_units(request, campaign_id: int | None = None):
+    _limit(request, "lookup")
+    from duban.intake.public_views import unit_choices
+
+    campaigns = Campaign.objects.filter(is_active=True).select_related("unit")
+    campaign = campaigns.filter(pk=campaign_id).first() if campaign_id else campaigns.order_by("-start_date", "-id").first()
+    return [{"id": u.pk, "name": u.name} for u in unit_choices(campaign)] if campaign else []

@@ -1,0 +1,201 @@
+"""Triage endpoints (/api/triage): predictions, classify, router models, hot issues, reply check."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.intake import queries as intake_queries
+from duban.orgs.models import Role
+from duban.orgs.scoping import can
+from duban.triage import engine, queries, services
+from duban.triage.models import HotIssueRun, Target
+
+router = Router(tags=["分拣与热点"])
+
+
+def _campaign(request, campaign_id: int | None):
+    c = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else current_campaign(request.user)
+    if c is None:
+        raise HttpError(404, "未找到活动或无权查看")
+    return c
+
+
+class Choice(Schema):
+    label: str
+    name: str
+    id: int | None = None
+    confidence: float
+
+
+class PredictionsOut(Schema):
+    suggestion_id: int
+    unit: list[Choice] = []
+    area: list[Choice] = []
+    label: list[Choice] = []
+
+
+@router.get("/predictions/{suggestion_id}", response=PredictionsOut, summary="路由器对一条意见建议的前三建议（推进办）")
+def predictions(request, suggestion_id: int):
+    s = intake_queries.suggestion_get(request.user, suggestion_id)
+    if s is None:
+        raise HttpError(404, "未找到该意见建议或无权查看")
+    if not can(request.user, s.campaign.unit, Role.OFFICE, Role.LEADER):
+        raise HttpError(403, "仅推进办可见分拣建议")
+    p = queries.predictions_for(request.user, [s]).get(s.pk, {})
+    return {"suggestion_id": s.pk, **p}
+
+
+class ClassifyIn(Schema):
+    texts: list[str]
+    target: str = Target.LABEL
+    campaign_id: int | None = None
+    k: int = 3
+
+
+class ClassifyOut(Schema):
+    model_version: str
+    items: list[list[Choice]]
+
+
+@router.post("/classify", response=ClassifyOut, summary="用启用的模型给任意文本分类（每条返回前 k 个及置信度）")
+def classify(request, payload: ClassifyIn):
+    campaign = _campaign(request, payload.campaign_id)
+    if len(payload.texts) > 5000:
+        raise HttpError(422, "一次最多 5000 条")
+    rm = services.active_models(campaign).get(payload.target)
+    if rm is None:
+        raise HttpError(404, "该预测对象还没有启用的模型")
+    model = engine.load(rm.path)
+    tops = engine.predict_top(model, payload.texts, k=max(1, min(payload.k, 10)))
+    return {"model_version": rm.version, "items": [[{"label": lab, "name": lab, "confidence": round(c, 4)} for lab, c in top] for top in tops]}
+
+
+class ModelOut(Schema):
+    id: int
+    target: str
+    target_label: str
+    version: str
+    source: str
+    labels: list[str]
+    metrics: dict
+    n_train: int
+    trained_at: dt.datetime
+    trained_by: str
+    is_active: bool
+    campaign_id: int | None
+
+    @staticmethod
+    def resolve_target_label(obj) -> str:
+        return obj.get_target_display()
+
+
+@router.get("/models", response=list[ModelOut], summary="分拣模型（版本与交叉验证指标）")
+def list_models(request, campaign_id: int | None = None):
+    campaign = _campaign(request, campaign_id)
+    return list(queries.models_for(request.user, campaign)[:100])
+
+
+class TrainIn(Schema):
+    target: str = Target.AREA
+    campaign_id: int | None = None
+
+
+@router.post("/models/train", response={201: ModelOut}, summary="用本活动已分拣的历史（含人工更正）重新训练（推进办）")
+def train(request, payload: TrainIn):
+    campaign = _campaign(request, payload.campaign_id)
+    if not can(request.user, campaign.unit, Role.OFFICE):
+        raise HttpError(403, "只有推进办可以训练模型")
+    try:
+        return 201, services.train_from_history(actor=request.user, campaign=campaign, target=payload.target)
+    except ValidationError as exc:
+        raise HttpError(422, "；".join(exc.messages)) from exc
+
+
+class HotMessage(Schema):
+    id: str
+    title: str
+    time: str | None
+    user: str
+    likes: int
+    excerpt: str
+    suggestion_id: int | None = None
+
+
+class HotIssueOut(Schema):
+    rank: int
+    title: str
+    size: int
+    users: int
+    support: int
+    score: float
+    first_at: dt.datetime | None
+    last_at: dt.datetime | None
+    places: list[str]
+    keywords: list[str]
+    messages: list[HotMessage]
+
+
+class HotRunOut(Schema):
+    id: int
+    source: str
+    started_at: dt.datetime
+    seconds: float
+    n_messages: int
+    n_issues: int
+    issues: list[HotIssueOut]
+
+    @staticmethod
+    def resolve_issues(obj) -> list:
+        return list(obj.issues.order_by("rank")[:30])
+
+
+def _hot_run(request, run_id: int | None) -> HotIssueRun:
+    campaign = current_campaign(request.user)
+    if not queries.may_see_hot(request.user, campaign):
+        raise HttpError(403, "热点问题仅推进办和领导可见")
+    runs = queries.hot_runs(request.user, campaign)
+    run = runs.filter(pk=run_id).first() if run_id else runs.first()
+    if run is None:
+        raise HttpError(404, "还没有热点分析")
+    return run
+
+
+@router.get("/hot", response=HotRunOut, summary="最新的热点问题（前 30 个及其留言）")
+def hot_latest(request):
+    return _hot_run(request, None)
+
+
+@router.get("/hot/{run_id}", response=HotRunOut, summary="某次热点分析的结果")
+def hot_run(request, run_id: int):
+    return _hot_run(request, run_id)
+
+
+@router.post("/hot/run", response={201: HotRunOut}, summary="对本活动的意见建议运行热点分析（推进办）")
+def hot_run_now(request):
+    campaign = current_campaign(request.user)
+    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+        raise HttpError(403, "只有推进办可以运行热点分析")
+    return 201, services.hot_from_suggestions(actor=request.user, campaign=campaign)
+
+
+class ReplyCheckIn(Schema):
+    suggestion_id: int
+    text: str
+
+
+class Flag(Schema):
+    code: str
+    message: str
+
+
+@router.post("/reply-check", response=list[Flag], summary="答复检查：过短、答非所问、超期")
+def reply_check(request, payload: ReplyCheckIn):
+    s = intake_queries.suggestion_get(request.user, payload.suggestion_id)
+    if s is None:
+        raise HttpError(404, "未找到该意见建议或无权查看")
+    return queries.reply_flags(s, payload.text)
