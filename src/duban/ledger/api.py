@@ -1,0 +1,304 @@
+"""`/api/problems`: list, detail, create, update, transitions, notes, evidence and rates.
+
+Every endpoint reads through `queries` (the scoping rule) and writes through `services`.
+Errors: 404 outside the user's scope, 403 not allowed, 409 illegal transition, 422 bad input.
+"""
+
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
+from ninja import File, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from duban.campaigns.models import Campaign, FocusArea
+from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.ledger import queries, services, storage, workflow
+from duban.ledger.models import Kind, Problem, Source
+from duban.orgs.queries import unit_get
+
+router = Router(tags=["整改台账"])
+
+
+class ProblemOut(Schema):
+    id: int
+    campaign_id: int
+    seq: int
+    description: str
+    focus_area_id: int | None
+    focus_area: str | None
+    source: str
+    source_label: str
+    unit_id: int
+    unit: str
+    owner: str
+    supervisor_id: int | None
+    measures: str
+    deadline: dt.date | None
+    original_deadline: dt.date | None
+    kind: str
+    kind_label: str
+    progress: str
+    status: str
+    status_label: str
+    completed_on: dt.date | None
+    extension_to: dt.date | None
+    deadline_state: str
+    extra: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_focus_area(obj: Problem) -> str | None:
+        return obj.focus_area.name if obj.focus_area_id else None
+
+    @staticmethod
+    def resolve_unit(obj: Problem) -> str:
+        return obj.unit.name
+
+    @staticmethod
+    def resolve_source_label(obj: Problem) -> str:
+        return obj.get_source_display()
+
+    @staticmethod
+    def resolve_kind_label(obj: Problem) -> str:
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_status_label(obj: Problem) -> str:
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_deadline_state(obj: Problem) -> str:
+        return queries.deadline_state(obj)
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    actor_name: str
+    action: str
+    from_status: str
+    to_status: str
+    note: str
+
+
+class EvidenceOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: dt.datetime
+
+
+class ProblemDetailOut(ProblemOut):
+    timeline: list[EventOut]
+    evidence: list[EvidenceOut]
+    transitions: list[str]
+
+    @staticmethod
+    def resolve_timeline(obj: Problem) -> list:
+        return list(queries.timeline(obj))
+
+    @staticmethod
+    def resolve_evidence(obj: Problem) -> list:
+        return list(queries.evidence_list(obj))
+
+    @staticmethod
+    def resolve_transitions(obj: Problem, context) -> list[str]:
+        return [t.name for t in workflow.available(context["request"].user, obj)]
+
+
+class ProblemIn(Schema):
+    description: str
+    unit_id: int
+    campaign_id: int | None = None
+    focus_area_id: int | None = None
+    source: str = Source.SELF_CHECK
+    owner: str = ""
+    supervisor_id: int | None = None
+    measures: str = ""
+    deadline: dt.date | None = None
+    kind: str = Kind.DEADLINE
+
+
+class ProblemPatch(Schema):
+    description: str | None = None
+    unit_id: int | None = None
+    focus_area_id: int | None = None
+    source: str | None = None
+    owner: str | None = None
+    supervisor_id: int | None = None
+    measures: str | None = None
+    deadline: dt.date | None = None
+    kind: str | None = None
+
+
+class TransitionIn(Schema):
+    reason: str = ""
+    date: dt.date | None = None
+
+
+class NoteIn(Schema):
+    note: str
+
+
+class FilterIn(Schema):
+    campaign: int | None = None
+    area: int | None = None
+    unit: int | None = None
+    status: str = ""
+    overdue: bool = False
+    due_soon: bool = False
+    source: str = ""
+    kind: str = ""
+    deadline_from: str = ""
+    deadline_to: str = ""
+    q: str = ""
+    sort: str = "-id"
+
+
+def _filter(params: FilterIn) -> queries.ProblemFilter:
+    raw = {k: ("1" if v is True else "" if v is False or v is None else str(v)) for k, v in params.dict().items()}
+    f, errors = queries.ProblemFilter.from_params(raw)
+    if errors:
+        raise HttpError(422, "；".join(errors))
+    return f
+
+
+def _get(request, problem_id: int) -> Problem:
+    problem = queries.problem_get(request.user, problem_id)
+    if problem is None:
+        raise HttpError(404, "未找到该问题或无权查看")
+    return problem
+
+
+def _errors(exc: Exception) -> HttpError:
+    if isinstance(exc, PermissionDenied):
+        return HttpError(403, str(exc) or "无权操作")
+    if isinstance(exc, workflow.TransitionError):
+        return HttpError(409, str(exc))
+    if isinstance(exc, ValidationError):
+        return HttpError(422, "；".join(exc.messages))
+    if isinstance(exc, storage.EvidenceRejected):
+        return HttpError(422, str(exc))
+    raise exc
+
+
+def _unit(request, unit_id: int | None):
+    if unit_id is None:
+        return None
+    unit = unit_get(request.user, unit_id)
+    if unit is None:
+        raise HttpError(404, f"未找到单位 {unit_id} 或无权查看")
+    return unit
+
+
+def _area(campaign: Campaign, area_id: int | None) -> FocusArea | None:
+    if area_id is None:
+        return None
+    area = FocusArea.objects.filter(pk=area_id, campaign=campaign).first()
+    if area is None:
+        raise HttpError(422, "聚焦领域不属于该活动")
+    return area
+
+
+def _detail(request, problem: Problem) -> Problem:
+    return problem
+
+
+@router.get("", response=list[ProblemOut], summary="问题列表（本人可见范围，可筛选、搜索、排序）")
+@paginate(LimitOffsetPagination)
+def list_problems(request, filters: Query[FilterIn]):
+    return queries.problem_list(request.user, _filter(filters))
+
+
+@router.get("/rates", summary="整改率、按期率、逾期：按聚焦领域/单位/来源/月份")
+def problem_rates(request, by: str = "area", campaign: int | None = None) -> list[dict[str, Any]]:
+    if by not in queries.GROUPINGS:
+        raise HttpError(422, f"by 应为 {'/'.join(queries.GROUPINGS)}")
+    c = campaigns_for(request.user).filter(pk=campaign).first() if campaign else None
+    return queries.rates(request.user, campaign=c, by=by)
+
+
+@router.get("/{problem_id}", response=ProblemDetailOut, summary="问题详情（含整改动态、佐证材料、可执行的操作）")
+def get_problem(request, problem_id: int):
+    return _detail(request, _get(request, problem_id))
+
+
+@router.post("", response={201: ProblemOut}, summary="登记问题")
+def create_problem(request, payload: ProblemIn):
+    campaign = campaigns_for(request.user).filter(pk=payload.campaign_id).first() if payload.campaign_id else current_campaign(request.user)
+    if campaign is None:
+        raise HttpError(422, "没有可用的活动")
+    try:
+        p = services.problem_create(
+            actor=request.user, campaign=campaign, description=payload.description, unit=_unit(request, payload.unit_id),
+            focus_area=_area(campaign, payload.focus_area_id), source=payload.source, owner=payload.owner,
+            supervisor=_unit(request, payload.supervisor_id), measures=payload.measures, deadline=payload.deadline, kind=payload.kind,
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        raise _errors(exc) from exc
+    return 201, queries.problem_get(request.user, p.pk)
+
+
+@router.patch("/{problem_id}", response=ProblemOut, summary="修改问题")
+def update_problem(request, problem_id: int, payload: ProblemPatch):
+    problem = _get(request, problem_id)
+    data = payload.dict(exclude_unset=True)
+    fields: dict[str, Any] = {}
+    for k, v in data.items():
+        if k == "unit_id":
+            fields["unit"] = _unit(request, v)
+        elif k == "supervisor_id":
+            fields["supervisor"] = _unit(request, v)
+        elif k == "focus_area_id":
+            fields["focus_area"] = _area(problem.campaign, v)
+        else:
+            fields[k] = v
+    try:
+        services.problem_update(actor=request.user, problem=problem, **fields)
+    except (PermissionDenied, ValidationError) as exc:
+        raise _errors(exc) from exc
+    return queries.problem_get(request.user, problem_id)
+
+
+@router.post("/{problem_id}/transitions/{name}", response=ProblemDetailOut, summary="流转：claim/submit/sign_off/return/request_extension/approve_extension/refuse_extension/reopen")
+def transition(request, problem_id: int, name: str, payload: TransitionIn):
+    problem = _get(request, problem_id)
+    try:
+        services.problem_transition(actor=request.user, problem=problem, name=name, reason=payload.reason, date=payload.date)
+    except (PermissionDenied, ValidationError, workflow.TransitionError) as exc:
+        raise _errors(exc) from exc
+    return _detail(request, _get(request, problem_id))
+
+
+@router.post("/{problem_id}/notes", response={201: EventOut}, summary="填写整改进展")
+def add_note(request, problem_id: int, payload: NoteIn):
+    problem = _get(request, problem_id)
+    try:
+        return 201, services.problem_note(actor=request.user, problem=problem, note=payload.note)
+    except (PermissionDenied, ValidationError) as exc:
+        raise _errors(exc) from exc
+
+
+@router.post("/{problem_id}/evidence", response={201: EvidenceOut}, summary="上传佐证材料（图片、PDF、Office 文档）")
+def upload_evidence(request, problem_id: int, file: File[UploadedFile]):
+    problem = _get(request, problem_id)
+    if file.size and file.size > storage.max_bytes():
+        raise HttpError(422, f"文件过大，上限 {storage.max_bytes() // 1048576} MB")
+    try:
+        return 201, services.problem_add_evidence(actor=request.user, problem=problem, name=file.name, data=file.read())
+    except (PermissionDenied, ValidationError, storage.EvidenceRejected) as exc:
+        raise _errors(exc) from exc
+
+
+@router.get("/{problem_id}/evidence/{evidence_id}", summary="下载佐证材料", response={200: None})
+def download_evidence(request, problem_id: int, evidence_id: int):
+    ev = services.evidence_for_download(request.user, evidence_id)
+    if ev is None or ev.problem_id != problem_id:
+        raise HttpError(404, "未找到该材料或无权查看")
+    return FileResponse(storage.storage().open(ev.key), as_attachment=True, filename=ev.name, content_type=ev.content_type)

@@ -1,0 +1,109 @@
+"""Forms of the ledger pages. They only parse input; services write."""
+
+from __future__ import annotations
+
+from django import forms
+
+from duban.core.dates import DateParseError, parse_date
+from duban.ledger.models import Kind, Source
+from duban.orgs.matching import UnitMatcher
+from duban.orgs.scoping import visible_units
+
+
+class CnDateField(forms.CharField):
+    """A date as offices type it (2022-03-31, 2022/3/31, 2022年3月31日, 2022.3.31)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return parse_date(value)
+        except DateParseError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class UnitField(forms.CharField):
+    """A unit typed by name ("平安镇" or "平安镇/一村"), resolved inside the user's scope."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        resolved = UnitMatcher(visible_units(self.user)).resolve(value)
+        if isinstance(resolved, str):
+            raise forms.ValidationError(resolved)
+        from duban.orgs.models import OrgUnit
+
+        return OrgUnit.objects.get(pk=resolved)
+
+
+class ProblemForm(forms.Form):
+    description = forms.CharField(label="问题描述", widget=forms.Textarea(attrs={"rows": 3}))
+    focus_area = forms.ModelChoiceField(label="聚焦领域", queryset=None, required=False)
+    source = forms.ChoiceField(label="问题来源", choices=Source.choices, initial=Source.SELF_CHECK)
+    unit = UnitField(label="责任单位", help_text="单位名称；重名时写“上级单位/单位名称”")
+    owner = forms.CharField(label="责任人", required=False, max_length=60)
+    supervisor = UnitField(label="督办单位", required=False, help_text="留空则由活动牵头单位（推进办）督办")
+    measures = forms.CharField(label="整改措施", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    deadline = CnDateField(label="整改时限", required=False, help_text="如 2022-03-31 或 2022年3月31日")
+    kind = forms.ChoiceField(label="整改类型", choices=Kind.choices, initial=Kind.DEADLINE)
+
+    def __init__(self, *args, user=None, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].user = user
+        self.fields["supervisor"].user = user
+        from duban.campaigns.queries import focus_areas
+
+        self.fields["focus_area"].queryset = focus_areas(campaign)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Kind.DEADLINE and not data.get("deadline") and not self.has_error("deadline"):
+            self.add_error("deadline", "限期整改的问题需要整改时限")
+        return data
+
+
+class TransitionForm(forms.Form):
+    reason = forms.CharField(label="理由/说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    date = CnDateField(label="延期至", required=False)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label="整改进展", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label="佐证材料")
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=[("assign", "批量交办"), ("extend", "批量延期")])
+    ids = forms.CharField(widget=forms.HiddenInput, required=False)
+    unit = UnitField(label="责任单位", required=False)
+    owner = forms.CharField(label="责任人", required=False)
+    deadline = CnDateField(label="新时限", required=False)
+    reason = forms.CharField(label="理由", required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].user = user
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "assign" and not data.get("unit") and not self.has_error("unit"):
+            self.add_error("unit", "请填写责任单位")
+        if data.get("action") == "extend":
+            if not data.get("deadline") and not self.has_error("deadline"):
+                self.add_error("deadline", "请填写新时限")
+            if not data.get("reason"):
+                self.add_error("reason", "请填写理由")
+        return data
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="台账文件（xlsx）")

@@ -1,0 +1,322 @@
+"""Ledger pages: list (filters, sort, counts, bulk actions, export), detail (timeline,
+history, evidence, workflow buttons), create/edit, my items, rates, import with diff preview.
+
+Views are thin: they read through `queries` (the scoping rule), write through `services`
+and translate errors into messages.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from duban.audit.queries import history_for
+from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
+from duban.core.dates import today
+from duban.core.xlsx import ImportRejected, write_errors
+from duban.ledger import io, queries, services, storage, workflow
+from duban.ledger.forms import BulkForm, EvidenceForm, ImportForm, NoteForm, ProblemForm, TransitionForm
+from duban.ledger.models import Kind, Source, Status
+from duban.orgs.models import Role
+from duban.orgs.scoping import can, home_unit, is_office, scope, visible_units
+
+IMPORT_MAX_BYTES = 200 * 1024 * 1024
+
+
+def _campaign(request):
+    cid = request.GET.get("campaign") or request.POST.get("campaign")
+    if cid and str(cid).isdigit():
+        c = campaigns_for(request.user).filter(pk=int(cid)).first()
+        if c is not None:
+            return c
+    return current_campaign(request.user)
+
+
+def _problem_or_404(request, pk: int):
+    problem = queries.problem_get(request.user, pk)
+    if problem is None:
+        raise Http404("未找到该问题或无权查看")
+    return problem
+
+
+@login_required
+def problem_list(request: HttpRequest) -> HttpResponse:
+    f, errors = queries.ProblemFilter.from_params(request.GET)
+    campaign = _campaign(request)
+    if f.campaign is None and campaign is not None:
+        f.campaign = campaign.pk
+    qs = queries.problem_list(request.user, f)
+    page = queries.paginate(qs, f, request.GET.get("page"))
+    ctx = {
+        "page": page, "f": f, "errors": errors, "campaign": campaign, "areas": focus_areas(campaign),
+        "counts": queries.status_counts(request.user, f) if not f.q else None,
+        "statuses": Status.choices, "sources": Source.choices, "kinds": Kind.choices, "sorts": queries.SORT_LABELS,
+        "units": visible_units(request.user).filter(depth__lte=(home_unit(request.user).depth + 1 if home_unit(request.user) else 1)).order_by("path")[:300],
+        "today": today(), "is_office": is_office(request.user), "bulk_form": BulkForm(user=request.user),
+        "params": f.as_params(),
+    }
+    template = "ledger/_table.html" if request.headers.get("HX-Request") else "ledger/problem_list.html"
+    return render(request, template, ctx)
+
+
+@login_required
+def problem_export(request: HttpRequest) -> HttpResponse:
+    f, _ = queries.ProblemFilter.from_params(request.GET)
+    qs = queries.apply_filter(queries.visible_problems(request.user), f)
+    fh = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    io.problems_export(fh, qs)
+    fh.seek(0)
+    return FileResponse(fh, as_attachment=True, filename=f"问题整改台账-{today():%Y%m%d}.xlsx")
+
+
+@login_required
+def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _problem_or_404(request, pk)
+    available = workflow.available(request.user, problem)
+    can_write = workflow.is_responsible(request.user, problem) or workflow.is_supervisor(request.user, problem)
+    return render(request, "ledger/problem_detail.html", {
+        "p": problem, "timeline": queries.timeline(problem), "evidence": queries.evidence_list(problem),
+        "history": history_for(problem)[:50], "transitions": available, "transition_form": TransitionForm(),
+        "note_form": NoteForm(), "evidence_form": EvidenceForm(), "can_write": can_write and problem.is_open,
+        "can_edit": can(request.user, problem.unit, Role.OFFICE, Role.LIAISON),
+        "deadline_state": queries.deadline_state(problem), "labels": queries.DEADLINE_LABELS,
+    })
+
+
+def _form_initial(problem) -> dict:
+    return {
+        "description": problem.description, "focus_area": problem.focus_area_id, "source": problem.source,
+        "unit": problem.unit.name, "owner": problem.owner, "supervisor": problem.supervisor.name if problem.supervisor_id else "",
+        "measures": problem.measures, "deadline": problem.deadline.isoformat() if problem.deadline else "", "kind": problem.kind,
+    }
+
+
+@login_required
+def problem_create(request: HttpRequest) -> HttpResponse:
+    campaign = _campaign(request)
+    if campaign is None:
+        raise PermissionDenied("没有可用的活动")
+    form = ProblemForm(request.POST or None, user=request.user, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            p = services.problem_create(actor=request.user, campaign=campaign, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, f"已登记问题（序号 {p.seq}）")
+            return redirect("ledger:problem_detail", pk=p.pk)
+    return render(request, "ledger/problem_form.html", {"form": form, "campaign": campaign})
+
+
+@login_required
+def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _problem_or_404(request, pk)
+    if not can(request.user, problem.unit, Role.OFFICE, Role.LIAISON):
+        raise PermissionDenied("无权修改该问题")
+    form = ProblemForm(request.POST or None, initial=_form_initial(problem), user=request.user, campaign=problem.campaign)
+    if request.method == "POST" and form.is_valid():
+        changed = {k: form.cleaned_data[k] for k in form.changed_data if k in services.EDITABLE}
+        try:
+            services.problem_update(actor=request.user, problem=problem, **changed)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, "已保存")
+            return redirect("ledger:problem_detail", pk=problem.pk)
+    return render(request, "ledger/problem_form.html", {"form": form, "p": problem, "campaign": problem.campaign})
+
+
+@login_required
+@require_POST
+def problem_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    problem = _problem_or_404(request, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        return redirect("ledger:problem_detail", pk=pk)
+    files = [(f.name, f.read()) for f in request.FILES.getlist("files")]
+    try:
+        services.problem_transition(actor=request.user, problem=problem, name=name, reason=form.cleaned_data["reason"],
+                                    date=form.cleaned_data["date"], files=files)
+    except (workflow.TransitionError, PermissionDenied, storage.EvidenceRejected) as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已{workflow.get(name).label}")
+    return redirect("ledger:problem_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def problem_note(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _problem_or_404(request, pk)
+    form = NoteForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("进展说明不能为空")
+        services.problem_note(actor=request.user, problem=problem, note=form.cleaned_data["note"])
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("ledger:problem_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _problem_or_404(request, pk)
+    files = request.FILES.getlist("file")
+    if not files:
+        messages.error(request, "请选择文件")
+    for f in files:
+        if f.size > storage.max_bytes():
+            messages.error(request, f"文件“{f.name}”过大，上限 {storage.max_bytes() // 1048576} MB")
+            continue
+        try:
+            services.problem_add_evidence(actor=request.user, problem=problem, name=f.name, data=f.read())
+        except (storage.EvidenceRejected, PermissionDenied) as exc:
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已上传“{f.name}”")
+    return redirect("ledger:problem_detail", pk=pk)
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    ev = services.evidence_for_download(request.user, pk)
+    if ev is None:
+        raise Http404("未找到该材料或无权查看")
+    inline = ev.content_type.startswith("image/") or ev.content_type == "application/pdf"
+    return FileResponse(storage.storage().open(ev.key), as_attachment=not inline, filename=ev.name, content_type=ev.content_type)
+
+
+@login_required
+@require_POST
+def problem_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST, user=request.user)
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    visible_ids = list(scope(request.user, queries.visible_problems(request.user).filter(pk__in=ids)).values_list("id", flat=True))
+    back = request.POST.get("next") or "ledger:problem_list"
+    if not visible_ids:
+        messages.error(request, "请先勾选问题")
+    elif not form.is_valid():
+        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+    else:
+        d = form.cleaned_data
+        try:
+            if d["action"] == "assign":
+                n = services.problem_bulk_assign(actor=request.user, problem_ids=visible_ids, unit=d["unit"], owner=d["owner"] or None)
+                messages.success(request, f"已将 {n} 个问题交办给 {d['unit'].name}")
+            else:
+                n = services.problem_bulk_extend(actor=request.user, problem_ids=visible_ids, deadline=d["deadline"], reason=d["reason"])
+                messages.success(request, f"已调整 {n} 个问题的整改时限")
+        except (PermissionDenied, ValidationError) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    return redirect(back) if back.startswith("/") else redirect(back)
+
+
+@login_required
+def my_items(request: HttpRequest) -> HttpResponse:
+    items = queries.my_items(request.user)
+    return render(request, "ledger/my_items.html", {"todo": items["todo"][:200], "review": items["review"][:200], "today": today()})
+
+
+@login_required
+def summary(request: HttpRequest) -> HttpResponse:
+    campaign = _campaign(request)
+    by = request.GET.get("by", "area")
+    if by not in queries.GROUPINGS:
+        by = "area"
+    rows = queries.rates(request.user, campaign=campaign, by=by)
+    return render(request, "ledger/summary.html", {
+        "campaign": campaign, "by": by, "groupings": queries.GROUPINGS, "rows": rows,
+        "totals": queries.totals(request.user, campaign=campaign), "due_soon_days": queries.due_soon_days(),
+        "chart": {"labels": [r["label"] for r in rows], "rate": [round(r["rate"] * 100, 1) for r in rows], "total": [r["total"] for r in rows]},
+    })
+
+
+# ------------------------------------------------------------------------------ import
+
+def _import_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _session_token(request, token: str) -> Path:
+    if token not in request.session.get("ledger_imports", []) or not token.replace("-", "").isalnum():
+        raise Http404("导入已失效，请重新上传")
+    return _import_dir() / token
+
+
+def _plan(request, campaign, source):
+    return io.plan_import(
+        source=source, campaign=campaign, units=visible_units(request.user), max_bytes=IMPORT_MAX_BYTES,
+        visible_ids=lambda ids: set(queries.visible_problems(request.user).filter(pk__in=ids).values_list("id", flat=True)),
+    )
+
+
+@login_required
+def problem_import(request: HttpRequest) -> HttpResponse:
+    if not is_office(request.user):
+        raise PermissionDenied("只有推进办可以导入台账")
+    campaign = _campaign(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    ctx = {"form": form, "campaign": campaign}
+    if request.method == "POST" and form.is_valid() and campaign is not None:
+        token = uuid.uuid4().hex
+        upload = form.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            ctx["errors"] = [io.CellError(0, "", f"文件过大，上限 {IMPORT_MAX_BYTES // 1048576} MB")]
+        else:
+            data = upload.read()
+            request.session["ledger_imports"] = [*request.session.get("ledger_imports", [])[-9:], token]
+            try:
+                plan = _plan(request, campaign, data)
+            except ImportRejected as exc:
+                write_errors(_import_dir() / f"{token}-errors.xlsx", exc.errors)
+                ctx.update(errors=exc.errors[:500], n_errors=len(exc.errors), token=token)
+            else:
+                (_import_dir() / f"{token}.xlsx").write_bytes(data)
+                ctx.update(plan=plan, changes=plan.changes[:500], token=token, filename=upload.name)
+    template = "ledger/_import_result.html" if request.headers.get("HX-Request") else "ledger/import.html"
+    return render(request, template, ctx)
+
+
+@login_required
+@require_POST
+def problem_import_apply(request: HttpRequest, token: str) -> HttpResponse:
+    if not is_office(request.user):
+        raise PermissionDenied("只有推进办可以导入台账")
+    path = _session_token(request, f"{token}.xlsx".removesuffix(".xlsx"))
+    path = path.with_name(f"{token}.xlsx")
+    if not path.exists():
+        raise Http404("导入已失效，请重新上传")
+    campaign = _campaign(request)
+    try:
+        plan = io.apply_plan(actor=request.user, plan=_plan(request, campaign, path.read_bytes()))
+    except ImportRejected as exc:
+        messages.error(request, f"导入失败：{len(exc.errors)} 处错误，未写入任何数据（台账可能已被修改，请重新上传）")
+        return redirect("ledger:problem_import")
+    path.unlink(missing_ok=True)
+    messages.success(request, plan.summary())
+    return redirect("ledger:problem_list")
+
+
+@login_required
+def problem_import_errors(request: HttpRequest, token: str) -> HttpResponse:
+    path = _session_token(request, token).with_name(f"{token}-errors.xlsx")
+    if not path.exists():
+        raise Http404("错误报告不存在")
+    return FileResponse(path.open("rb"), as_attachment=True, filename="导入错误报告.xlsx")
