@@ -145,6 +145,26 @@ def suggestion_figures(request, campaign_id: int | None = None) -> dict:
     return figures(user=request.user, campaign=campaign)
 
 
+class ImportOut(Schema):
+    created: int
+    rows: int
+    by_channel: dict[str, int]
+
+
+@router.post("/import", response={201: ImportOut, 400: dict}, summary="批量导入（xlsx，整表校验，推进办）")
+def import_suggestions(request, file: UploadedFile = File(...), campaign_id: int | None = None):  # noqa: B008
+    campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else current_campaign(request.user)
+    if campaign is None:
+        raise HttpError(404, "没有可导入的活动")
+    try:
+        result = suggestions_import(actor=request.user, source=file, campaign=campaign, max_bytes=20 * 1024 * 1024)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "无权导入") from exc
+    except ImportRejected as exc:
+        return 400, {"detail": "导入失败，未写入任何数据", "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]}
+    return 201, {"created": result.created, "rows": result.rows, "by_channel": dict(result.by_channel)}
+
+
 @router.get("/{suggestion_id}", response=SuggestionOut, summary="意见建议详情")
 def get_suggestion(request, suggestion_id: int):
     return _out(request.user, _get(request, suggestion_id))
@@ -285,26 +305,6 @@ def join_problem(request, suggestion_id: int, payload: JoinIn):
     except ValidationError as exc:
         raise HttpError(422, _errors(exc)) from exc
     return {"suggestion": _out(request.user, _get(request, s.pk)), "problem_id": problem.pk}
-
-
-class ImportOut(Schema):
-    created: int
-    rows: int
-    by_channel: dict[str, int]
-
-
-@router.post("/import", response={201: ImportOut, 400: dict}, summary="批量导入（xlsx，整表校验，推进办）")
-def import_suggestions(request, file: UploadedFile = File(...), campaign_id: int | None = None):  # noqa: B008
-    campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else current_campaign(request.user)
-    if campaign is None:
-        raise HttpError(404, "没有可导入的活动")
-    try:
-        result = suggestions_import(actor=request.user, source=file, campaign=campaign, max_bytes=20 * 1024 * 1024)
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "无权导入") from exc
-    except ImportRejected as exc:
-        return 400, {"detail": "导入失败，未写入任何数据", "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]}
-    return 201, {"created": result.created, "rows": result.rows, "by_channel": dict(result.by_channel)}
 
 
 # ---------------------------------------------------------------------------- public

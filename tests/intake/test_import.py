@@ -1,0 +1,125 @@
+"""`duban import suggestions` / the import page: DESIGN §5 layout, all or nothing, row/column messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from duban.intake.models import Suggestion
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["留言主题", "留言详情", "渠道", "提交时间", "联系人", "联系电话", "所属单位", "座谈会场次"]
+
+
+def good_rows():
+    return [
+        ["建议增设公交线路", "洮河镇到城区的公交车太少，建议增加班次。", "座谈会", "2022-03-01", "刘一", "13800001111", "洮河镇", "第一场"],
+        ["", "平安镇一村希望修一条通村水泥路。", "意见箱", "2022年3月2日", "", "", "平安镇/一村", ""],
+        ["营商环境", "办理营业执照跑了三趟。", "来信", dt.datetime(2022, 3, 3, 14, 30), "", "", "", ""],
+        ["热线", "反映区财政局补贴发放慢。", "12345热线", "2022/3/4 9:15:00", "孙二", "0436-8881234", "区财政局", ""],
+    ]
+
+
+def test_import_creates_all_rows(campaign, tree, xlsx, capsys):
+    path = xlsx(HEADER, good_rows())
+    call_command("import_ledger", "suggestions", str(path))
+    assert Suggestion.objects.count() == 4
+    s = Suggestion.objects.get(title="建议增设公交线路")
+    assert s.channel == "forum" and s.unit == tree["town_b"] and s.extra == {"座谈会场次": "第一场"} and s.contact_name == "刘一"
+    s2 = Suggestion.objects.get(body__startswith="平安镇一村")
+    assert s2.channel == "box" and s2.unit == tree["village_a1"] and s2.title.startswith("平安镇一村希望")
+    assert Suggestion.objects.get(channel="letter").unit == tree["root"]
+    hot = Suggestion.objects.get(channel="hotline")
+    local = hot.submitted_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    assert (local.hour, local.minute) == (9, 15)
+    out = capsys.readouterr().out
+    assert "新建意见建议 4 条" in out and "座谈会 1" in out
+
+
+def test_bad_file_is_refused_whole(campaign, tree, xlsx, capsys):
+    rows = good_rows()
+    rows[1][2] = "飞鸽传书"  # unknown channel
+    rows[2][3] = "去年春天"  # bad date
+    rows[3][6] = "平安真"  # unknown unit, close to 平安镇
+    rows.append(["", "", "意见箱", "2022-03-05", "", "", "", ""])  # empty text
+    path = xlsx(HEADER, rows)
+    with pytest.raises(CommandError):
+        call_command("import_ledger", "suggestions", str(path))
+    assert Suggestion.objects.count() == 0
+    err = capsys.readouterr().err
+    assert "第3行“渠道”列" in err and "飞鸽传书" in err
+    assert "第4行“提交时间”列" in err
+    assert "第5行“所属单位”列" in err and "平安镇" in err
+    assert "第6行“留言详情”列" in err
+
+
+def test_missing_column_and_not_xlsx(campaign, xlsx, tmp_path, capsys):
+    path = xlsx(["留言主题", "留言详情", "提交时间"], [["a", "b", "2022-03-01"]])
+    with pytest.raises(CommandError):
+        call_command("import_ledger", "suggestions", str(path))
+    assert "缺少必需的列“渠道”" in capsys.readouterr().err
+    fake = tmp_path / "x.xlsx"
+    fake.write_text("留言主题,留言详情\n")
+    with pytest.raises(CommandError):
+        call_command("import_ledger", "suggestions", str(fake))
+    assert Suggestion.objects.count() == 0
+
+
+def test_unit_outside_campaign_is_refused(campaign, tree, xlsx, capsys):
+    from duban.orgs.models import UnitKind
+    from duban.orgs.services import unit_create
+
+    unit_create(actor="t", name="外区", kind=UnitKind.COUNTY)
+    path = xlsx(HEADER, [["a", "b", "意见箱", "2022-03-01", "", "", "外区", ""]])
+    with pytest.raises(CommandError):
+        call_command("import_ledger", "suggestions", str(path))
+    assert "未知单位“外区”" in capsys.readouterr().err
+
+
+def test_export_round_trip(campaign, tree, xlsx, tmp_path):
+    call_command("import_ledger", "suggestions", str(xlsx(HEADER, good_rows())))
+    out = tmp_path / "out.xlsx"
+    call_command("export_ledger", "suggestions", "--out", str(out))
+    Suggestion.objects.all().delete()
+    call_command("import_ledger", "suggestions", str(out))
+    assert Suggestion.objects.count() == 4
+    s = Suggestion.objects.get(title="建议增设公交线路")
+    assert s.channel == "forum" and s.contact_phone == "13800001111" and "查询码" in s.extra
+
+
+def test_import_page_office_only_and_errors_shown(users, campaign, tree, xlsx, client_for):
+    rows = good_rows()
+    rows[0][2] = "飞鸽传书"
+    bad = xlsx(HEADER, rows, name="bad.xlsx")
+    with open(bad, "rb") as fh:
+        r = client_for(users["office"]).post("/intake/import/", {"file": fh})
+    assert r.status_code == 400 and "飞鸽传书" in r.content.decode() and Suggestion.objects.count() == 0
+    good = xlsx(HEADER, good_rows(), name="good.xlsx")
+    with open(good, "rb") as fh:
+        assert client_for(users["liaison_a"]).post("/intake/import/", {"file": fh}).status_code == 403
+    with open(good, "rb") as fh:
+        r = client_for(users["office"]).post("/intake/import/", {"file": fh})
+    assert r.status_code == 302 and Suggestion.objects.count() == 4
+    with open(good, "rb") as fh:
+        r = client_for(users["office"]).post("/api/suggestions/import", {"file": fh})
+    assert r.status_code == 201 and r.json()["created"] == 4
+
+
+def test_web_export_masks_for_non_office(users, campaign, tree, xlsx, client_for):
+    import io
+
+    import python_calamine
+
+    call_command("import_ledger", "suggestions", str(xlsx(HEADER, good_rows())))
+    r = client_for(users["leader"]).get("/intake/export/")
+    data = b"".join(r.streaming_content)
+    rows = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    flat = "".join(str(c) for row in rows for c in row)
+    assert "13800001111" not in flat and "138****1111" in flat
+    r = client_for(users["liaison_b"]).get("/intake/export/")
+    rows = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(b"".join(r.streaming_content))).get_sheet_by_index(0).to_python()
+    assert len(rows) == 2  # header + the one 洮河镇 row
