@@ -383,7 +383,7 @@ def apply_plan(*, actor, plan: ImportPlan, note: str = "导入问题整改台账
 def _apply_updates(actor, plan: ImportPlan) -> None:
     now = timezone.now()
     regions = dict(OrgUnit.objects.values_list("id", "region_id"))
-    problems = list(Problem.objects.select_for_update().filter(pk__in=list(plan.updates)))
+    problems = list(Problem.objects.select_for_update(of=("self",)).filter(pk__in=list(plan.updates)))
     changed_fields: set[str] = {"updated_at"}
     events = []
     for p in problems:

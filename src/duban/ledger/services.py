@@ -129,7 +129,7 @@ def problem_update(*, actor, problem: Problem, **fields: Any) -> Problem:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"不能修改：{', '.join(sorted(unknown))}")
-    problem = Problem.objects.select_for_update().select_related("campaign", "unit").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "unit").get(pk=problem.pk)
     if _is_user(actor):
         if can(actor, problem.unit, Role.OFFICE):
             pass
@@ -162,7 +162,7 @@ def problem_note(*, actor, problem: Problem, note: str) -> ProblemEvent:
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "进展说明不能为空"})
-    problem = Problem.objects.select_for_update().select_related("campaign", "unit").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "unit").get(pk=problem.pk)
     if _is_user(actor) and not (workflow.is_responsible(actor, problem) or workflow.is_supervisor(actor, problem)):
         raise PermissionDenied("无权填写该问题的整改进展")
     before = problem.progress
@@ -194,7 +194,7 @@ def _add_evidence(actor, problem: Problem, name: str, data: bytes) -> Evidence:
 @transaction.atomic
 def problem_add_evidence(*, actor, problem: Problem, name: str, data: bytes) -> Evidence:
     """Attach one evidence file (type sniffed from content, size-limited)."""
-    problem = Problem.objects.select_for_update().select_related("campaign", "unit").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "unit").get(pk=problem.pk)
     if _is_user(actor) and not (workflow.is_responsible(actor, problem) or workflow.is_supervisor(actor, problem)):
         raise PermissionDenied("无权为该问题上传佐证材料")
     if problem.status == Status.SIGNED_OFF:
@@ -213,7 +213,7 @@ def problem_transition(
     files: Sequence[tuple[str, bytes]] = (),
 ) -> Problem:
     """Fire transition `name` of the table in workflow.py; illegal ones raise TransitionError."""
-    problem = Problem.objects.select_for_update().select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
     if _is_user(actor):
         t = workflow.check(actor, problem, name)
     else:
@@ -297,7 +297,7 @@ def problem_reopen(*, actor, problem: Problem, reason: str) -> Problem:
 def _bulk_targets(actor, problem_ids: Iterable[int]) -> list[Problem]:
     if _is_user(actor) and not is_office(actor):
         raise PermissionDenied("只有推进办可以批量操作")
-    problems = list(Problem.objects.select_for_update().select_related("unit").filter(pk__in=list(problem_ids)).order_by("pk"))
+    problems = list(Problem.objects.select_for_update(of=("self",)).select_related("unit").filter(pk__in=list(problem_ids)).order_by("pk"))
     if _is_user(actor):
         for p in problems:
             if not can(actor, p.unit, Role.OFFICE):

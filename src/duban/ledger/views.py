@@ -56,11 +56,12 @@ def problem_list(request: HttpRequest) -> HttpResponse:
         f.campaign = campaign.pk
     qs = queries.problem_list(request.user, f)
     page = queries.paginate(qs, f, request.GET.get("page"))
+    home = home_unit(request.user)
     ctx = {
         "page": page, "f": f, "errors": errors, "campaign": campaign, "areas": focus_areas(campaign),
         "counts": queries.status_counts(request.user, f) if not f.q else None,
         "statuses": Status.choices, "sources": Source.choices, "kinds": Kind.choices, "sorts": queries.SORT_LABELS,
-        "units": visible_units(request.user).filter(depth__lte=(home_unit(request.user).depth + 1 if home_unit(request.user) else 1)).order_by("path")[:300],
+        "units": visible_units(request.user).filter(depth__lte=(home.depth + 1 if home else 1)).order_by("path")[:300],
         "today": today(), "is_office": is_office(request.user), "bulk_form": BulkForm(user=request.user),
         "params": f.as_params(),
     }
