@@ -10,6 +10,7 @@ stand-in answers instead, so the pages keep working.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import threading
 from collections.abc import Sequence
@@ -207,7 +208,7 @@ class _Fallback:
         return out
 
 
-def _fallback_hot(messages: list[dict]) -> list[dict]:
+def _fallback_hot(messages: list[dict], threshold: float = 0.55) -> list[dict]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.neighbors import NearestNeighbors
 
@@ -227,7 +228,7 @@ def _fallback_hot(messages: list[dict]) -> list[dict]:
 
     for i, (drow, irow) in enumerate(zip(dist, idx, strict=True)):
         for d, j in zip(drow, irow, strict=True):
-            if j != i and d < 0.5:
+            if j != i and d < threshold:
                 parent[find(i)] = find(j)
     groups: dict[int, list[int]] = {}
     for i in range(len(messages)):
@@ -239,11 +240,12 @@ def _fallback_hot(messages: list[dict]) -> list[dict]:
         ms = [messages[i] for i in members]
         times = [m["time"] for m in ms if m.get("time")]
         support = sum(int(m.get("likes") or 0) for m in ms)
+        users = len({m.get("user") for m in ms})
         out.append({
             "ids": [m["id"] for m in ms], "size": len(ms), "title": ms[0].get("title", ""),
             "places": sorted({m.get("place") for m in ms if m.get("place")}), "first": min(times) if times else None,
-            "last": max(times) if times else None, "support": support, "score": len(ms) + support / 10,
-            "users": len({m.get("user") for m in ms}),
+            "last": max(times) if times else None, "support": support,
+            "score": len(ms) + 2 * (users - 1) + math.log2(1 + support), "users": users,
         })
     out.sort(key=lambda r: -r["score"])
     return out

@@ -1,0 +1,199 @@
+"""Demo suggestions: 洮北's 611 clues (595 closed, 16 still being verified, 85 turned into
+ledger problems) for the district, 临汾's 53,400 useful suggestions for the city.
+
+Texts are built from topic templates (seven topics like the TipDM labels, each tied to a
+focus area and a responsible department) with real place names of the demo tree, so the
+router has a learnable routed history. Big scales insert in bulk (one audit row per batch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from duban.audit.services import audit_record
+from duban.core.plugins import optional_import
+from duban.demo.context import CAMPAIGN_START, DemoContext
+from duban.intake.models import Channel, Kind, Rating, Status, Suggestion, new_tracking_code
+from duban.intake.services import REPLY_DAYS, suggestions_bulk_create
+
+# topic label → (focus area, department suffix, subjects, complaints, kinds, reply actions)
+TOPICS: dict[str, tuple[str, str, list[str], list[str], list[str], list[str]]] = {
+    "城乡建设": ("破解民生难题", "住房和城乡建设局",
+             ["老旧小区", "小区物业", "农村危房", "自来水管网", "冬季供暖", "路灯", "排水管道", "小区电梯"],
+             ["年久失修，存在安全隐患", "收费不透明，服务质量差", "改造进度缓慢，迟迟不完工", "经常停水，群众生活不便", "温度不达标，屋里太冷", "坏了很久没人修"],
+             [Kind.ISSUE, Kind.ISSUE, Kind.SUGGESTION],
+             ["已责成物业公司限期整改，并将纳入老旧小区改造计划", "已安排维修人员现场处置，恢复正常使用", "已约谈供热企业，室温已达到18℃以上"]),
+    "劳动和社会保障": ("破解民生难题", "人力资源和社会保障局",
+                ["农民工工资", "养老保险", "医保报销", "灵活就业社保", "失业补助", "退休手续", "工伤认定"],
+                ["被拖欠半年没有结清", "缴费记录有误，无法正常领取", "报销周期太长，手续繁琐", "不知道去哪里办理，希望简化流程", "申请后一直没有答复"],
+                [Kind.ISSUE, Kind.CLUE, Kind.SUGGESTION],
+                ["劳动监察大队已介入，督促企业按期足额支付工资", "经核实已更正缴费记录，待遇已补发", "已开通线上办理渠道，并安排专人一对一指导"]),
+    "教育文体": ("破解民生难题", "教育局",
+             ["学校周边交通", "幼儿园入园", "课后服务", "校外培训机构", "学生营养餐", "农村学校师资", "文化广场"],
+             ["存在乱收费现象", "名额太少，孩子上不了公办园", "安全隐患突出，家长很担心", "质量参差不齐，希望加强监管", "设施陈旧，缺少活动场地"],
+             [Kind.SUGGESTION, Kind.ISSUE, Kind.CLUE],
+             ["已对涉事学校开展专项检查，责令退还违规收费", "已增加公办学位并调整招生片区", "已联合交警部门在上下学时段加强疏导"]),
+    "商贸旅游": ("优化营商环境", "营商环境建设局",
+             ["营业执照办理", "工程项目审批", "惠企政策兑现", "涉企检查", "用电报装", "中小企业融资", "景区管理"],
+             ["跑了好几趟还没办下来", "环节多、时限长，企业负担重", "申报后迟迟不到位", "多头重复检查，影响正常经营", "门槛高，贷款难"],
+             [Kind.ENTERPRISE, Kind.ENTERPRISE, Kind.SUGGESTION],
+             ["已开通绿色通道，企业诉求当日办结", "已协调相关部门压缩审批时限至5个工作日", "政策资金已于本月拨付到企业账户"]),
+    "卫生计生": ("破解民生难题", "卫生健康局",
+             ["村卫生室", "乡镇卫生院", "家庭医生签约", "疫苗接种", "医院挂号", "120急救"],
+             ["缺医少药，看病要跑很远", "服务态度差，排队时间长", "签约后没有上门服务", "预约困难，群众反映强烈"],
+             [Kind.ISSUE, Kind.SUGGESTION, Kind.ISSUE],
+             ["已为该村卫生室补充常用药品并安排医生坐诊", "已优化预约流程，增加接种时段", "已约谈相关负责人并通报批评"]),
+    "环境保护": ("探索转型路径", "生态环境分局",
+             ["养殖场", "砂石厂", "餐饮油烟", "河道垃圾", "秸秆焚烧", "建筑工地扬尘", "搅拌站"],
+             ["气味太大，影响周边居民生活", "噪音扰民，夜间施工", "污水直排，污染环境", "粉尘严重，无人监管"],
+             [Kind.ISSUE, Kind.CLUE, Kind.ISSUE],
+             ["执法人员已现场检查，责令停产整改并立案处罚", "已清理河道垃圾并建立河长巡河制度", "已督促企业安装降尘设施，夜间禁止施工"]),
+    "交通运输": ("推动真抓实干", "交通运输局",
+             ["通村公路", "公交线路", "客运班车", "道路坑洼", "桥梁", "出租车"],
+             ["路面破损严重，雨天无法通行", "班次太少，出行不便", "存在超载现象", "年久失修，存在安全隐患", "拒载、乱收费"],
+             [Kind.SUGGESTION, Kind.ISSUE, Kind.ISSUE],
+             ["已列入今年农村公路养护计划，近期开工修复", "已新增两个班次并延长末班车时间", "已开展专项整治，查处违规车辆"]),
+    "干部作风": ("强化担当作为", "纪委监委",
+             ["村干部", "窗口工作人员", "站所负责人", "帮扶干部", "执法人员"],
+             ["办事推诿扯皮，群众反复跑腿", "优亲厚友，低保评定不公", "吃拿卡要，作风粗暴", "上班时间脱岗，找不到人", "违规收取费用"],
+             [Kind.CLUE, Kind.CLUE, Kind.ISSUE],
+             ["纪检监察机关已立案核查，对相关责任人作出诫勉谈话处理", "已责令当事人作出书面检查并在全乡通报", "经核查反映问题部分属实，已督促整改并追究责任"]),
+}
+# topics mostly handled where they happen (the town) rather than by a department
+LOCAL_TOPICS = {"城乡建设", "环境保护", "卫生计生"}
+OPENERS = ["", "我是本地居民，", "反映一个问题：", "您好，", "希望领导重视：", "建议："]
+CLOSERS = ["希望相关部门尽快解决。", "请有关部门核实处理。", "恳请领导关注。", "盼复。", "希望能给个说法。", ""]
+CHANNEL_WEIGHTS = [(Channel.WEB, 35), (Channel.HOTLINE, 25), (Channel.BOX, 12), (Channel.FORUM, 10), (Channel.LETTER, 8), (Channel.VISIT, 8), (Channel.OTHER, 2)]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐韩冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡"
+
+
+def _dept_for(ctx: DemoContext):
+    """(parent id, suffix) → department; a county's own departments first, the root's otherwise."""
+    by = {}
+    for d in ctx.departments:
+        for label, (_area, suffix, *_rest) in TOPICS.items():
+            if d.name.endswith(suffix):
+                by[(d.parent_id, label)] = d
+    return by
+
+
+def build(ctx: DemoContext) -> None:
+    rng, campaign, total = ctx.rng, ctx.campaign, ctx.scale.suggestions
+    district = ctx.scale.name == "district"
+    areas = {a.name: a for a in ctx.focus_areas}
+    depts = _dept_for(ctx)
+    towns = ctx.towns
+    county_of = {}  # town id → its county (city scale) or the root
+    if ctx.counties:
+        county_by_id = {c.pk: c for c in ctx.counties}
+        for t in towns:
+            county_of[t.pk] = county_by_id.get(t.parent_id, ctx.root)
+    villages_by_town: dict[int, list] = {}
+    for v in ctx.villages:
+        villages_by_town.setdefault(v.parent_id, []).append(v)
+    labels = list(TOPICS)
+    channels = [c for c, w in CHANNEL_WEIGHTS for _ in range(w)]
+    tz = timezone.get_current_timezone()
+    end = min(ctx.today, CAMPAIGN_START + dt.timedelta(days=200))
+    span = max((end - CAMPAIGN_START).days, 30)
+    # 洮北: 611 clues, 595 closed, 16 still being verified; 85 turned into ledger problems.
+    if district:
+        n_closed, n_transfer = 595, 85
+    else:
+        n_closed, n_transfer = round(total * 0.902), round(total * 0.139)
+    n_open = total - n_closed
+    open_states = ([Status.NEW] * 8 + [Status.ASSIGNED] * 5 + [Status.REOPENED] * 3) if district else None
+    problem_ids = _problem_ids(campaign)
+    rand, choice = rng.random, rng.choice
+    rows: list[Suggestion] = []
+    now = timezone.now()
+    for i in range(total):
+        label = labels[int(rand() * rand() * len(labels) * 1.3) % len(labels)]
+        area_name, _suffix, subjects, complaints, kinds, actions = TOPICS[label]
+        town = choice(towns)
+        village_list = villages_by_town.get(town.pk) or [town]
+        village = choice(village_list)
+        county = county_of.get(town.pk)
+        place = f"{county.name if county else ''}{town.name}{village.name if village is not town else ''}"
+        subject = choice(subjects)
+        complaint = choice(complaints)
+        title = f"{town.name}{subject}{complaint.split('，')[0]}" if rand() < 0.7 else f"关于{place}{subject}的{choice(['问题', '建议', '反映'])}"
+        body = f"{choice(OPENERS)}{place}的{subject}{complaint}。{choice(['已经反映过多次，', '持续了两个多月，', '周边群众意见很大，', ''])}{choice(CLOSERS)}"
+        # who handles it: the town when the matter is local, else the topic's department
+        local = rand() < (0.85 if label in LOCAL_TOPICS else 0.12)
+        dept = depts.get((county.pk if county else ctx.root.pk, label)) or depts.get((ctx.root.pk, label))
+        unit = town if (local or dept is None) else dept
+        open_item = i >= n_closed
+        if open_item:
+            status = open_states[(i - n_closed) % len(open_states)] if open_states else (
+                Status.NEW if rand() < 0.3 else Status.REOPENED if rand() < 0.1 else Status.ASSIGNED)
+            submitted = dt.datetime.combine(ctx.today - dt.timedelta(days=int(rand() * 12)), dt.time(8 + int(rand() * 10), int(rand() * 60)), tzinfo=tz)
+        else:
+            status = Status.CLOSED
+            submitted = dt.datetime.combine(CAMPAIGN_START + dt.timedelta(days=int(rand() * span)), dt.time(8 + int(rand() * 10), int(rand() * 60)), tzinfo=tz)
+        submitted = min(submitted, now)
+        kind = choice(kinds)
+        channel = choice(channels)
+        anonymous = rand() < 0.3
+        name = "" if anonymous else choice(SURNAMES) + choice(["先生", "女士", choice(SURNAMES) + choice("华明丽军英伟芳强敏静")])
+        phone = "" if anonymous else f"1{choice('3578')}{int(rand() * 1e9):09d}"
+        s = Suggestion(
+            campaign=campaign, unit=ctx.root if status == Status.NEW else unit, tracking_code=new_tracking_code(), kind=kind,
+            channel=channel, title=title[:200], body=body, contact_name=name, contact_phone=phone, place=village.name if village is not town else "",
+            place_unit=town, submitted_at=submitted, status=status, label="" if status == Status.NEW else label,
+            focus_area=None if status == Status.NEW else areas.get(area_name),
+            due_date=submitted.date() + dt.timedelta(days=REPLY_DAYS),
+        )
+        if status != Status.NEW:
+            s.routed_at = submitted + dt.timedelta(hours=2 + rand() * 40)
+        if status in (Status.CLOSED, Status.REOPENED):
+            late = rand() < 0.06
+            s.replied_at = submitted + dt.timedelta(days=(REPLY_DAYS + 2 + rand() * 10) if late else (0.5 + rand() * rand() * 12))
+            s.replied_at = min(s.replied_at, now)
+            s.reply = f"您好！关于您反映的“{s.title}”，经{unit.name}调查核实，{choice(actions)}。感谢您对{ctx.root.name}解放思想大讨论活动的关心和支持。"
+            r = rand()
+            if status == Status.REOPENED:
+                s.rating, s.rating_comment, s.reopen_count = Rating.UNSATISFIED, choice(["问题没有实际解决", "答复敷衍", "还是老样子"]), 1
+                s.rated_at = min(s.replied_at + dt.timedelta(days=1 + rand() * 3), now)
+            else:
+                s.rating = Rating.SATISFIED if r < 0.83 else Rating.BASIC if r < 0.95 else ""
+                if s.rating:
+                    s.rated_at = min(s.replied_at + dt.timedelta(days=rand() * 4), now)
+                s.closed_at = s.rated_at or min(s.replied_at + dt.timedelta(days=7), now)
+        rows.append(s)
+    # 85 (district) / ~14% (city) of them became or joined ledger problems.
+    linkable = [s for s in rows if s.status != Status.NEW]
+    rng.shuffle(linkable)
+    if problem_ids:
+        for s in linkable[:n_transfer]:
+            s.problem_id = choice(problem_ids)
+    _insert(ctx, rows, per_row_audit=district)
+    ctx.extra["intake_total"] = total
+    ctx.notes.append(
+        f"意见建议：{total} 条，已办结 {n_closed} 条，在办 {n_open} 条，转为整改问题 {min(n_transfer, len(linkable)) if problem_ids else 0} 条；"
+        f"群众留言页 /s/"
+    )
+
+
+def _problem_ids(campaign) -> list[int]:
+    models = optional_import("duban.ledger.models")
+    if models is None or not hasattr(models, "Problem"):
+        return []
+    return list(models.Problem.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True)[:20000])
+
+
+def _insert(ctx: DemoContext, rows: list[Suggestion], *, per_row_audit: bool) -> None:
+    if per_row_audit:
+        suggestions_bulk_create(actor=ctx.actor, rows=rows, note="演示数据")
+        return
+    batch = 5000
+    for i in range(0, len(rows), batch):
+        chunk = rows[i : i + batch]
+        suggestions_bulk_create(actor=ctx.actor, rows=chunk, audit=False, batch_size=batch)
+        audit_record(
+            actor=ctx.actor, verb="suggestion.bulk_create", object_type="intake.suggestion", object_id=f"{i + 1}-{i + len(chunk)}",
+            object_repr=f"{ctx.campaign.name}：意见建议 {i + 1}–{i + len(chunk)}（{len(chunk)} 条）", unit=ctx.campaign.unit,
+            changes={"count": len(chunk)}, note="演示数据",
+        )
