@@ -34,7 +34,10 @@ def train(texts: Sequence[str], labels: Sequence[str], *, cv: int = 5, **kwargs)
     """A trained router carrying `version`, `labels` and cross-validated `metrics`."""
     router = _mod("router")
     if router is not None and hasattr(router, "train"):
-        return router.train(list(texts), list(labels), cv=cv, **kwargs)
+        try:
+            return router.train(list(texts), list(labels), cv=cv, **kwargs)
+        except TypeError:  # a train() without a cv parameter
+            return router.train(list(texts), list(labels), **kwargs)
     return _Fallback.train(list(texts), list(labels), cv=cv)
 
 
