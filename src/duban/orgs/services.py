@@ -6,10 +6,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Concat, Substr
 
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
@@ -84,14 +85,29 @@ def unit_update(*, actor, unit: OrgUnit, name: str | None = None, kind: str | No
     return unit
 
 
+# Big tables that carry their unit's region (the future shard key, docs/scaling.md).
+# They must follow a unit that moves to another region; apps not installed are skipped.
+REGIONAL_MODELS = ("ledger.Problem", "intake.Suggestion")
+
+
 def _reassign_regions(unit: OrgUnit) -> None:
-    """After a move, every descendant's region is its depth-1 ancestor (or itself)."""
+    """After a move, every descendant's region is its depth-1 ancestor (or itself), and the
+    rows of the big tables owned by the moved subtree follow their unit's new region."""
     below = OrgUnit.objects.filter(path__startswith=unit.path).exclude(pk=unit.pk)
     if unit.depth >= 1:
         below.update(region_id=unit.region_id)
-        return
-    for child in OrgUnit.objects.filter(parent=unit):  # moved to the top: each child is a region
-        OrgUnit.objects.filter(path__startswith=child.path).update(region_id=child.pk)
+    else:
+        for child in OrgUnit.objects.filter(parent=unit):  # moved to the top: each child is a region
+            OrgUnit.objects.filter(path__startswith=child.path).update(region_id=child.pk)
+    subtree_ids = OrgUnit.objects.filter(path__startswith=unit.path).values("id")
+    for label in REGIONAL_MODELS:
+        try:
+            model = django_apps.get_model(label)
+        except LookupError:
+            continue
+        model._default_manager.filter(unit_id__in=subtree_ids).update(
+            region_id=Subquery(OrgUnit.objects.filter(pk=OuterRef("unit_id")).values("region_id")[:1])
+        )
 
 
 @dataclass

@@ -11,6 +11,17 @@ from django.core.management.base import BaseCommand, CommandError
 from duban.demo.campaign import DEMO_PASSWORD
 
 
+def demo_accounts_text() -> str:
+    from duban.orgs.models import Membership
+
+    lines = [f"演示账号（密码均为 {DEMO_PASSWORD}）："]
+    what = {"admin": "推进办，可管理", "leader": "领导，只读", "unit1": "联络员，只看本单位", "unit2": "联络员，只看本单位"}
+    for username, text in what.items():
+        m = Membership.objects.filter(user__username=username).select_related("unit").first()
+        lines.append(f"  {username:<7} {m.unit.name if m else ''}{text and '（' + text + '）'}")
+    return "\n".join(lines)
+
+
 class Command(BaseCommand):
     help = "Migrate, load a realistic demo campaign, then serve it on 127.0.0.1."
 
@@ -40,13 +51,7 @@ class Command(BaseCommand):
             for line in ctx.notes:
                 self.stdout.write(f"  {line}")
             self.stdout.write(f"演示数据生成完毕，用时 {time.perf_counter() - started:.1f} 秒")
-        self.stdout.write(
-            f"演示账号（密码均为 {DEMO_PASSWORD}）：\n"
-            "  admin   推进办（全区，可管理）\n"
-            "  leader  领导（全区只读）\n"
-            "  unit1   乡镇联络员（只看本乡镇）\n"
-            "  unit2   另一乡镇联络员（只看本乡镇）"
-        )
+        self.stdout.write(demo_accounts_text())
         if opts["no_serve"]:
             return
         from duban.core.management.commands.serve import serve

@@ -1,0 +1,44 @@
+"""What the Citus plan (docs/scaling.md) relies on: region on every big table, kept right."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.apps import apps
+
+from duban.orgs.models import OrgUnit
+from duban.orgs.services import REGIONAL_MODELS, unit_update
+
+
+@pytest.mark.parametrize("label", REGIONAL_MODELS)
+def test_big_tables_carry_region_and_unit(label):
+    model = apps.get_model(label)
+    region = model._meta.get_field("region")
+    assert region.related_model is OrgUnit
+    assert model._meta.get_field("unit").related_model is OrgUnit
+    # Unique constraints are plain field lists, so they can be widened by region_id.
+    for c in model._meta.constraints:
+        if getattr(c, "fields", None) is not None and getattr(c, "expressions", ()):
+            pytest.fail(f"{label}: expression constraint {c.name} cannot be widened by region")
+
+
+def test_no_postgres_only_column_types():
+    for model in apps.get_models():
+        if not model.__module__.startswith("duban."):
+            continue
+        for f in model._meta.get_fields():
+            assert "django.contrib.postgres" not in type(f).__module__, f"{model.__name__}.{f.name}"
+
+
+@pytest.mark.django_db
+def test_region_follows_a_unit_moved_to_another_region(tree, campaign):
+    from duban.intake.models import Suggestion
+    from duban.ledger.models import Problem
+    from duban.ledger.services import problem_create
+
+    p = problem_create(actor="测试", campaign=campaign, description="村道路灯不亮", unit=tree["village_a1"], deadline=dt.date(2022, 3, 31))
+    assert p.region_id == tree["town_a"].pk  # a village belongs to its town's region
+    unit_update(actor="测试", unit=tree["village_a1"], parent=tree["town_b"])
+    assert Problem.objects.get(pk=p.pk).region_id == tree["town_b"].pk
+    assert not Suggestion.objects.exclude(region_id=None).exclude(region__in=OrgUnit.objects.filter(depth__lte=1)).exists()
