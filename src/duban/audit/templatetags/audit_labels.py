@@ -14,5 +14,5 @@ def field_label(name: str, object_type: str) -> str:
     try:
         model = apps.get_model(object_type)
         return str(model._meta.get_field(name).verbose_name)
-    except (LookupError, ValueError, FieldDoesNotExist):
+    except (LookupError, ValueError, AttributeError, FieldDoesNotExist):
         return name
