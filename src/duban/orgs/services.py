@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Concat, Substr
 
@@ -120,6 +120,20 @@ class NewUnit:
     key: str = ""
 
 
+def _write_places(units: Sequence[OrgUnit]) -> None:
+    """Store path, depth and region of freshly inserted units in one executemany.
+
+    bulk_update builds a CASE expression per row; at city scale (11,000 units) that costs
+    seconds, a parameterised UPDATE costs milliseconds.
+    """
+    table = OrgUnit._meta.db_table
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"UPDATE {table} SET path = %s, depth = %s, region_id = %s WHERE id = %s",  # noqa: S608 - table name is ours
+            [(u.path, u.depth, u.region_id, u.pk) for u in units],
+        )
+
+
 @transaction.atomic
 def units_bulk_create(*, actor, units: Sequence[NewUnit], note: str = "") -> list[OrgUnit]:
     """Create many units in tree order (parents first); one audit row per unit, one action."""
@@ -140,15 +154,16 @@ def units_bulk_create(*, actor, units: Sequence[NewUnit], note: str = "") -> lis
             for u, unit in zip(ready, batch, strict=True):
                 _place(unit)
                 created[u.key or u.name] = unit
-            OrgUnit.objects.bulk_update(batch, ["path", "depth", "region"], batch_size=2000)
+            _write_places(batch)
             out.extend(batch)
             ready_ids = {id(u) for u in ready}
             pending = [u for u in pending if id(u) not in ready_ids]
+        kind_labels = {k.value: str(k.label) for k in UnitKind}
         audit_bulk(
             actor=actor,
             verb="orgunit.create",
             objects=out,
-            changes_of=lambda u: {"name": [None, u.name], "kind": [None, u.get_kind_display()], "parent": [None, u.parent.name if u.parent_id else None]},
+            changes_of=lambda u: {"name": [None, u.name], "kind": [None, kind_labels[u.kind]], "parent": [None, u.parent.name if u.parent_id else None]},
             note=note,
         )
         return out
