@@ -174,8 +174,21 @@ def plan_import(
     parsed: list[_Row] = []
     seq_rows: dict[int, int] = {}
     idx = table.columns
-    get = table.get
     has_extras = bool(table.extras)
+    positions = {c.name: idx.get(c.name) for c in LAYOUT}
+
+    def get(cells: list[Any], name: str) -> Any:  # Table.get, inlined for 270,000-row files
+        i = positions[name]
+        if i is None or i >= len(cells):
+            return None
+        value = cells[i]
+        if value.__class__ is str:
+            value = value.strip()
+            return value or None
+        return value
+
+    def txt(value: Any) -> str:
+        return value if value.__class__ is str else text(value)
 
     def err(rownum, col, msg):
         if len(errors) < MAX_ERRORS:
@@ -201,7 +214,7 @@ def plan_import(
         if unit_text is None:
             err(rownum, "责任单位", "不能为空")
         else:
-            resolved = matcher.resolve(text(unit_text))
+            resolved = matcher.resolve(txt(unit_text))
             if isinstance(resolved, str):
                 err(rownum, "责任单位", resolved)
             else:
@@ -209,25 +222,30 @@ def plan_import(
         area_id = None
         area_text = get(cells, "聚焦领域")
         if area_text is not None:
-            area_id = areas.get(text(area_text))
+            area_id = areas.get(txt(area_text))
             if area_id is None:
                 err(rownum, "聚焦领域", f"未知聚焦领域“{text(area_text)}”；本活动的领域：{'、'.join(areas) or '（无）'}")
         src = ProblemSource.SELF_CHECK
         src_text = get(cells, "问题来源")
         if src_text is not None:
-            src = SOURCE_BY_LABEL.get(text(src_text))
+            src = SOURCE_BY_LABEL.get(txt(src_text))
             if src is None:
                 err(rownum, "问题来源", f"未知问题来源“{text(src_text)}”；可用：{'、'.join(str(v) for v in SOURCE_LABEL.values())}")
         deadline = completed = None
         for col in ("整改时限", "完成时间"):
-            raw = get(cells, col) if col in idx else None
+            raw = get(cells, col)
             if raw is None:
                 continue
-            try:
-                value = parse_date(raw)
-            except DateParseError as exc:
-                err(rownum, col, str(exc))
-                continue
+            if raw.__class__ is dt.date:
+                value = raw
+            elif raw.__class__ is dt.datetime:
+                value = raw.date()
+            else:
+                try:
+                    value = parse_date(raw)
+                except DateParseError as exc:
+                    err(rownum, col, str(exc))
+                    continue
             if col == "整改时限":
                 deadline = value
             else:
@@ -236,7 +254,7 @@ def plan_import(
         if kind_text is None:
             kind = Kind.DEADLINE if deadline else Kind.LONG_TERM
         else:
-            kind = KIND_BY_LABEL.get(text(kind_text))
+            kind = KIND_BY_LABEL.get(txt(kind_text))
             if kind is None:
                 err(rownum, "整改类型", f"未知整改类型“{text(kind_text)}”；可用：立行立改、限期整改、长期坚持")
             elif kind == Kind.DEADLINE and deadline is None:
@@ -244,7 +262,7 @@ def plan_import(
         status_text = get(cells, "状态")
         status = Status.PENDING
         if status_text is not None:
-            status = FILE_STATUS.get(text(status_text))
+            status = FILE_STATUS.get(txt(status_text))
             if status is None:
                 err(rownum, "状态", f"未知状态“{text(status_text)}”；可用：未整改、整改中、已完成")
         pid = None
@@ -257,10 +275,9 @@ def plan_import(
         if seq is None or desc is None or unit_id is None:
             continue
         parsed.append(_Row(rownum, seq, pid, {
-            "description": text(desc), "focus_area_id": area_id, "source": src, "unit_id": unit_id,
-            "owner": text(get(cells, "责任人")), "measures": text(get(cells, "整改措施")), "deadline": deadline,
-            "kind": kind, "progress": text(get(cells, "整改进展")), "status": status,
-            "completed_on": completed if status == Status.SIGNED_OFF else completed,
+            "description": txt(desc), "focus_area_id": area_id, "source": src, "unit_id": unit_id,
+            "owner": txt(get(cells, "责任人") or ""), "measures": txt(get(cells, "整改措施") or ""), "deadline": deadline,
+            "kind": kind, "progress": txt(get(cells, "整改进展") or ""), "status": status, "completed_on": completed,
         }, table.extra_values(cells) if has_extras else {}))
     if errors:
         raise ImportRejected(errors)
@@ -276,6 +293,9 @@ def _match(plan: ImportPlan, parsed: list[_Row], campaign: Campaign, matcher: Un
     if id_rows:
         known_ids = set(Problem.objects.filter(campaign=campaign, pk__in=[r.pid for r in id_rows]).values_list("id", flat=True))
     targets: dict[int, _Row] = {}
+    regions = dict(OrgUnit.objects.values_list("id", "region_id")) if len(parsed) > len(existing_seq) else {}
+    if not regions:
+        regions = dict(OrgUnit.objects.filter(pk__in={r.values["unit_id"] for r in parsed}).values_list("id", "region_id"))
     for r in parsed:
         if r.pid is not None:
             if r.pid not in known_ids:
@@ -291,7 +311,7 @@ def _match(plan: ImportPlan, parsed: list[_Row], campaign: Campaign, matcher: Un
         else:
             plan.new.append(NewProblem(
                 seq=r.seq, description=r.values["description"], unit_id=r.values["unit_id"],
-                region_id=matcher_region(matcher, r.values["unit_id"]), focus_area_id=r.values["focus_area_id"],
+                region_id=regions.get(r.values["unit_id"]), focus_area_id=r.values["focus_area_id"],
                 source=r.values["source"], owner=r.values["owner"], measures=r.values["measures"], deadline=r.values["deadline"],
                 kind=r.values["kind"], progress=r.values["progress"], status=r.values["status"],
                 completed_on=r.values["completed_on"], extra=r.extra,
@@ -340,16 +360,35 @@ def _match(plan: ImportPlan, parsed: list[_Row], campaign: Campaign, matcher: Un
     plan.changes.sort(key=lambda c: c.row)
 
 
-def matcher_region(matcher: UnitMatcher, unit_id: int) -> int | None:
-    cache = matcher.__dict__.setdefault("_regions", {})
-    if not cache:
-        cache.update(OrgUnit.objects.values_list("id", "region_id"))
-    return cache.get(unit_id)
+def unit_labels(units: dict[int, tuple[str, int | None]]) -> dict[int, str]:
+    """The shortest name that UnitMatcher resolves to each unit: "一村", else "平安镇/一村",
+    else "洮北区/平安镇/一村". `units` maps id → (name, parent_id)."""
+    def chain(pk: int, n: int) -> tuple[str, ...]:
+        names: list[str] = []
+        cur: int | None = pk
+        while cur is not None and len(names) < n:
+            name, parent = units[cur]
+            names.append(name)
+            cur = parent if parent in units else None
+        return tuple(reversed(names))
+
+    labels: dict[int, str] = {}
+    pending = list(units)
+    for depth in (1, 2, 3, 4):
+        keys = {pk: chain(pk, depth) for pk in pending}
+        counts = Counter(keys.values())
+        rest = []
+        for pk in pending:
+            if counts[keys[pk]] == 1 or depth == 4:
+                labels[pk] = "/".join(keys[pk])
+            else:
+                rest.append(pk)
+        pending = rest
+    return labels
 
 
 def _unit_labels(matcher: UnitMatcher) -> dict[int, str]:
-    counts = Counter(ref.name for ref in matcher.by_id.values())
-    return {pk: (matcher.label(ref) if counts[ref.name] > 1 else ref.name) for pk, ref in matcher.by_id.items()}
+    return unit_labels({pk: (ref.name, ref.parent_id) for pk, ref in matcher.by_id.items()})
 
 
 def _show(f: str, value: Any, units: dict[int, str], areas: dict[int, str]) -> Any:
@@ -437,10 +476,7 @@ def problems_import_cli(*, actor, source: Source, campaign_id: int | None = None
 
 def export_rows(qs, *, extras: list[str] | None = None) -> tuple[list[str], Iterator[list[Any]]]:
     """Header and a row generator for problems in `qs` (streamed from the database)."""
-    matcher_units = OrgUnit.objects.values_list("id", "name", "parent_id")
-    by_id = {pk: (name, parent) for pk, name, parent in matcher_units}
-    counts = Counter(name for name, _ in by_id.values())
-    labels = {pk: (f"{by_id[parent][0]}/{name}" if counts[name] > 1 and parent in by_id else name) for pk, (name, parent) in by_id.items()}
+    labels = unit_labels({pk: (name, parent) for pk, name, parent in OrgUnit.objects.values_list("id", "name", "parent_id")})
     from duban.campaigns.models import FocusArea
 
     areas = dict(FocusArea.objects.values_list("id", "name"))

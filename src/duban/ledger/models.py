@@ -47,7 +47,7 @@ class Problem(models.Model):
     seq = models.PositiveIntegerField(_("序号"))
     description = models.TextField(_("问题描述"))
     focus_area = models.ForeignKey(
-        "campaigns.FocusArea", null=True, blank=True, on_delete=models.PROTECT, related_name="problems", verbose_name=_("聚焦领域")
+        "campaigns.FocusArea", null=True, blank=True, on_delete=models.PROTECT, db_index=False, related_name="problems", verbose_name=_("聚焦领域")
     )
     source = models.CharField(_("问题来源"), max_length=20, choices=Source.choices, default=Source.SELF_CHECK)
     unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, db_index=False, related_name="problems", verbose_name=_("责任单位"))
@@ -80,12 +80,13 @@ class Problem(models.Model):
         verbose_name_plural = _("问题")
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["campaign", "seq"], name="problem_unique_seq_in_campaign")]
+        # Few indexes on purpose: each one costs every bulk import. unit+status serves the
+        # scoping rule and subtree filters; status+deadline the overdue/due-soon filters;
+        # campaign+area+status the rates. (region and supervisor are kept unindexed.)
         indexes = [
             models.Index(fields=["unit", "status"], name="problem_unit_status_idx"),
             models.Index(fields=["status", "deadline"], name="problem_status_deadline_idx"),
             models.Index(fields=["campaign", "focus_area", "status"], name="problem_campaign_area_idx"),
-            models.Index(fields=["region", "status"], name="problem_region_status_idx"),
-            models.Index(fields=["supervisor", "status"], name="problem_supervisor_idx"),
         ]
 
     def __str__(self) -> str:
@@ -118,6 +119,9 @@ class ProblemEvent(models.Model):
         verbose_name = _("整改动态")
         verbose_name_plural = _("整改动态")
         ordering = ["at", "id"]
+        # Few indexes on purpose: each one costs every bulk import. unit+status serves the
+        # scoping rule and subtree filters; status+deadline the overdue/due-soon filters;
+        # campaign+area+status the rates. (region and supervisor are kept unindexed.)
         indexes = [models.Index(fields=["problem", "at"], name="problemevent_problem_idx")]
 
     def __str__(self) -> str:

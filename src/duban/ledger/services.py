@@ -27,7 +27,7 @@ from duban.campaigns.models import Campaign, FocusArea
 from duban.core.dates import today
 from duban.ledger import storage, workflow
 from duban.ledger.models import Evidence, Kind, Problem, ProblemEvent, Source, Status
-from duban.ledger.search import terms_text
+from duban.ledger.search import index_new, terms_text
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can, check_visible, is_office
 
@@ -118,6 +118,7 @@ def problem_create(
     _validate(problem)
     problem.search_terms = terms_text(problem.description)
     problem.save()
+    index_new(problem.pk, problem.pk)
     _event(problem, actor, "create", note="登记问题")
     audit_record(actor=actor, verb="problem.create", obj=problem, changes=diff({}, snapshot(problem, PROBLEM_FIELDS)))
     return problem
@@ -379,12 +380,13 @@ COLUMNS = (
 )
 
 
-def _tuples(campaign_id: int, rows: Iterable[NewProblem], now: dt.datetime, json_dump):
+def _tuples(campaign_id: int, rows: Iterable[NewProblem], now: Any, json_dump):
     for r in rows:
+        created = r.created_at or now
         yield (
             campaign_id, r.seq, r.description, r.focus_area_id, r.source, r.unit_id, r.owner, r.supervisor_id, r.measures,
             r.deadline, r.deadline, r.kind, r.progress, r.status, r.completed_on, None, "", "", r.region_id,
-            json_dump(r.extra), terms_text(r.description), r.created_at or now, now,
+            json_dump(r.extra) if r.extra else "{}", terms_text(r.description), created, now,
         )
 
 
@@ -400,9 +402,11 @@ def problems_bulk_insert(*, actor, campaign: Campaign, rows: Sequence[NewProblem
         return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("problems_bulk_insert must run inside transaction.atomic()")
-    now = timezone.now()
+    now: Any = timezone.now()
     dump = json.JSONEncoder(ensure_ascii=False, default=str).encode
     table = Problem._meta.db_table
+    if connection.vendor == "sqlite":
+        now = connection.ops.adapt_datetimefield_value(now)  # once, not per row
     with connection.cursor() as cur:
         cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
         first_id = cur.fetchone()[0] + 1
@@ -415,6 +419,7 @@ def problems_bulk_insert(*, actor, campaign: Campaign, rows: Sequence[NewProblem
             cur.executemany(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})", _tuples(campaign.pk, rows, now, dump))
         cur.execute(f"SELECT MIN(id), MAX(id) FROM {table} WHERE campaign_id = %s AND id >= %s", [campaign.pk, first_id])
         lo, hi = cur.fetchone()
+    index_new(lo, hi)
     for i in range(0, len(rows), AUDIT_BATCH):
         batch = rows[i : i + AUDIT_BATCH]
         audit_record(
