@@ -173,16 +173,16 @@ def generate_pg(rows: int, campaign) -> None:
               measures, deadline, original_deadline, kind, progress, status, completed_on, extension_to, extension_reason,
               return_reason, region_id, extra, search_terms, created_at, updated_at)
             SELECT %s, g, bu.name || '，' || bt.description, bt.area,
-              (ARRAY['self_check','opinion','inspection','enterprise','clue','assigned'])[1 + (g * 7) %% 6],
+              (ARRAY['self_check','opinion','inspection','enterprise','clue','assigned'])[(1 + (g * 7) %% 6)::int],
               bu.id, '王' || (g %% 97), NULL, '制定整改方案，明确责任人和时限', d.deadline, d.deadline,
               'deadline', '', s.status, CASE WHEN s.status = 'signed_off' THEN d.deadline - ((g %% 20) || ' days')::interval END,
               NULL, '', '', bu.region, '{}'::jsonb, bu.terms || ' ' || bt.terms, d.created, d.created
-            FROM generate_series(1, %s) g
+            FROM generate_series(1::bigint, %s) g
             JOIN bt ON bt.k = (g * 31) %% %s
             JOIN bu ON bu.k = (g * 7919) %% %s
             CROSS JOIN LATERAL (SELECT CASE WHEN (g * 13) %% 1000 < 924 THEN 'signed_off'
-                 ELSE (ARRAY['pending','in_progress','in_progress','submitted','returned'])[1 + g %% 5] END AS status) s
-            CROSS JOIN LATERAL (SELECT (DATE '2021-11-09' + (g %% 400)) + 60 AS deadline,
+                 ELSE (ARRAY['pending','in_progress','in_progress','submitted','returned'])[(1 + g %% 5)::int] END AS status) s
+            CROSS JOIN LATERAL (SELECT (DATE '2021-11-09' + (g %% 400)::int) + 60 AS deadline,
                  (TIMESTAMPTZ '2021-11-09 09:00+08' + ((g %% 400) || ' days')::interval) AS created) d
             """,
             [campaign.pk, rows, len(texts), len(units)],
