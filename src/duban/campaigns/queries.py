@@ -18,7 +18,7 @@ def campaigns_for(user) -> QuerySet[Campaign]:
     cond = Q()
     for g in grants(user):
         ancestor_ids = [int(s) for s in g.path.split(".") if s]
-        cond |= Q(unit_id__in=ancestor_ids) | Q(unit__in=OrgUnit.objects.filter(path__startswith=g.path).values("id"))
+        cond |= Q(unit_id__in=ancestor_ids) | Q(unit__in=OrgUnit.objects.filter(path__subtree=g.path).values("id"))
     if not cond:
         return Campaign.objects.none()
     return Campaign.objects.filter(cond).select_related("unit")

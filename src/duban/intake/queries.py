@@ -42,7 +42,7 @@ def suggestion_list(
         qs = qs.filter(cond)
     if unit_id is not None:
         path = OrgUnit.objects.filter(pk=unit_id).values_list("path", flat=True).first()
-        qs = qs.filter(unit__path__startswith=path) if path else qs.none()
+        qs = qs.filter(unit__path__subtree=path) if path else qs.none()
     if area_id is not None:
         qs = qs.filter(focus_area_id=area_id)
     if overdue:

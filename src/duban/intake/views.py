@@ -37,7 +37,7 @@ def route_units(campaign, limit: int = 400) -> list[OrgUnit]:
         return []
     root = campaign.unit
     kinds = [UnitKind.COUNTY, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.CITY, UnitKind.PARTY, UnitKind.OTHER]
-    qs = OrgUnit.objects.filter(path__startswith=root.path, depth__lte=root.depth + 2, kind__in=kinds).exclude(pk=root.pk)
+    qs = OrgUnit.objects.filter(path__subtree=root.path, depth__lte=root.depth + 2, kind__in=kinds).exclude(pk=root.pk)
     return [root, *qs.order_by("depth", "kind", "name")[:limit]]
 
 

@@ -21,6 +21,37 @@ def path_segment(pk: int) -> str:
     return f"{pk:0{PATH_STEP}d}."
 
 
+class TreePathField(models.CharField):
+    """The materialised path; `path__subtree=P` selects P and everything below it."""
+
+
+@TreePathField.register_lookup
+class Subtree(models.Lookup):
+    """Prefix match that uses the path index on both databases.
+
+    PostgreSQL: `LIKE 'P%'` served by the varchar_pattern_ops index Django adds for an
+    indexed CharField. SQLite: its LIKE is case-insensitive and cannot use a BINARY index,
+    so a range `P <= path < P'` (P' = P with its final "." bumped to "/") is used instead;
+    paths hold only digits and dots, so the range is exactly the prefix.
+    """
+
+    lookup_name = "subtree"
+
+    def _prefix(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return lhs, lhs_params, rhs, rhs_params
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params, rhs, rhs_params = self._prefix(compiler, connection)
+        return f"{lhs} LIKE {rhs}", [*lhs_params, *[p.replace("%", "").replace("_", "") + "%" for p in rhs_params]]
+
+    def as_sqlite(self, compiler, connection):
+        lhs, lhs_params, rhs, rhs_params = self._prefix(compiler, connection)
+        upper = [p[:-1] + chr(ord(p[-1]) + 1) if p else p for p in rhs_params]
+        return f"({lhs} >= {rhs} AND {lhs} < {rhs})", [*lhs_params, *rhs_params, *lhs_params, *upper]
+
+
 class UnitKind(models.TextChoices):
     PROVINCE = "province", _("省")
     CITY = "city", _("市")
@@ -58,7 +89,7 @@ class OrgUnit(models.Model):
         "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     code = models.CharField(_("单位代码"), max_length=40, blank=True, default="")
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    path = TreePathField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     region = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
@@ -87,7 +118,7 @@ class OrgUnit(models.Model):
         return OrgUnit.objects.filter(pk__in=ids).order_by("depth")
 
     def subtree(self) -> models.QuerySet[OrgUnit]:
-        return OrgUnit.objects.filter(path__startswith=self.path)
+        return OrgUnit.objects.filter(path__subtree=self.path)
 
 
 class Role(models.TextChoices):

@@ -18,7 +18,7 @@ def unit_list(user, *, q: str = "", kind: str = "", parent_id: int | None = None
         qs = qs.filter(parent_id=parent_id)
     if under_id is not None:
         under = OrgUnit.objects.filter(pk=under_id).values_list("path", flat=True).first()
-        qs = qs.filter(path__startswith=under) if under else qs.none()
+        qs = qs.filter(path__subtree=under) if under else qs.none()
     return qs.order_by("path")
 
 

@@ -66,9 +66,9 @@ def scope(user, queryset: QuerySet) -> QuerySet:
     cond = Q()
     for path in outer:
         if field:
-            cond |= Q(**{f"{field}__in": OrgUnit.objects.filter(path__startswith=path).values("id")})
+            cond |= Q(**{f"{field}__in": OrgUnit.objects.filter(path__subtree=path).values("id")})
         else:
-            cond |= Q(path__startswith=path)
+            cond |= Q(path__subtree=path)
     return queryset.filter(cond)
 
 

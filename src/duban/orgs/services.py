@@ -76,7 +76,7 @@ def unit_update(*, actor, unit: OrgUnit, name: str | None = None, kind: str | No
     unit.save()
     if unit.path != old_path:
         depth_delta = unit.depth - old_path.count(".") + 1
-        OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
+        OrgUnit.objects.filter(path__subtree=old_path).exclude(pk=unit.pk).update(
             path=Concat(Value(unit.path), Substr("path", len(old_path) + 1)),
             depth=F("depth") + depth_delta,
         )
@@ -93,13 +93,13 @@ REGIONAL_MODELS = ("ledger.Problem", "intake.Suggestion")
 def _reassign_regions(unit: OrgUnit) -> None:
     """After a move, every descendant's region is its depth-1 ancestor (or itself), and the
     rows of the big tables owned by the moved subtree follow their unit's new region."""
-    below = OrgUnit.objects.filter(path__startswith=unit.path).exclude(pk=unit.pk)
+    below = OrgUnit.objects.filter(path__subtree=unit.path).exclude(pk=unit.pk)
     if unit.depth >= 1:
         below.update(region_id=unit.region_id)
     else:
         for child in OrgUnit.objects.filter(parent=unit):  # moved to the top: each child is a region
-            OrgUnit.objects.filter(path__startswith=child.path).update(region_id=child.pk)
-    subtree_ids = OrgUnit.objects.filter(path__startswith=unit.path).values("id")
+            OrgUnit.objects.filter(path__subtree=child.path).update(region_id=child.pk)
+    subtree_ids = OrgUnit.objects.filter(path__subtree=unit.path).values("id")
     for label in REGIONAL_MODELS:
         try:
             model = django_apps.get_model(label)

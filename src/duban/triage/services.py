@@ -201,7 +201,7 @@ def ensure_predictions(suggestions: Iterable[Suggestion]) -> int:
             units = {}
             if target == Target.UNIT:
                 ids = {int(lab) for top in tops for lab, _ in top if str(lab).isdigit()}
-                units = dict(OrgUnit.objects.filter(pk__in=ids, path__startswith=campaign.unit.path).values_list("id", "name"))
+                units = dict(OrgUnit.objects.filter(pk__in=ids, path__subtree=campaign.unit.path).values_list("id", "name"))
             with transaction.atomic():
                 Prediction.objects.filter(suggestion__in=todo, target=target).delete()
                 Prediction.objects.bulk_create([

@@ -36,7 +36,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, s.campaign.unit, Role.OFFICE):
         raise PermissionDenied("只有推进办可以分拣")
     p = request.POST
-    unit = OrgUnit.objects.filter(pk=p["unit"], path__startswith=s.campaign.unit.path).first() if p.get("unit", "").isdigit() else None
+    unit = OrgUnit.objects.filter(pk=p["unit"], path__subtree=s.campaign.unit.path).first() if p.get("unit", "").isdigit() else None
     area = FocusArea.objects.filter(pk=p["focus_area"], campaign=s.campaign).first() if p.get("focus_area", "").isdigit() else None
     label = p.get("label") if "label" in p else None
     try:
