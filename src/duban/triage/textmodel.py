@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +28,7 @@ __all__ = [
     "clean_text",
     "dictionary_keys",
     "jieba_cut",
+    "jieba_freq",
     "ngram_keys",
     "shared_data_dir",
 ]
@@ -134,8 +136,8 @@ def dictionary_keys(min_len: int = 2, max_len: int = 4, min_freq: int = 1) -> np
 _JIEBA_READY = False
 
 
-def jieba_cut(text: str) -> list[str]:
-    """jieba segmentation, initialised once and quietly (used by callers needing words)."""
+def _jieba() -> Any:
+    """jieba, initialised once and quietly (its dictionary ships in the package)."""
     global _JIEBA_READY
     import jieba
 
@@ -145,7 +147,17 @@ def jieba_cut(text: str) -> list[str]:
         jieba.setLogLevel(logging.WARNING)
         jieba.initialize()
         _JIEBA_READY = True
-    return jieba.lcut(text, HMM=False)
+    return jieba
+
+
+def jieba_cut(text: str) -> list[str]:
+    """jieba segmentation without the HMM (faster; unknown names come out as single chars)."""
+    return _jieba().lcut(text, HMM=False)
+
+
+def jieba_freq(word: str) -> int:
+    """Frequency of ``word`` in jieba's dictionary (0 when absent)."""
+    return int(_jieba().dt.FREQ.get(word, 0) or 0)
 
 
 class NgramTfidf:
@@ -186,12 +198,11 @@ class NgramTfidf:
         if self.allowed is not None:
             keep = np.isin(keys, self.allowed, assume_unique=False)
             keys, docs = keys[keep], docs[keep]
-        # document frequency: count distinct (doc, key) pairs per key
-        order = np.lexsort((keys, docs))
-        k, d = keys[order], docs[order]
-        first = np.ones(len(k), dtype=bool)
-        first[1:] = (k[1:] != k[:-1]) | (d[1:] != d[:-1])
-        vocab, df = np.unique(k[first], return_counts=True)
+        # document frequency: count distinct (doc, key) pairs per key; a pair is one
+        # 64-bit hash so a single sort finds them
+        pair = _mix(keys ^ _mix(docs.astype(np.uint64) + np.uint64(1)))
+        _, first = np.unique(pair, return_index=True)
+        vocab, df = np.unique(keys[first], return_counts=True)
         keep = df >= self.min_df
         self.vocab_ = vocab[keep]
         n = len(texts)

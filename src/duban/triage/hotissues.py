@@ -1,0 +1,386 @@
+"""Hot issues: group messages about the same matter and rank the groups by heat.
+
+Pure Python + numpy/scipy (no Django). Each message becomes a TF-IDF vector of
+character 2–3-grams (title and text in separate blocks, the title weighted
+more: two posts about one matter mostly share their title's words). Very
+common n-grams are dropped (they cost most of the similarity product and tell
+little about the matter). Pairs are found by a blocked sparse product
+``A[block] @ A.T`` and kept when
+
+* cosine >= ``near_dup`` (a repeat / near-duplicate), or
+* cosine >= ``threshold`` and the two do not name different places (the same
+  complaint about two different 小区 is two matters).
+
+Connected components of that graph are the issues. The heat score rewards
+distinct posters first, then repeats, support (likes), and concentration in
+time (many posts within a few weeks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from duban.triage.textmodel import NgramTfidf
+
+__all__ = ["HotIssue", "extract_places", "find_hot_issues", "parse_time", "similarity_pairs"]
+
+# Named places: a 2–8 character name (no function words) before a place suffix, or a masked
+# admin code (A市, A5区, G5县). Function characters stop the name so "位于X小区" gives "X小区".
+_NAME = r"[^\W\d_的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且及该此其个]"
+_PLACE_SUFFIX = (
+    r"小区|花园|家园|新城|新村|公馆|广场|大厦|公寓|华庭|华府|山庄|雅苑|名苑|苑|园区|工业园|"
+    r"社区|街道|村|镇|乡|大道|路|街|巷|学校|小学|中学|幼儿园|大学|医院|公园|高速|高铁|"
+    r"地铁\d*号线|\d+号线|站|桥|湖|湾|城"
+)
+_PLACE_RE = re.compile(rf"[A-Z]\d*[市区县州]|{_NAME}{{2,8}}?(?:{_PLACE_SUFFIX})")
+# Bare suffixes / generic words are not places.
+_GENERIC_PLACES = {
+    "我们小区",
+    "本小区",
+    "该小区",
+    "这个小区",
+    "小区",
+    "学校",
+    "医院",
+    "公园",
+    "农村",
+    "城市",
+    "城区",
+    "市区",
+    "县城",
+    "全市",
+    "全省",
+    "新城",
+    "农村村",
+    "各村",
+    "本村",
+    "我村",
+}
+_ADMIN_RE = re.compile(r"[A-Z]\d*[市区县州]")
+
+
+@dataclass
+class HotIssue:
+    """One hot issue (a cluster of messages). ``ids`` are the member ids, heat order."""
+
+    id: int
+    title: str
+    size: int
+    ids: list[Any]
+    users: int
+    first: dt.datetime | None
+    last: dt.datetime | None
+    places: list[str]
+    support: int
+    score: float
+    keywords: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.title
+
+    @property
+    def member_ids(self) -> list[Any]:
+        return self.ids
+
+    @property
+    def n_users(self) -> int:
+        return self.users
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """datetime from a datetime/date or a string like '2019/2/28 11:25:05' or ISO; else None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    s = str(value).strip().replace("/", "-").replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(s[:19], fmt)
+        except ValueError:
+            continue
+    try:
+        d = dt.datetime.fromisoformat(str(value))
+        return d.replace(tzinfo=None) if d.tzinfo else d
+    except ValueError:
+        return None
+
+
+_FUNCTION_CHARS = set(
+    "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说"
+)
+_SUFFIX_RE = re.compile(rf"(?:{_PLACE_SUFFIX})$")
+
+
+@lru_cache(maxsize=65536)
+def _trim_place(match: str) -> str:
+    """Cut the words before the place name off a regex match ("问题本人系春华镇" -> "春华镇"):
+    walk back over jieba tokens and stop at a function character or a common word."""
+    if _ADMIN_RE.fullmatch(match):
+        return match
+    from duban.triage.textmodel import jieba_cut, jieba_freq
+
+    tokens = jieba_cut(match)
+    out = tokens[-1]
+    for tok in reversed(tokens[:-1]):
+        if (len(tok) == 1 and tok in _FUNCTION_CHARS) or (
+            len(tok) > 1 and jieba_freq(tok) > 3000 and not _SUFFIX_RE.search(tok)
+        ):
+            break
+        out = tok + out
+    suffix = _SUFFIX_RE.search(out)
+    if suffix is None or len(out) - len(suffix.group(0)) < 2 or out in _GENERIC_PLACES:
+        return ""
+    return out
+
+
+def extract_places(text: str) -> list[str]:
+    """Place names in order of first mention, e.g. ['A市', 'A5区', '魅力之城小区', '劳动东路']."""
+    seen: dict[str, None] = {}
+    for m in _PLACE_RE.finditer(text):
+        p = _trim_place(m.group(0))
+        if p and p not in seen:
+            seen[p] = None
+    return list(seen)
+
+
+def _specific(places: Sequence[str]) -> set[str]:
+    """Named places only (not A市/A5区, which many unrelated messages share)."""
+    return {p for p in places if not _ADMIN_RE.fullmatch(p)}
+
+
+def _prune_common(m: sp.csr_matrix, max_df: int) -> sp.csr_matrix:
+    df = np.bincount(m.indices, minlength=m.shape[1])
+    keep = np.flatnonzero(df <= max_df)
+    m = m[:, keep]
+    # renormalise rows so cosine stays a cosine
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.diags(1.0 / norms) @ m
+
+
+def message_matrix(
+    titles: Sequence[str], texts: Sequence[str], *, title_weight: float = 0.6
+) -> sp.csr_matrix:
+    """Row-normalised TF-IDF of title + text char 2–3-grams (common n-grams dropped)."""
+    n = len(texts)
+    max_df = max(20, int(0.02 * n))
+    blocks = []
+    for docs, w in ((titles, title_weight), (texts, 1.0 - title_weight)):
+        v = NgramTfidf((2, 3), min_df=2)
+        m = _prune_common(v.fit_transform(docs), max_df)
+        blocks.append(m * math.sqrt(w))
+    a = sp.hstack(blocks, format="csr")
+    norms = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return (sp.diags(1.0 / norms) @ a).tocsr()
+
+
+def _top_terms(a: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep each row's ``k`` heaviest terms (the candidate sketch; not renormalised)."""
+    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    order = np.lexsort((-a.data, rows))
+    rank = np.arange(len(order)) - a.indptr[rows[order]]
+    keep = order[rank < k]
+    keep.sort()
+    return sp.csr_matrix((a.data[keep], (rows[keep], a.indices[keep])), shape=a.shape)
+
+
+def similarity_pairs(
+    a: sp.csr_matrix,
+    threshold: float,
+    *,
+    block: int = 2000,
+    n_jobs: int = 2,
+    sketch_terms: int = 40,
+    sketch_min: float = 0.08,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs i < j with cosine >= threshold (rows of ``a`` are l2-normalised).
+
+    Candidates come from the product of per-row sketches (the ``sketch_terms`` heaviest
+    n-grams): two messages on one matter share their rare, heavy n-grams, and the sketch
+    product costs a fraction of the full one. Candidates are then scored exactly.
+    """
+    n = a.shape[0]
+    b = _top_terms(a, sketch_terms)
+    bt = b.T.tocsr()
+
+    def run(start: int) -> tuple[np.ndarray, np.ndarray]:
+        s = (b[start : start + block] @ bt).tocoo()
+        keep = (s.data >= sketch_min) & (s.col > s.row + start)
+        return s.row[keep] + start, s.col[keep]
+
+    starts = list(range(0, n, block))
+    if n_jobs > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(n_jobs) as ex:
+            parts = list(ex.map(run, starts))
+    else:
+        parts = [run(s) for s in starts]
+    i = np.concatenate([p[0] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
+    j = np.concatenate([p[1] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
+    # exact cosine of the candidates, in chunks to bound memory
+    sims = np.empty(len(i))
+    step = 200_000
+    for c in range(0, len(i), step):
+        sims[c : c + step] = np.asarray(a[i[c : c + step]].multiply(a[j[c : c + step]]).sum(axis=1)).ravel()
+    keep = sims >= threshold
+    return i[keep], j[keep], sims[keep]
+
+
+def _title_of(msg: dict) -> tuple[str, str]:
+    title = str(msg.get("title") or "").strip()
+    text = re.sub(r"\s+", "", str(msg.get("text") or ""))
+    if title and not text.startswith(re.sub(r"\s+", "", title)):
+        text = re.sub(r"\s+", "", title) + text
+    if not title:
+        title = text[:30]
+    return title, text
+
+
+_STOP_WORDS = set(
+    [
+        "关于",
+        "问题",
+        "反映",
+        "投诉",
+        "咨询",
+        "建议",
+        "请求",
+        "希望",
+        "我们",
+        "什么",
+        "为什么",
+        "何时",
+        "怎么",
+        "是否",
+        "一下",
+        "没有",
+        "还是",
+        "能否",
+        "相关",
+    ]
+)
+
+
+def _keywords(titles: Sequence[str], k: int = 5) -> list[str]:
+    from duban.triage.textmodel import jieba_cut
+
+    c: Counter[str] = Counter()
+    for t in titles:
+        words = {
+            w for w in jieba_cut(t) if len(w) >= 2 and w not in _STOP_WORDS and not _ADMIN_RE.fullmatch(w)
+        }
+        c.update(words)
+    return [w for w, _ in c.most_common(k)]
+
+
+def heat_score(size: int, users: int, support: int, span_days: float) -> float:
+    """Heat: distinct posters count fully, repeats by the same poster a third, likes on a log
+    scale (a like is weaker than a post), and a bonus when posts cluster within weeks."""
+    posts = users + (size - users) / 3.0
+    concentration = 1.0 + 1.0 / (1.0 + span_days / 30.0) if size > 1 else 1.0
+    return round((posts + 2.0 * math.log1p(max(support, 0))) * concentration, 3)
+
+
+def find_hot_issues(
+    messages: Sequence[dict],
+    *,
+    threshold: float = 0.35,
+    near_dup: float = 0.7,
+    min_size: int = 1,
+    top: int | None = None,
+    n_jobs: int = 2,
+    **_: Any,
+) -> list[HotIssue]:
+    """Cluster ``messages`` into issues, hottest first.
+
+    Each message is a dict with ``id``, ``text`` (title + detail, or just the detail when
+    ``title`` is given separately), ``time`` (datetime or str), ``user`` and optionally
+    ``title``, ``likes``. Issues smaller than ``min_size`` are dropped; ``top`` keeps
+    only the hottest N.
+    """
+    msgs = list(messages)
+    n = len(msgs)
+    if n == 0:
+        return []
+    titles, texts = zip(*(_title_of(m) for m in msgs), strict=True)
+    places = [extract_places(f"{t}{x[:150]}") for t, x in zip(titles, texts, strict=True)]
+    a = message_matrix(titles, texts)
+    i, j, s = similarity_pairs(a, threshold, n_jobs=n_jobs)
+
+    # Same matter needs no conflicting named places unless the texts are near-identical.
+    spec = [_specific(p) for p in places]
+    ok = np.ones(len(i), dtype=bool)
+    for k in np.flatnonzero(s < near_dup):
+        pi, pj = spec[i[k]], spec[j[k]]
+        if pi and pj and not (pi & pj):
+            ok[k] = False
+    g = sp.coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(n, n))
+    _, comp = connected_components(g, directed=False)
+    strength = np.bincount(i[ok], s[ok], minlength=n) + np.bincount(j[ok], s[ok], minlength=n)
+
+    times = [parse_time(m.get("time")) for m in msgs]
+    likes = [int(float(m.get("likes") or 0)) for m in msgs]
+    members: dict[int, list[int]] = {}
+    for idx, c in enumerate(comp):
+        members.setdefault(int(c), []).append(idx)
+
+    issues: list[HotIssue] = []
+    for rows in members.values():
+        if len(rows) < min_size:
+            continue
+        users = len({str(msgs[r].get("user") or f"anon-{r}") for r in rows})
+        ts = [times[r] for r in rows if times[r] is not None]
+        first, last = (min(ts), max(ts)) if ts else (None, None)
+        span = (last - first).total_seconds() / 86400 if ts else 365.0
+        support = sum(likes[r] for r in rows)
+        score = heat_score(len(rows), users, support, span)
+        issues.append(
+            HotIssue(
+                id=0,
+                title="",
+                size=len(rows),
+                ids=[msgs[r].get("id") for r in rows],
+                users=users,
+                first=first,
+                last=last,
+                places=[],
+                support=support,
+                score=score,
+            )
+        )
+        issues[-1]._rows = rows  # type: ignore[attr-defined]
+    issues.sort(key=lambda h: (-h.score, -h.size))
+    if top is not None:
+        issues = issues[:top]
+
+    # Describe only what is returned: representative title = most central member.
+    for rank, h in enumerate(issues, 1):
+        rows = h._rows  # type: ignore[attr-defined]
+        del h._rows  # type: ignore[attr-defined]
+        h.id = rank
+        # the member most similar to the others (sum of its kept edge similarities)
+        rep = rows[int(np.argmax(strength[rows]))] if len(rows) > 1 else rows[0]
+        h.title = titles[rep]
+        pc: Counter[str] = Counter()
+        for r in rows:
+            pc.update(places[r])
+        h.places = [p for p, _ in pc.most_common(5)]
+        if len(rows) > 1 and rank <= 200:
+            h.keywords = _keywords([titles[r] for r in rows])
+    return issues
