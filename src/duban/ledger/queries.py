@@ -36,7 +36,7 @@ SORTS = {
     "status": ("status", "-id"),
 }
 SORT_LABELS = {"-id": "最新登记", "seq": "序号", "deadline": "时限最近", "-deadline": "时限最远", "-updated": "最近更新", "status": "状态"}
-SEARCH_COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 
 
 def due_soon_days() -> int:
