@@ -144,7 +144,7 @@ def apply_filter(qs: QuerySet[Problem], f: ProblemFilter, *, with_status: bool =
         qs = qs.filter(focus_area_id=f.area)
     if f.unit:
         path = OrgUnit.objects.filter(pk=f.unit).values_list("path", flat=True).first()
-        qs = qs.filter(unit__in=OrgUnit.objects.filter(path__startswith=path).values("id")) if path else qs.none()
+        qs = qs.filter(unit__in=OrgUnit.objects.filter(path__subtree=path).values("id")) if path else qs.none()
     if with_status and f.status:
         qs = qs.filter(status=f.status)
     if f.overdue:
@@ -228,7 +228,7 @@ def my_items(user) -> dict[str, QuerySet[Problem]]:
         if not user.is_superuser:
             cond = Q()
             for p in office_paths:
-                cond |= Q(supervisor__path__startswith=p) | Q(supervisor__isnull=True, campaign__unit__path__startswith=p)
+                cond |= Q(supervisor__path__subtree=p) | Q(supervisor__isnull=True, campaign__unit__path__subtree=p)
             review = review.filter(cond)
         review = review.exclude(unit_id__in=[g.unit_id for g in grants(user)])
     else:
@@ -290,7 +290,7 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
         if under is None:
             return []
         width = len(under.path) + PATH_STEP + 1
-        qs = qs.filter(unit__path__startswith=under.path)
+        qs = qs.filter(unit__path__subtree=under.path)
         data = qs.order_by().annotate(branch=Substr("unit__path", 1, width)).values("branch").annotate(**agg)
         names = {u.path: u for u in OrgUnit.objects.filter(parent=under)}
         for r in data:
