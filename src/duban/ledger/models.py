@@ -149,3 +149,31 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProblemTally(models.Model):
+    """Maintained counts of problems for the headline figures (DESIGN §5, issue 5).
+
+    One row per (campaign, region, focus area, state, deadline) with its count `n`,
+    changed by `ledger.tally` in the same transaction as every write that moves a problem
+    between keys, so the figures read a few thousand rows instead of millions and stay
+    exactly equal to counting the ledger (tests/ledger/test_tally.py). Plain integer
+    columns, 0 for "none": NULLs would never match the upsert's conflict target.
+    """
+
+    campaign_id = models.BigIntegerField()
+    region_id = models.BigIntegerField()
+    area_id = models.BigIntegerField()
+    state = models.PositiveSmallIntegerField()  # tally.OPEN / ON_TIME / LATE / DONE_NO_DEADLINE
+    deadline = models.DateField()  # open problems only; tally.NO_DATE otherwise
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("问题计数")
+        verbose_name_plural = _("问题计数")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_id", "region_id", "area_id", "state", "deadline"], name="problemtally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.region_id}/{self.area_id}/{self.state}/{self.deadline}: {self.n}"
