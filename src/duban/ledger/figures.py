@@ -1,31 +1,81 @@
 """The `problems` section of `duban stats --json` (DESIGN §5): total, rectified, rate
-(a fraction), overdue and by_area {area: {total, rectified, rate, overdue, on_time_rate}}."""
+(a fraction), overdue and by_area {area: {total, rectified, rate, overdue, on_time_rate}},
+plus by_unit (per top-level region: the counties of a city, the cities of a province).
+
+Users whose view is whole regions (the system, a city or county office or leader) read
+the maintained tallies (a few thousand rows at province scale); a town's liaison reads
+its small subtree directly from the ledger.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from duban.campaigns.models import FocusArea
 from duban.ledger import queries
+from duban.ledger.tally import finish, tally_figures
+from duban.orgs.models import OrgUnit
+from duban.orgs.scoping import grants, sees_everything
+
+SUMMED = ("total", "rectified", "overdue", "on_time", "with_deadline_done", "due_soon")
+
+
+def tally_regions(user) -> list[int] | None | bool:
+    """None: everything; a list: exactly these regions; False: not a union of regions."""
+    if user is None or getattr(user, "is_superuser", False):
+        return None
+    gs = grants(user)
+    if not gs:
+        return []
+    if sees_everything(user):
+        return None
+    if any(g.depth > 1 for g in gs):
+        return False
+    ids: set[int] = set()
+    for g in gs:
+        ids.update(OrgUnit.objects.filter(path__subtree=g.path, depth__lte=1).values_list("id", flat=True))
+    return sorted(ids)
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("total", "rectified", "rate", "overdue", "on_time_rate")}
 
 
 def figures(*, user=None, campaign=None) -> dict[str, Any]:
+    regions = tally_regions(user)
+    if regions is False:
+        return _direct(user, campaign)
+    data = tally_figures(
+        campaign_ids=[campaign.pk] if campaign is not None else None, region_ids=regions, due_soon_days=queries.due_soon_days()
+    )
+    areas = dict(FocusArea.objects.filter(pk__in=list(data["by_area"])).values_list("id", "name"))
+    positions = dict(FocusArea.objects.filter(pk__in=list(data["by_area"])).values_list("id", "position"))
+    merged: dict[str, dict[str, Any]] = {}
+    for area_id in sorted(data["by_area"], key=lambda a: (a == 0, positions.get(a, 0), a)):
+        name = areas.get(area_id, "未分类")
+        prev = merged.setdefault(name, dict.fromkeys(SUMMED, 0))  # one name in two campaigns: add up
+        for k in SUMMED:
+            prev[k] += data["by_area"][area_id][k]
+    units = dict(OrgUnit.objects.filter(pk__in=list(data["by_region"])).values_list("id", "name"))
+    head = data["total"]
+    return {
+        **{k: head[k] for k in ("total", "rectified", "rate", "overdue", "due_soon", "on_time_rate")},
+        "by_area": {name: _public(finish(row)) for name, row in merged.items()},
+        "by_unit": {units.get(rid, "未分配"): _public(row) for rid, row in sorted(data["by_region"].items(), key=lambda kv: -kv[1]["total"])},
+    }
+
+
+def _direct(user, campaign) -> dict[str, Any]:
+    """Counted straight from the ledger: for views below region level (small subtrees)."""
     head = queries.totals(user, campaign=campaign)
     by_area: dict[str, Any] = {}
     for row in queries.rates(user, campaign=campaign, by="area"):
-        entry = {k: row[k] for k in ("total", "rectified", "rate", "overdue", "on_time_rate")}
-        if row["label"] in by_area:  # the same area name in two campaigns: add up
-            prev = by_area[row["label"]]
-            for k in ("total", "rectified", "overdue"):
-                prev[k] += entry[k]
-            prev["rate"] = round(prev["rectified"] / prev["total"], 4) if prev["total"] else 0.0
-        else:
-            by_area[row["label"]] = entry
+        prev = by_area.setdefault(row["label"], dict.fromkeys(SUMMED, 0))
+        for k in ("total", "rectified", "overdue", "on_time", "with_deadline_done"):
+            prev[k] += row[k]
+    by_unit = {row["label"]: _public(row) for row in queries.rates(user, campaign=campaign, by="unit")}
     return {
-        "total": head["total"],
-        "rectified": head["rectified"],
-        "rate": head["rate"],
-        "overdue": head["overdue"],
-        "due_soon": head["due_soon"],
-        "on_time_rate": head["on_time_rate"],
-        "by_area": by_area,
+        **{k: head[k] for k in ("total", "rectified", "rate", "overdue", "due_soon", "on_time_rate")},
+        "by_area": {name: _public(finish(row)) for name, row in by_area.items()},
+        "by_unit": by_unit,
     }

@@ -34,7 +34,8 @@ from duban.core.xlsx import CellError, Column, ImportRejected, Source, read_tabl
 from duban.ledger.models import Kind, Problem, ProblemEvent, Status
 from duban.ledger.models import Source as ProblemSource
 from duban.ledger.search import terms_text
-from duban.ledger.services import NewProblem, problems_bulk_insert
+from duban.ledger.services import NewProblem, problems_bulk_insert, problems_bulk_update
+from duban.ledger.tally import key_of
 from duban.orgs.matching import UnitMatcher
 from duban.orgs.models import OrgUnit
 
@@ -425,6 +426,7 @@ def _apply_updates(actor, plan: ImportPlan) -> None:
     problems = list(Problem.objects.select_for_update(of=("self",)).filter(pk__in=list(plan.updates)))
     changed_fields: set[str] = {"updated_at"}
     events = []
+    before_keys = {p.pk: key_of(p) for p in problems}
     for p in problems:
         upd = plan.updates[p.pk]
         before_status = p.status
@@ -445,7 +447,7 @@ def _apply_updates(actor, plan: ImportPlan) -> None:
                                    actor_name=actor.get_username() if getattr(actor, "pk", None) else str(actor),
                                    action="import_update", from_status=before_status, to_status=p.status, note="重新导入台账更新"))
     names = [f[:-3] if f.endswith("_id") else f for f in changed_fields]
-    Problem.objects.bulk_update(problems, names, batch_size=1000)
+    problems_bulk_update(problems=problems, fields=names, before_keys=before_keys)
     ProblemEvent.objects.bulk_create(events, batch_size=2000)
     by_id = {c.problem_id: c for c in plan.changes}
     audit_bulk(actor=actor, verb="problem.import_update", objects=problems,

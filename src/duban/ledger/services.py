@@ -13,6 +13,7 @@ instead of one per problem. Imports and the demo use it; everything else goes ro
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ from duban.core.dates import today
 from duban.ledger import storage, workflow
 from duban.ledger.models import Evidence, Kind, Problem, ProblemEvent, Source, Status
 from duban.ledger.search import index_new, terms_text
+from duban.ledger.tally import key_of, tally_add_rows, tally_apply, tally_shift
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can, check_visible, is_office
 
@@ -119,6 +121,7 @@ def problem_create(
     problem.search_terms = terms_text(problem.description)
     problem.save()
     index_new(problem.pk, problem.pk)
+    tally_shift(None, key_of(problem))
     _event(problem, actor, "create", note="登记问题")
     audit_record(actor=actor, verb="problem.create", obj=problem, changes=diff({}, snapshot(problem, PROBLEM_FIELDS)))
     return problem
@@ -143,6 +146,7 @@ def problem_update(*, actor, problem: Problem, **fields: Any) -> Problem:
         if new_unit is not None and new_unit.pk != problem.unit_id:
             _require(actor, new_unit, Role.OFFICE, message="只能把问题交给本人可管理的单位")
     before = snapshot(problem, PROBLEM_FIELDS)
+    old_key = key_of(problem)
     for k, v in fields.items():
         setattr(problem, k, v.strip() if isinstance(v, str) else v)
     if "unit" in fields:
@@ -151,6 +155,7 @@ def problem_update(*, actor, problem: Problem, **fields: Any) -> Problem:
     problem.search_terms = terms_text(problem.description)
     problem.updated_at = timezone.now()
     problem.save()
+    tally_shift(old_key, key_of(problem))
     changes = diff(before, snapshot(problem, PROBLEM_FIELDS))
     if changes:
         audit_record(actor=actor, verb="problem.update", obj=problem, changes=changes)
@@ -235,6 +240,7 @@ def problem_transition(
         raise ValidationError({"files": "申请销号需要上传佐证材料"})
     before = snapshot(problem, ("status", "deadline", "completed_on", "extension_to"))
     before_status = problem.status
+    old_key = key_of(problem)
     if t.target is not None:
         problem.status = t.target
     note = reason
@@ -255,6 +261,7 @@ def problem_transition(
         problem.extension_to, problem.extension_reason = None, ""
     problem.updated_at = timezone.now()
     problem.save()
+    tally_shift(old_key, key_of(problem))
     _event(problem, actor, name, before=before_status, note=note)
     audit_record(
         actor=actor, verb=f"problem.{name}", obj=problem,
@@ -313,11 +320,15 @@ def problem_bulk_assign(*, actor, problem_ids: Iterable[int], unit: OrgUnit, own
     problems = _bulk_targets(actor, problem_ids)
     befores = {p.pk: snapshot(p, ("unit", "owner")) for p in problems}
     now = timezone.now()
+    deltas: Counter = Counter()
     for p in problems:
+        deltas[key_of(p)] -= 1
         p.unit, p.region_id, p.updated_at = unit, unit.region_id, now
+        deltas[key_of(p)] += 1
         if owner is not None:
             p.owner = owner.strip()
     Problem.objects.bulk_update(problems, ["unit", "region", "owner", "updated_at"], batch_size=1000)
+    tally_apply(deltas)
     with user_action():
         audit_bulk(actor=actor, verb="problem.assign", objects=problems, changes_of=lambda p: diff(befores[p.pk], snapshot(p, ("unit", "owner"))))
     return len(problems)
@@ -331,9 +342,13 @@ def problem_bulk_extend(*, actor, problem_ids: Iterable[int], deadline: dt.date,
     problems = [p for p in _bulk_targets(actor, problem_ids) if p.status != Status.SIGNED_OFF]
     befores = {p.pk: p.deadline for p in problems}
     now = timezone.now()
+    deltas: Counter = Counter()
     for p in problems:
+        deltas[key_of(p)] -= 1
         p.deadline, p.updated_at = deadline, now
+        deltas[key_of(p)] += 1
     Problem.objects.bulk_update(problems, ["deadline", "updated_at"], batch_size=1000)
+    tally_apply(deltas)
     ProblemEvent.objects.bulk_create(
         [ProblemEvent(problem=p, at=now, actor=actor if _is_user(actor) else None, actor_name=_actor_name(actor), action="extend",
                       from_status=p.status, to_status=p.status, note=f"整改时限调整为 {deadline:%Y-%m-%d}：{reason}") for p in problems]
@@ -420,6 +435,7 @@ def problems_bulk_insert(*, actor, campaign: Campaign, rows: Sequence[NewProblem
         cur.execute(f"SELECT MIN(id), MAX(id) FROM {table} WHERE campaign_id = %s AND id >= %s", [campaign.pk, first_id])
         lo, hi = cur.fetchone()
     index_new(lo, hi)
+    tally_add_rows(rows, campaign.pk)
     for i in range(0, len(rows), AUDIT_BATCH):
         batch = rows[i : i + AUDIT_BATCH]
         audit_record(
@@ -428,6 +444,22 @@ def problems_bulk_insert(*, actor, campaign: Campaign, rows: Sequence[NewProblem
             changes={"count": len(batch), "seq": [batch[0].seq, batch[-1].seq], "ids": [lo, hi]}, note=note,
         )
     return len(rows)
+
+
+@transaction.atomic
+def problems_bulk_update(*, problems: Sequence[Problem], fields: Sequence[str], before_keys: dict[int, Any]) -> int:
+    """Write changed ledger fields of many problems (re-import apply) and move their tallies.
+
+    `before_keys` maps each problem id to its tally key before the caller changed it; the
+    caller audits the changes (it knows the cell-level diff).
+    """
+    deltas: Counter = Counter()
+    for p in problems:
+        deltas[before_keys[p.pk]] -= 1
+        deltas[key_of(p)] += 1
+    Problem.objects.bulk_update(problems, list(fields), batch_size=1000)
+    tally_apply(deltas)
+    return len(problems)
 
 
 def visible_problem(user, pk: int) -> Problem | None:
@@ -440,5 +472,6 @@ __all__ = [
     "NewProblem", "problem_add_evidence", "problem_approve_extension", "problem_bulk_assign", "problem_bulk_extend",
     "problem_claim", "problem_create", "problem_note", "problem_refuse_extension", "problem_reopen", "problem_request_extension",
     "problem_return", "problem_sign_off", "problem_submit", "problem_transition", "problem_update", "problems_bulk_insert",
+    "problems_bulk_update",
     "check_visible",
 ]

@@ -130,3 +130,10 @@ def finish(row: dict[str, Any]) -> dict[str, Any]:
     out["rate"] = round(ratio(out["rectified"], out["total"]), 4)
     out["on_time_rate"] = round(ratio(out["on_time"], out["with_deadline_done"]), 4)
     return out
+
+
+def on_units_moved(unit_ids) -> None:
+    """orgs calls this after units changed region: recount the campaigns they have problems in."""
+    campaigns = set(Problem.objects.filter(unit_id__in=unit_ids).values_list("campaign_id", flat=True).distinct())
+    if campaigns:
+        tally_rebuild(campaigns)

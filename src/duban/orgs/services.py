@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Concat, Substr
 
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
+from duban.core.plugins import optional_attr
 from duban.orgs.models import ApiToken, Membership, OrgUnit, Role, UnitKind, path_segment
 
 UNIT_FIELDS = ("name", "kind", "parent", "code")
@@ -88,6 +89,8 @@ def unit_update(*, actor, unit: OrgUnit, name: str | None = None, kind: str | No
 # Big tables that carry their unit's region (the future shard key, docs/scaling.md).
 # They must follow a unit that moves to another region; apps not installed are skipped.
 REGIONAL_MODELS = ("ledger.Problem", "intake.Suggestion")
+# Called with the moved units' ids after their rows changed region (roll-ups keyed by region).
+REGION_LISTENERS = ("duban.ledger.tally.on_units_moved",)
 
 
 def _reassign_regions(unit: OrgUnit) -> None:
@@ -108,6 +111,10 @@ def _reassign_regions(unit: OrgUnit) -> None:
         model._default_manager.filter(unit_id__in=subtree_ids).update(
             region_id=Subquery(OrgUnit.objects.filter(pk=OuterRef("unit_id")).values("region_id")[:1])
         )
+    for dotted in REGION_LISTENERS:
+        listener = optional_attr(dotted)
+        if listener is not None:
+            listener(subtree_ids)
 
 
 @dataclass

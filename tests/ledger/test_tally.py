@@ -1,0 +1,92 @@
+"""The maintained roll-ups equal a straight count of the ledger after every kind of write."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from duban.core.dates import today
+from duban.ledger import figures, io, queries, services
+from duban.ledger.models import ProblemTally
+from duban.ledger.services import NewProblem
+from duban.ledger.tally import tally_figures, tally_rebuild
+from tests.ledger.test_io import H, row
+from tests.xlsx_util import make_xlsx
+
+pytestmark = pytest.mark.django_db
+KEYS = ("total", "rectified", "overdue", "due_soon", "rate", "on_time_rate")
+
+
+def assert_consistent(campaign, users=()):
+    """Tallies (as maintained) == tallies recounted from scratch == the direct count."""
+    kept = sorted(ProblemTally.objects.filter(n__gt=0).values_list("campaign_id", "region_id", "area_id", "state", "deadline", "n"))
+    tally_rebuild([campaign.pk])
+    recount = sorted(ProblemTally.objects.filter(n__gt=0).values_list("campaign_id", "region_id", "area_id", "state", "deadline", "n"))
+    assert kept == recount
+    direct = queries.totals(None, campaign=campaign)
+    viaroll = tally_figures(campaign_ids=[campaign.pk], due_soon_days=queries.due_soon_days())["total"]
+    assert {k: viaroll[k] for k in KEYS} == {k: direct[k] for k in KEYS}
+    for user in users:  # region-level users read tallies; their figures must match their scope's count
+        assert {k: figures.figures(user=user, campaign=campaign)[k] for k in KEYS} == {k: figures._direct(user, campaign)[k] for k in KEYS}
+
+
+def test_every_write_path_keeps_tallies_exact(campaign, tree, users, make_problem, png, tmp_path):
+    office = users["office"]
+    areas = list(campaign.focus_areas.order_by("position"))
+    t = today()
+    a = make_problem(tree["village_a1"], focus_area=areas[0], deadline=t - dt.timedelta(days=3))
+    b = make_problem(tree["village_b1"], focus_area=areas[1], deadline=t + dt.timedelta(days=2))
+    c = make_problem(tree["dept"], deadline=None, kind="long_term")
+    assert_consistent(campaign, [users["office"], users["leader"], users["liaison_a"]])
+
+    # Workflow: claim → submit with evidence → sign off (on time for b, late for a) → reopen.
+    for p in (a, b):
+        services.problem_claim(actor="测试", problem=p)
+        services.problem_submit(actor="测试", problem=p, files=[("现场.png", png)])
+        services.problem_sign_off(actor="测试", problem=p)
+    assert_consistent(campaign)
+    services.problem_reopen(actor="测试", problem=a, reason="回访不满意")
+    assert_consistent(campaign)
+
+    # Edits that move keys: area, unit (another region), deadline.
+    services.problem_update(actor=office, problem=c, focus_area=areas[2], deadline=t - dt.timedelta(days=1))
+    services.problem_update(actor=office, problem=a, unit=tree["village_b1"])
+    services.problem_bulk_assign(actor=office, problem_ids=[b.pk, c.pk], unit=tree["town_a"])
+    services.problem_bulk_extend(actor=office, problem_ids=[a.pk, c.pk], deadline=t + dt.timedelta(days=9), reason="统一延期")
+    assert_consistent(campaign, [users["office"], users["liaison_b"]])
+
+    # Bulk insert (the import path; it must run inside a transaction) and re-import updates.
+    from django.db import transaction
+
+    with transaction.atomic():
+        services.problems_bulk_insert(actor="测试", campaign=campaign, rows=[
+            NewProblem(seq=100 + i, description=f"批量问题{i}", unit_id=tree["village_a2"].pk, region_id=tree["town_a"].pk,
+                       focus_area_id=areas[i % 3].pk, deadline=t + dt.timedelta(days=i - 5), status="signed_off" if i % 4 == 0 else "pending",
+                       completed_on=t if i % 4 == 0 else None)
+            for i in range(12)
+        ])
+    assert_consistent(campaign)
+    make_xlsx(tmp_path / "a.xlsx", H, [row(1), row(2, "审批环节多", status="已完成", 完成时间="2022-03-01")])
+    io.problems_import(actor="t", source=tmp_path / "a.xlsx", campaign=campaign, apply=True)
+    make_xlsx(tmp_path / "b.xlsx", H, [row(1, status="已完成", 完成时间="2022-04-09"), row(2, "审批环节多", unit="三村", deadline="2023-01-01", status="整改中")])
+    io.problems_import(actor="t", source=tmp_path / "b.xlsx", campaign=campaign, apply=True)
+    assert_consistent(campaign, [users["office"], users["leader"], users["liaison_a"], users["liaison_b"]])
+
+
+def test_unit_moving_region_recounts(campaign, tree, users, make_problem):
+    from duban.orgs.services import unit_update
+
+    make_problem(tree["village_a1"])
+    make_problem(tree["village_a1"], deadline=today() - dt.timedelta(days=1))
+    unit_update(actor="测试", unit=tree["village_a1"], parent=tree["town_b"])
+    assert_consistent(campaign, [users["liaison_a"], users["liaison_b"]])
+    by_region = tally_figures(campaign_ids=[campaign.pk])["by_region"]
+    assert by_region[tree["town_b"].pk]["total"] == 2 and tree["town_a"].pk not in {k for k, v in by_region.items() if v["total"]}
+
+
+def test_stats_reads_tallies_with_the_contract_shape(campaign, tree, make_problem):
+    make_problem(tree["village_a1"], focus_area=campaign.focus_areas.first())
+    data = figures.figures(user=None, campaign=None)
+    assert data["total"] == 1 and set(data["by_area"]["强化担当作为"]) >= {"total", "rectified", "rate", "overdue"}
+    assert data["by_unit"] == {"平安镇": {"total": 1, "rectified": 0, "rate": 0.0, "overdue": 0, "on_time_rate": 0.0}}
