@@ -48,7 +48,7 @@ def sample(fn, repeat: int) -> float:
 
 def main() -> None:
     a = args(3_000_000, default_db="pg")
-    setup(a.db, pg_name=f"duban_ledger_bench_{a.rows}", fresh=False)
+    setup(a.db, pg_name=f"_{a.rows}", fresh=False)
     campaign = world()
     if a.db == "pg":
         generate_pg(a.rows, campaign)
