@@ -159,3 +159,18 @@ def test_api_create_update_list(campaign, tree, users, client_for):
     assert data["count"] == 1 and data["items"][0]["status_label"] == "待认领"
     assert c.get("/api/problems?status=bogus").status_code == 422
     assert c.get("/api/openapi.json").json()["paths"]["/api/problems"]
+
+
+def test_api_list_body_matches_its_schema_and_the_detail(client_for, users, make_problem, tree):
+    from duban.ledger.api import ProblemPage
+
+    p = make_problem(tree["village_a1"], focus_area=None)
+    c = client_for(users["office"])
+    body = c.get("/api/problems", {"limit": 1}).json()
+    page = ProblemPage.model_validate(body)  # the hand-written JSON keeps the declared schema
+    assert page.count == 1 and page.items[0].id == p.pk
+    detail = c.get(f"/api/problems/{p.pk}").json()
+    for k, v in body["items"][0].items():
+        assert detail[k] == v, k
+    assert c.get("/api/problems", {"limit": 0, "offset": -5}).status_code == 200
+    assert "/api/problems" in c.get("/api/openapi.json").json()["paths"]
