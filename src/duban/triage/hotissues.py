@@ -125,6 +125,7 @@ _FUNCTION_CHARS = set(
     "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说"
 )
 _SUFFIX_RE = re.compile(rf"(?:{_PLACE_SUFFIX})$")
+_SUFFIX_AT_RE = re.compile(rf"(?:{_PLACE_SUFFIX})")
 
 
 @lru_cache(maxsize=65536)
@@ -138,9 +139,12 @@ def _trim_place(match: str) -> str:
     tokens = jieba_cut(match)
     out = tokens[-1]
     for tok in reversed(tokens[:-1]):
-        if (len(tok) == 1 and tok in _FUNCTION_CHARS) or (
-            len(tok) > 1 and jieba_freq(tok) > 3000 and not _SUFFIX_RE.search(tok)
-        ):
+        if len(tok) == 1 and tok in _FUNCTION_CHARS:
+            break
+        suffix = _SUFFIX_RE.search(out)
+        name_len = len(out) - (len(suffix.group(0)) if suffix else 0)
+        # a common word ends the name, unless the name is still too short ("劳动" + "东路")
+        if len(tok) > 1 and jieba_freq(tok) > 3000 and not _SUFFIX_RE.search(tok) and name_len >= 2:
             break
         out = tok + out
     suffix = _SUFFIX_RE.search(out)
@@ -152,8 +156,14 @@ def _trim_place(match: str) -> str:
 def extract_places(text: str) -> list[str]:
     """Place names in order of first mention, e.g. ['A市', 'A5区', '魅力之城小区', '劳动东路']."""
     seen: dict[str, None] = {}
-    for m in _PLACE_RE.finditer(text):
-        p = _trim_place(m.group(0))
+    pos = 0
+    while (m := _PLACE_RE.search(text, pos)) is not None:
+        end = m.end()
+        # the lazy name stops at the first suffix: extend "魅力之城" + "小区" -> "魅力之城小区"
+        while (ext := _SUFFIX_AT_RE.match(text, end)) is not None:
+            end = ext.end()
+        pos = end
+        p = _trim_place(text[m.start() : end])
         if p and p not in seen:
             seen[p] = None
     return list(seen)
@@ -175,17 +185,21 @@ def _prune_common(m: sp.csr_matrix, max_df: int) -> sp.csr_matrix:
 
 
 def message_matrix(
-    titles: Sequence[str], texts: Sequence[str], *, title_weight: float = 0.6
+    titles: Sequence[str], texts: Sequence[str], *, title_weight: float = 0.6, max_terms: int = 200
 ) -> sp.csr_matrix:
     """Row-normalised TF-IDF of title + text char 2–3-grams (common n-grams dropped)."""
     n = len(texts)
-    max_df = max(20, int(0.02 * n))
+    # a matter may be 5% of a batch: never prune below that (or its own n-grams go)
+    max_df = max(200, int(0.05 * n))
     blocks = []
     for docs, w in ((titles, title_weight), (texts, 1.0 - title_weight)):
         v = NgramTfidf((2, 3), min_df=2)
         m = _prune_common(v.fit_transform(docs), max_df)
         blocks.append(m * math.sqrt(w))
     a = sp.hstack(blocks, format="csr")
+    # Each message is represented by its ``max_terms`` heaviest n-grams: the cosine is
+    # then cheap to score on a million candidate pairs, and the light tail matters little.
+    a = _top_terms(a, max_terms)
     norms = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return (sp.diags(1.0 / norms) @ a).tocsr()
@@ -194,7 +208,8 @@ def message_matrix(
 def _top_terms(a: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """Keep each row's ``k`` heaviest terms (the candidate sketch; not renormalised)."""
     rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
-    order = np.lexsort((-a.data, rows))
+    # one float sort: row first, heavier terms first within a row (data is in (0, 1])
+    order = np.argsort(rows - np.minimum(a.data, 1.0) * 0.999)
     rank = np.arange(len(order)) - a.indptr[rows[order]]
     keep = order[rank < k]
     keep.sort()
@@ -220,10 +235,10 @@ def similarity_pairs(
     b = _top_terms(a, sketch_terms)
     bt = b.T.tocsr()
 
-    def run(start: int) -> tuple[np.ndarray, np.ndarray]:
+    def run(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         s = (b[start : start + block] @ bt).tocoo()
         keep = (s.data >= sketch_min) & (s.col > s.row + start)
-        return s.row[keep] + start, s.col[keep]
+        return s.row[keep] + start, s.col[keep], s.data[keep]
 
     starts = list(range(0, n, block))
     if n_jobs > 1 and len(starts) > 1:
@@ -231,13 +246,18 @@ def similarity_pairs(
             parts = list(ex.map(run, starts))
     else:
         parts = [run(s) for s in starts]
-    i = np.concatenate([p[0] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
-    j = np.concatenate([p[1] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
-    # exact cosine of the candidates, in chunks to bound memory
-    sims = np.empty(len(i))
-    step = 200_000
-    for c in range(0, len(i), step):
-        sims[c : c + step] = np.asarray(a[i[c : c + step]].multiply(a[j[c : c + step]]).sum(axis=1)).ravel()
+    if not parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    i = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    j = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    sims = np.concatenate([p[2] for p in parts])
+    # The sketch product is a lower bound of the cosine (non-negative weights, fewer
+    # terms): pairs already over the threshold need no exact score; score the rest.
+    todo = np.flatnonzero(sims < threshold)
+    step = 100_000
+    for c in range(0, len(todo), step):
+        t = todo[c : c + step]
+        sims[t] = np.asarray(a[i[t]].multiply(a[j[t]]).sum(axis=1)).ravel()
     keep = sims >= threshold
     return i[keep], j[keep], sims[keep]
 
@@ -305,6 +325,7 @@ def find_hot_issues(
     min_size: int = 1,
     top: int | None = None,
     n_jobs: int = 2,
+    max_chars: int = 600,
     **_: Any,
 ) -> list[HotIssue]:
     """Cluster ``messages`` into issues, hottest first.
@@ -320,7 +341,8 @@ def find_hot_issues(
         return []
     titles, texts = zip(*(_title_of(m) for m in msgs), strict=True)
     places = [extract_places(f"{t}{x[:150]}") for t, x in zip(titles, texts, strict=True)]
-    a = message_matrix(titles, texts)
+    # the matter is stated early; long tails (up to 7k chars) only add cost and noise
+    a = message_matrix(titles, [x[:max_chars] for x in texts])
     i, j, s = similarity_pairs(a, threshold, n_jobs=n_jobs)
 
     # Same matter needs no conflicting named places unless the texts are near-identical.
