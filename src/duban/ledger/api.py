@@ -29,7 +29,14 @@ from duban.orgs.queries import unit_get
 router = Router(tags=["整改台账"])
 
 
-class ProblemOut(Schema):
+class ProblemRow(BaseModel):
+    """One problem's fields; list rows are built from `.values()` dicts.
+
+    A plain pydantic model, not a ninja Schema: Schema wraps every object in a getter
+    that costs a Python call per field, which made the 50-row list 2× slower than a
+    hand-written view (bench/bench_api.py).
+    """
+
     id: int
     campaign_id: int
     seq: int
@@ -56,6 +63,10 @@ class ProblemOut(Schema):
     extra: dict[str, Any]
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class ProblemOut(Schema, ProblemRow):
+    """ProblemRow's fields, resolved from a Problem instance (detail, create, update)."""
 
     @staticmethod
     def resolve_focus_area(obj: Problem) -> str | None:
@@ -213,42 +224,6 @@ def _area(campaign: Campaign, area_id: int | None) -> FocusArea | None:
 
 def _detail(request, problem: Problem) -> Problem:
     return problem
-
-
-class ProblemRow(BaseModel):
-    """A list row: the fields of ProblemOut, built from `.values()` dicts.
-
-    A plain pydantic model, not a ninja Schema: Schema wraps every object in a getter
-    that costs a Python call per field, which made the 50-row list 2× slower than a
-    hand-written view (bench/bench_api.py).
-    """
-
-    id: int
-    campaign_id: int
-    seq: int
-    description: str
-    focus_area_id: int | None
-    focus_area: str | None
-    source: str
-    source_label: str
-    unit_id: int
-    unit: str
-    owner: str
-    supervisor_id: int | None
-    measures: str
-    deadline: dt.date | None
-    original_deadline: dt.date | None
-    kind: str
-    kind_label: str
-    progress: str
-    status: str
-    status_label: str
-    completed_on: dt.date | None
-    extension_to: dt.date | None
-    deadline_state: str
-    extra: dict[str, Any]
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
 
 MAX_LIMIT = 500
