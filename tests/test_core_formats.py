@@ -60,3 +60,17 @@ def test_today_is_shanghai(settings):
 
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert isinstance(today(), dt.date)
+
+
+def test_english_ui_numbers():
+    from django.utils import translation
+
+    from duban.core.numbers import en_money_wan
+    from duban.core.templatetags.duban_fmt import cn_count as count_filter
+    from duban.core.templatetags.duban_fmt import cn_money as money_filter
+
+    assert en_money_wan(2210000) == "¥22.1 billion" and en_money_wan(5000) == "¥50 million" and en_money_wan(1) == "¥10,000"
+    with translation.override("en"):
+        assert count_filter(270123, "条") == "270,123" and money_filter(2210000) == "¥22.1 billion"
+    with translation.override("zh-hans"):
+        assert count_filter(270123, "条") == "27万余条" and money_filter(2210000) == "221亿元"

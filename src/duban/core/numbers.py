@@ -46,6 +46,17 @@ def cn_money_wan(wan: int | float | Decimal | None) -> str:
     return f"{_trim(round(wan, 2), 2)}万元"
 
 
+def en_money_wan(wan: int | float | Decimal | None) -> str:
+    """The same money for the English UI: 2210000 万元 → "¥22.1 billion"."""
+    if wan is None:
+        return "—"
+    yuan = float(wan) * WAN
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if abs(yuan) >= size:
+            return f"¥{_trim(round(yuan / size, 2), 2)} {word}"
+    return f"¥{yuan:,.0f}"
+
+
 def cn_percent(rate: float | None, decimals: int = 1) -> str:
     """A fraction as a percentage: 0.924 → "92.4%"."""
     if rate is None:
