@@ -144,6 +144,11 @@ def generate_pg(rows: int, campaign) -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM ledger_problem")
         if cur.fetchone()[0] == rows:
+            from duban.ledger.models import ProblemTally
+            from duban.ledger.tally import tally_rebuild
+
+            if not ProblemTally.objects.filter(campaign_id=campaign.pk).exists():
+                tally_rebuild([campaign.pk])  # a ledger generated before the roll-ups existed
             return
     t0 = time.perf_counter()
     areas = list(campaign.focus_areas.order_by("position"))
@@ -199,8 +204,24 @@ def generate_pg(rows: int, campaign) -> None:
         for ddl in PG_CREATE:
             cur.execute(ddl)
         cur.execute("SELECT setval(pg_get_serial_sequence('ledger_problem', 'id'), (SELECT max(id) FROM ledger_problem))")
-        cur.execute("ANALYZE ledger_problem")
         print(f"(indexes in {time.perf_counter() - t1:.1f} s)", flush=True)
+    # The rows went past the services: recount the roll-ups. VACUUM sets the visibility map
+    # that index-only counts rely on (this server runs with autovacuum off) and ANALYZEs.
+    from duban.ledger.tally import tally_rebuild
+
+    tally_rebuild([campaign.pk])
+    vacuum_analyze("ledger_problem")
 
 
-__all__ = ["PG_PREFIX", "ROOT", "args", "setup", "world", "ledger_xlsx", "generate_pg"]
+def vacuum_analyze(table: str) -> None:
+    """VACUUM (ANALYZE) outside any transaction (PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    assert not connection.in_atomic_block
+    with connection.cursor() as cur:
+        cur.execute(f"VACUUM (ANALYZE) {table}")
+
+
+__all__ = ["PG_PREFIX", "ROOT", "args", "setup", "world", "ledger_xlsx", "generate_pg", "vacuum_analyze"]

@@ -2,8 +2,9 @@
 
 Figure: p95 of the whole page (`GET /ledger/?unit=…&status=…`, Django test client: view,
 scoping rule, filters, status counts, page count, template) for a unit-subtree + status
-filter, as the office and as a town liaison. Floor, same run: p95 of the page's main
-query alone as raw SQL (50 rows). Target: p95 ≤ 100 ms.
+filter, as the office and as a town liaison. Floor, same run, per case: p95 of a
+hand-written SQL for the same 50 rows (the county by its region column, the town by its
+unit ids written out), nothing else of the page. Target: p95 ≤ 100 ms.
 
 The data (a 临汾-shaped tree, N problems) is generated once by INSERT … SELECT into the
 database duban_ledger_bench_<N> and kept for the next run.
@@ -13,6 +14,7 @@ database duban_ledger_bench_<N> and kept for the next run.
 
 from __future__ import annotations
 
+import os
 import time
 
 from bench_ledger_common import args, generate_pg, setup, world
@@ -62,30 +64,38 @@ def main() -> None:
     office, liaison = Client(), Client()
     office.force_login(us["bench_office"])
     liaison.force_login(us["bench_town"])
+    town_units = list(OrgUnit.objects.filter(path__startswith=town.path).values_list("id", flat=True))
+    cols = "p.*, u.name, a.name"
+    join = "FROM ledger_problem p JOIN orgs_orgunit u ON u.id = p.unit_id LEFT JOIN campaigns_focusarea a ON a.id = p.focus_area_id"
+    county_sql = (f"SELECT {cols} {join} WHERE p.region_id = %s AND p.status = %s ORDER BY p.id DESC LIMIT 50", [county.pk, "in_progress"])
+    # The town's rows fenced off first (a plain ORDER BY id DESC LIMIT 50 over them is planned
+    # as a backward primary-key scan of the whole table: seconds).
+    town = (f"WITH p AS MATERIALIZED (SELECT * FROM ledger_problem WHERE unit_id = ANY(%s) AND status = %s) "
+            f"SELECT {cols} FROM p JOIN orgs_orgunit u ON u.id = p.unit_id LEFT JOIN campaigns_focusarea a ON a.id = p.focus_area_id "
+            "ORDER BY p.id DESC LIMIT 50")
+    town_sql = (town, [town_units, "signed_off"])
+    town_open_sql = (town, [town_units, "in_progress"])
+    deadline_sql = (f"SELECT {cols} {join} WHERE p.region_id = %s AND p.status = %s ORDER BY p.deadline, p.id LIMIT 50", [county.pk, "in_progress"])
     cases = [
-        ("office, county subtree + 整改中", office, f"/ledger/?unit={county.pk}&status=in_progress"),
-        ("office, town subtree + 已销号", office, f"/ledger/?unit={town.pk}&status=signed_off"),
-        ("town liaison, own scope + 整改中", liaison, "/ledger/?status=in_progress"),
-        ("office, county + 整改中, sorted by deadline", office, f"/ledger/?unit={county.pk}&status=in_progress&sort=deadline"),
+        ("office, county subtree + 整改中", office, f"/ledger/?unit={county.pk}&status=in_progress", county_sql),
+        ("office, town subtree + 已销号", office, f"/ledger/?unit={town.pk}&status=signed_off", town_sql),
+        ("town liaison, own scope + 整改中", liaison, "/ledger/?status=in_progress", town_open_sql),
+        ("office, county + 整改中, sorted by deadline", office, f"/ledger/?unit={county.pk}&status=in_progress&sort=deadline", deadline_sql),
     ]
 
-    def raw():
+    def raw(sql, params):
         with connection.cursor() as cur:
-            cur.execute(
-                "SELECT p.* FROM ledger_problem p WHERE p.status = 'in_progress' AND p.unit_id IN "
-                "(SELECT id FROM orgs_orgunit WHERE path LIKE %s) ORDER BY p.id DESC LIMIT 50",
-                [county.path + "%"],
-            )
+            cur.execute(sql, params)
             cur.fetchall()
 
-    bare = sample(raw, a.repeat)
     n_county = OrgUnit.objects.filter(path__startswith=county.path).count()
-    print(f"county {county.name}: {n_county} units; town {town.name}")
-    for label, client, url in cases:
+    print(f"county {county.name}: {n_county} units; town {town.name}: {len(town_units)} units; load average {os.getloadavg()[0]:.2f}")
+    for label, client, url, (sql, params) in cases:
         resp = client.get(url)
         assert resp.status_code == 200, (url, resp.status_code)
+        bare = sample(lambda s=sql, p=params: raw(s, p), a.repeat)
         figure = sample(lambda c=client, u=url: c.get(u), a.repeat)
-        result(f"ledger list page p95 at {a.rows} rows ({a.db}) — {label}", figure, "ms", bare, "raw SQL of the main query, p95", target="p95 ≤ 100 ms")
+        result(f"ledger list page p95 at {a.rows} rows ({a.db}) — {label}", figure, "ms", bare, "hand-written SQL of the 50 rows, p95", target="p95 ≤ 100 ms")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Reads of the ledger: the one filterset used by the list page, the API and the export;
 counts, deadlines, "my items", and the rates (整改率, 按期率, overdue) by any grouping.
 
-Every read starts from `orgs.scoping.scope(user, …)`.
+Every read starts from the scoping rule: `orgs.scoping.scope_by_region(user, …)`, the same
+rows as `scope` written through `Problem.region` so PostgreSQL serves a subtree from the
+(region, status, id) index at millions of rows (see `orgs.scoping.subtree_condition`).
 """
 
 from __future__ import annotations
@@ -13,17 +15,24 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils.functional import cached_property
 
 from duban.campaigns.models import Campaign
 from duban.core.dates import DateParseError, parse_date, today
 from duban.core.numbers import ratio
-from duban.ledger.models import OPEN_STATUSES, Kind, Problem, Source, Status
+from duban.ledger.models import OPEN_STATUSES, Kind, Problem, ProblemTally, Source, Status
 from duban.ledger.search import search_filter
 from duban.orgs.models import PATH_STEP, OrgUnit, Role
-from duban.orgs.scoping import grants, scope
+from duban.orgs.scoping import (
+    EVERY_REGION,
+    grants,
+    region_set,
+    scope_by_region,
+    scope_regions,
+    subtree_condition,
+)
 
 SORTS = {
     "-id": ("-id",),
@@ -134,7 +143,16 @@ class ProblemFilter:
 def visible_problems(user) -> QuerySet[Problem]:
     """All problems the user may see; `user=None` is the system (CLI, stats)."""
     qs = Problem.objects.all()
-    return qs if user is None else scope(user, qs)
+    return qs if user is None else scope_by_region(user, qs)
+
+
+def _unit_path(f: ProblemFilter) -> str | None:
+    """The path of the filter's unit, looked up once per filter object."""
+    cached = f.__dict__.get("_unit_path")
+    if cached is None or cached[0] != f.unit:
+        cached = (f.unit, OrgUnit.objects.filter(pk=f.unit).values_list("path", flat=True).first())
+        f.__dict__["_unit_path"] = cached
+    return cached[1]
 
 
 def apply_filter(qs: QuerySet[Problem], f: ProblemFilter, *, with_status: bool = True) -> QuerySet[Problem]:
@@ -143,8 +161,8 @@ def apply_filter(qs: QuerySet[Problem], f: ProblemFilter, *, with_status: bool =
     if f.area:
         qs = qs.filter(focus_area_id=f.area)
     if f.unit:
-        path = OrgUnit.objects.filter(pk=f.unit).values_list("path", flat=True).first()
-        qs = qs.filter(unit__in=OrgUnit.objects.filter(path__subtree=path).values("id")) if path else qs.none()
+        path = _unit_path(f)
+        qs = qs.filter(subtree_condition("unit", path, region_field="region")) if path else qs.none()
     if with_status and f.status:
         qs = qs.filter(status=f.status)
     if f.overdue:
@@ -170,13 +188,56 @@ def problem_list(user, f: ProblemFilter) -> QuerySet[Problem]:
 
 
 def status_counts(user, f: ProblemFilter) -> dict[str, int]:
-    """Counts per status for the filter without its status (the tabs of the list)."""
+    """Counts per status for the filter without its status (the tabs of the list).
+
+    已销号 is ~92% of a ledger: where the filter and the user's scope are whole regions,
+    its count is read from the maintained roll-ups (ledger.tally, exact by construction and
+    by tests) and only the open statuses are counted in the table — a few thousand index
+    entries instead of a county's 170,000 at 3M rows.
+    """
     qs = apply_filter(visible_problems(user), f, with_status=False)
+    signed_off = _signed_off_from_tallies(user, f)
+    if signed_off is not None:
+        qs = qs.filter(status__in=OPEN_STATUSES)
     rows = qs.order_by().values_list("status").annotate(n=Count("id"))
     counts = {s: 0 for s in Status.values}
     counts.update({s: n for s, n in rows})
+    if signed_off is not None:
+        counts[Status.SIGNED_OFF] = signed_off
     counts["all"] = sum(counts[s] for s in Status.values)
     return counts
+
+
+def _signed_off_from_tallies(user, f: ProblemFilter) -> int | None:
+    """The 已销号 count for the filter from ProblemTally, or None where the roll-ups cannot
+    answer exactly (source, type, text or deadline-range filters; scope or subtree below a
+    region)."""
+    if f.source or f.kind or f.q or f.deadline_from or f.deadline_to:
+        return None
+    if f.overdue or f.due_soon:
+        return 0  # only open problems are overdue or due soon
+    regions = scope_regions(user)
+    if regions is False:
+        return None
+    if f.unit:
+        path = _unit_path(f)
+        if not path:
+            return 0
+        wanted = region_set(path)
+        if wanted is False:
+            return None
+        if wanted is not EVERY_REGION:
+            regions = wanted if regions is EVERY_REGION else regions & wanted
+    from duban.ledger.tally import DONE_STATES
+
+    qs = ProblemTally.objects.filter(state__in=DONE_STATES)
+    if f.campaign:
+        qs = qs.filter(campaign_id=f.campaign)
+    if f.area:
+        qs = qs.filter(area_id=f.area)
+    if regions is not EVERY_REGION:
+        qs = qs.filter(region_id__in=sorted(regions))
+    return int(qs.aggregate(n=Sum("n"))["n"] or 0)
 
 
 class CappedPaginator(Paginator):

@@ -116,3 +116,116 @@ def home_unit(user) -> OrgUnit | None:
 def check_visible(user, obj: Model) -> bool:
     """Whether one object lies inside the user's scope (for detail pages and downloads)."""
     return scope(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+# ------------------------------------------------------------------ big tables (region form)
+
+EVERY_REGION = None  # region_set's answer for "no region restriction"
+
+
+def outer_grant_paths(user) -> list[str]:
+    """The paths of the user's outermost grants (a unit inside another grant adds nothing)."""
+    paths = sorted({g.path for g in grants(user)})
+    return [p for i, p in enumerate(paths) if not any(p.startswith(q) for q in paths[:i])]
+
+
+def _sees_all_cached(user, roots: list[Grant]) -> bool:
+    """`_sees_everything`, remembered on the user object like `grants` (one query per request)."""
+    cached = getattr(user, "_duban_sees_all", None)
+    if cached is None:
+        cached = bool(user.is_superuser or (roots and _sees_everything(user, roots)))
+        user._duban_sees_all = cached
+    return cached
+
+
+def _only_tree(root_id: int) -> bool:
+    return not OrgUnit.objects.filter(depth=0).exclude(pk=root_id).exists()
+
+
+def region_set(path: str) -> set[int] | None | bool:
+    """The regions whose rows make up exactly the subtree at `path`: a set of region ids,
+    EVERY_REGION (None) when it is the only tree, or False when the subtree is deeper than
+    a region (a town) and cannot be written as regions."""
+    segments = [s for s in path.split(".") if s]
+    if len(segments) == 2:
+        return {int(segments[1])}
+    if len(segments) == 1:
+        root = int(segments[0])
+        if _only_tree(root):
+            return EVERY_REGION
+        return set(OrgUnit.objects.filter(path__subtree=path, depth__lte=1).values_list("id", flat=True))
+    return False
+
+
+def subtree_condition(field: str, path: str, *, region_field: str = "") -> Q:
+    """Rows whose unit (`field`, a foreign key to OrgUnit) lies in the subtree at `path`.
+
+    Without `region_field` this is the form `scope` writes: `field IN (units under path)`.
+
+    With `region_field`, for a big table that carries its unit's region (the unit's depth-1
+    ancestor; a depth-0 or depth-1 unit is its own region; `orgs.services` keeps it in step
+    when units move, and every write path copies it from the unit):
+
+    * depth 1 (a county in a city tree): `region = root`, exact by that invariant;
+    * depth 0: true when it is the only top unit, else `region IN (root and its children)`;
+    * deeper (a town): the plain form AND `region = its depth-1 ancestor`. The extra term
+      never changes the rows; it makes PostgreSQL expect few rows, so it walks the
+      (unit, status) index for the subtree's units instead of a backward primary-key scan
+      of the whole table hoping to meet 50 matches (seconds when they are old rows).
+
+    PostgreSQL can then serve "subtree + status, newest first" by an ordered scan of a
+    (region, status, id) index and count it from the same index (ledger.Problem at 3M rows).
+    """
+    segments = [s for s in path.split(".") if s]
+    plain = Q(**{f"{field}__in": OrgUnit.objects.filter(path__subtree=path).values("id")})
+    if not region_field or not segments:
+        return plain
+    if len(segments) == 1:
+        if _only_tree(int(segments[0])):
+            return Q(pk__isnull=False)  # the only tree: every row (a Q that survives `|`)
+        return Q(**{f"{region_field}__in": OrgUnit.objects.filter(path__subtree=path, depth__lte=1).values("id")})
+    region = int(segments[1])
+    if len(segments) == 2:
+        return Q(**{region_field: region})
+    return plain & Q(**{region_field: region})
+
+
+def scope_by_region(user, queryset: QuerySet, *, region_field: str = "region") -> QuerySet:
+    """`scope` for a big table that carries its unit's region: the same rows, each granted
+    subtree written by `subtree_condition` (region form). Used by ledger.queries for
+    problems; `scope` itself is unchanged."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return queryset.none()
+    roots = grants(user)
+    if _sees_all_cached(user, roots):
+        return queryset
+    if not roots:
+        return queryset.none()
+    field = getattr(queryset.model, "scope_field", None)
+    if not field:
+        raise TypeError(f"{queryset.model.__name__} declares no unit scope_field; use scope()")
+    cond = Q()
+    for path in outer_grant_paths(user):
+        cond |= subtree_condition(field, path, region_field=region_field)
+    return queryset.filter(cond)
+
+
+def scope_regions(user) -> set[int] | None | bool:
+    """The user's scope as regions (see `region_set`): EVERY_REGION for the system (None
+    user), superusers and members of every tree; False when a grant is below a region."""
+    if user is None:
+        return EVERY_REGION
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return set()
+    roots = grants(user)
+    if _sees_all_cached(user, roots):
+        return EVERY_REGION
+    out: set[int] = set()
+    for path in outer_grant_paths(user):
+        regions = region_set(path)
+        if regions is False:
+            return False
+        if regions is EVERY_REGION:
+            return EVERY_REGION
+        out |= regions
+    return out
