@@ -17,7 +17,7 @@ def test_matches_sklearn_char_tfidf() -> None:
     for rng, min_df in (((1, 2), 1), ((1, 3), 2)):
         ours = NgramTfidf(rng, min_df=min_df).fit(DOCS)
         ref = TfidfVectorizer(analyzer="char", ngram_range=rng, sublinear_tf=True, min_df=min_df).fit(DOCS)
-        new = [*DOCS, "新的噪音文本"]
+        new = [*DOCS, "新的噪音文本", "", "没有"]  # ends with texts without known n-grams
         assert ours.n_features == len(ref.vocabulary_)
         np.testing.assert_allclose(_sorted_rows(ours.transform(new)), _sorted_rows(ref.transform(new)))
 

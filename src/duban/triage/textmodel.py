@@ -283,23 +283,26 @@ class NgramTfidf:
         if shift:
             keys = keys >> np.uint64(shift)
         pos, cols = self._columns(keys)
-        # one sort gives CSR order and term counts (no scipy duplicate handling)
-        cell, tf = np.unique(docs[pos] * nv + cols, return_counts=True)
-        rows = cell // nv
-        indices = (cell - rows * nv).astype(np.int32)
+        # doc-major order: docs is a few sorted runs (one per n), which a stable sort
+        # merges in linear time; scipy then merges repeated terms within each row
+        rows = docs[pos]
+        order = np.argsort(rows, kind="stable")
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
-        data = tf.astype(np.float64)
+        m = sp.csr_matrix((np.ones(len(order)), cols[order].astype(np.int32), indptr), shape=(n_docs, nv))
+        m.sum_duplicates()
+        data, indices, indptr = m.data, m.indices, m.indptr
         if self.sublinear_tf:
             np.log(data, out=data)
             data += 1.0
         data *= self.idf_[indices]
         # l2 row norm, then the block weight
-        sq = np.sqrt(np.add.reduceat(data * data, indptr[:-1])) if len(data) else np.zeros(n_docs)
-        if len(data):
-            sq[np.diff(indptr) == 0] = 1.0
-            sq[sq == 0] = 1.0
-        data *= np.repeat(self.weight / sq, np.diff(indptr))
+        lengths = np.diff(indptr)
+        sq = np.sqrt(
+            np.bincount(np.repeat(np.arange(n_docs), lengths), weights=data * data, minlength=n_docs)
+        )
+        sq[sq == 0] = 1.0
+        data *= np.repeat(self.weight / sq, lengths)
         return sp.csr_matrix((data, indices, indptr), shape=(n_docs, nv))
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
