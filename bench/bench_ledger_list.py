@@ -70,11 +70,11 @@ def main() -> None:
     county_sql = (f"SELECT {cols} {join} WHERE p.region_id = %s AND p.status = %s ORDER BY p.id DESC LIMIT 50", [county.pk, "in_progress"])
     # The town's rows fenced off first (a plain ORDER BY id DESC LIMIT 50 over them is planned
     # as a backward primary-key scan of the whole table: seconds).
-    town = (f"WITH p AS MATERIALIZED (SELECT * FROM ledger_problem WHERE unit_id = ANY(%s) AND status = %s) "
+    fenced = (f"WITH p AS MATERIALIZED (SELECT * FROM ledger_problem WHERE unit_id = ANY(%s) AND status = %s) "
             f"SELECT {cols} FROM p JOIN orgs_orgunit u ON u.id = p.unit_id LEFT JOIN campaigns_focusarea a ON a.id = p.focus_area_id "
             "ORDER BY p.id DESC LIMIT 50")
-    town_sql = (town, [town_units, "signed_off"])
-    town_open_sql = (town, [town_units, "in_progress"])
+    town_sql = (fenced, [town_units, "signed_off"])
+    town_open_sql = (fenced, [town_units, "in_progress"])
     deadline_sql = (f"SELECT {cols} {join} WHERE p.region_id = %s AND p.status = %s ORDER BY p.deadline, p.id LIMIT 50", [county.pk, "in_progress"])
     cases = [
         ("office, county subtree + 整改中", office, f"/ledger/?unit={county.pk}&status=in_progress", county_sql),

@@ -75,14 +75,17 @@ def _check(world):
     for name, user in world["users"].items():
         assert _ids(scope_by_region(_fresh(user), Problem.objects.all())) == _ids(scope(_fresh(user), Problem.objects.all())), name
         for unit in [None, *OrgUnit.objects.all()]:
-            for status in ("", Status.IN_PROGRESS, Status.SIGNED_OFF):
-                f = queries.ProblemFilter(unit=unit.pk if unit else None, status=status)
+            for status, overdue in (("", False), (Status.IN_PROGRESS, False), (Status.SIGNED_OFF, False), ("", True)):
+                f = queries.ProblemFilter(unit=unit.pk if unit else None, status=status, overdue=overdue)
                 u = _fresh(user)
                 expected = scope(u, Problem.objects.all())
                 if unit:
                     expected = expected.filter(unit__path__subtree=unit.path)
+                if overdue:
+                    expected = expected.filter(queries.overdue_q())
                 shown = queries.problem_list(_fresh(user), f)
                 assert _ids(shown) == _ids(expected.filter(status=status) if status else expected), (name, unit, status)
+                assert queries.problem_count(_fresh(user), f) == shown.count(), (name, unit, status)
                 counts = queries.status_counts(_fresh(user), f)
                 for s in Status.values:
                     assert counts[s] == expected.filter(status=s).count(), (name, unit, s)
@@ -98,3 +101,20 @@ def test_region_form_follows_a_moved_unit(world, tree):
 
     unit_update(actor="t", unit=tree["village_a1"], parent=tree["town_b"])  # 一村 moves to 洮河镇 (another region)
     _check(world)
+
+
+def test_list_page_counts_match_rows(world, tree, client_for):
+    for name in ("office", "liaison_a", "two"):
+        user = world["users"][name]
+        c = client_for(user)
+        for unit in (None, tree["root"], tree["town_a"], tree["village_a1"]):
+            for status in ("", Status.SIGNED_OFF, Status.IN_PROGRESS):
+                url = "/ledger/?" + (f"unit={unit.pk}&" if unit else "") + (f"status={status}" if status else "")
+                resp = c.get(url)
+                assert resp.status_code == 200
+                expected = scope(_fresh(user), Problem.objects.all())
+                if unit:
+                    expected = expected.filter(unit__path__subtree=unit.path)
+                if status:
+                    expected = expected.filter(status=status)
+                assert resp.context["page"].paginator.count == expected.count(), (name, url)

@@ -80,15 +80,17 @@ class Problem(models.Model):
         verbose_name_plural = _("问题")
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["campaign", "seq"], name="problem_unique_seq_in_campaign")]
-        # Few indexes on purpose: each one costs every bulk import. region+status+id serves
-        # the list of a county (or city) subtree, newest first, and its counts (index-only,
+        # Few indexes on purpose: each one costs every bulk import (big imports rebuild them
+        # after the rows, ledger.io.bulk_load_indexes). region+status+id serves the list of
+        # a county (or city) subtree with a status, newest first, and its counts (index-only,
         # campaign kept in the index): see orgs.scoping.subtree_condition; unit+status the
-        # deeper subtrees (towns, villages); status+deadline the overdue/due-soon filters;
+        # deeper subtrees (towns, villages);
+        # status+deadline(+campaign) the overdue/due-soon filters and the open-status tabs;
         # campaign+area+status the rates. (supervisor is kept unindexed.)
         indexes = [
             models.Index(fields=["region", "status", "id", "campaign"], name="problem_region_status_idx"),
             models.Index(fields=["unit", "status"], name="problem_unit_status_idx"),
-            models.Index(fields=["status", "deadline"], name="problem_status_deadline_idx"),
+            models.Index(fields=["status", "deadline", "campaign"], name="problem_status_deadline_idx"),
             models.Index(fields=["campaign", "focus_area", "status"], name="problem_campaign_area_idx"),
         ]
 

@@ -184,6 +184,7 @@ def apply_filter(qs: QuerySet[Problem], f: ProblemFilter, *, with_status: bool =
 
 def problem_list(user, f: ProblemFilter) -> QuerySet[Problem]:
     qs = apply_filter(visible_problems(user), f)
+    f.__dict__["_listed_for"] = (user, f.as_params())
     return qs.select_related("unit", "focus_area").order_by(*SORTS[f.sort])
 
 
@@ -199,7 +200,7 @@ def status_counts(user, f: ProblemFilter) -> dict[str, int]:
     signed_off = _signed_off_from_tallies(user, f)
     if signed_off is not None:
         qs = qs.filter(status__in=OPEN_STATUSES)
-    rows = qs.order_by().values_list("status").annotate(n=Count("id"))
+    rows = qs.order_by().values_list("status").annotate(n=Count("*"))  # COUNT(*): index-only on (status, deadline, campaign)
     counts = {s: 0 for s in Status.values}
     counts.update({s: n for s, n in rows})
     if signed_off is not None:
@@ -208,36 +209,69 @@ def status_counts(user, f: ProblemFilter) -> dict[str, int]:
     return counts
 
 
-def _signed_off_from_tallies(user, f: ProblemFilter) -> int | None:
-    """The 已销号 count for the filter from ProblemTally, or None where the roll-ups cannot
-    answer exactly (source, type, text or deadline-range filters; scope or subtree below a
-    region)."""
-    if f.source or f.kind or f.q or f.deadline_from or f.deadline_to:
+def _tallies(user, f: ProblemFilter):
+    """ProblemTally rows for the filter's campaign, area and (scope ∩ subtree) regions, or
+    None where the roll-ups cannot answer exactly (source, type, text, deadline filters;
+    a scope or subtree below a region)."""
+    if f.source or f.kind or f.q or f.deadline_from or f.deadline_to or f.overdue or f.due_soon:
         return None
-    if f.overdue or f.due_soon:
-        return 0  # only open problems are overdue or due soon
     regions = scope_regions(user)
     if regions is False:
         return None
     if f.unit:
         path = _unit_path(f)
         if not path:
-            return 0
+            return ProblemTally.objects.none()
         wanted = region_set(path)
         if wanted is False:
             return None
         if wanted is not EVERY_REGION:
             regions = wanted if regions is EVERY_REGION else regions & wanted
-    from duban.ledger.tally import DONE_STATES
-
-    qs = ProblemTally.objects.filter(state__in=DONE_STATES)
+    qs = ProblemTally.objects.all()
     if f.campaign:
         qs = qs.filter(campaign_id=f.campaign)
     if f.area:
         qs = qs.filter(area_id=f.area)
     if regions is not EVERY_REGION:
         qs = qs.filter(region_id__in=sorted(regions))
+    return qs
+
+
+def _tally_sum(qs, *, done: bool) -> int:
+    from duban.ledger.tally import DONE_STATES
+
+    if done:
+        qs = qs.filter(state__in=DONE_STATES)
     return int(qs.aggregate(n=Sum("n"))["n"] or 0)
+
+
+def _signed_off_from_tallies(user, f: ProblemFilter) -> int | None:
+    """The 已销号 count for the filter (without its status) from ProblemTally, or None."""
+    if f.overdue or f.due_soon:
+        return 0  # only open problems are overdue or due soon
+    qs = _tallies(user, f)
+    return None if qs is None else _tally_sum(qs, done=True)
+
+
+def problem_count(user, f: ProblemFilter) -> int:
+    """How many rows `problem_list(user, f)` has: from the roll-ups where they answer exactly
+    (no status or 已销号 over whole regions: the office's landing page counts 3M rows in a
+    few milliseconds), else by counting."""
+    if not f.status or f.status == Status.SIGNED_OFF:
+        qs = _tallies(user, f)
+        if qs is not None:
+            return _tally_sum(qs, done=bool(f.status))
+    return apply_filter(visible_problems(user), f).count()
+
+
+class _CountedPaginator(Paginator):
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self._count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._count()
 
 
 class CappedPaginator(Paginator):
@@ -255,8 +289,12 @@ class CappedPaginator(Paginator):
 
 
 def paginate(qs: QuerySet, f: ProblemFilter, page: Any, per_page: int = 50) -> Paginator:
-    cls = CappedPaginator if f.q else Paginator
-    return cls(qs, per_page).get_page(page)
+    if f.q:
+        return CappedPaginator(qs, per_page).get_page(page)
+    listed = f.__dict__.get("_listed_for")  # set by problem_list: count the same rows via problem_count
+    if listed is not None and listed[1] == f.as_params():
+        return _CountedPaginator(qs, per_page, lambda: problem_count(listed[0], f)).get_page(page)
+    return Paginator(qs, per_page).get_page(page)
 
 
 def problem_get(user, pk: int) -> Problem | None:
