@@ -118,3 +118,21 @@ def test_list_page_counts_match_rows(world, tree, client_for):
                 if status:
                     expected = expected.filter(status=status)
                 assert resp.context["page"].paginator.count == expected.count(), (name, url)
+                assert [p.pk for p in resp.context["page"]] == list(expected.order_by("-id").values_list("id", flat=True)[:50]), (name, url)
+                oldest = c.get(url + "&sort=id")
+                assert [p.pk for p in oldest.context["page"]] == list(expected.order_by("id").values_list("id", flat=True)[:50]), (name, url)
+
+
+def test_pages_read_by_ids_first(world, tree):
+    user = _fresh(world["users"]["liaison_a"])  # a whole region: pages are read ids first
+    for sort in ("-id", "id"):
+        f = queries.ProblemFilter(sort=sort)
+        expected = list(scope(user, Problem.objects.all()).order_by(sort).values_list("id", flat=True))
+        got, number = [], 1
+        while True:
+            page = queries.paginate(queries.problem_list(user, f), f, number, per_page=3)
+            got += [p.pk for p in page]
+            if not page.has_next():
+                break
+            number += 1
+        assert got == expected and page.paginator.count == len(expected)

@@ -83,12 +83,14 @@ class Problem(models.Model):
         # Few indexes on purpose: each one costs every bulk import (big imports rebuild them
         # after the rows, ledger.io.bulk_load_indexes). region+status+id serves the list of
         # a county (or city) subtree with a status, newest first, and its counts (index-only,
-        # campaign kept in the index): see orgs.scoping.subtree_condition; unit+status the
-        # deeper subtrees (towns, villages);
+        # campaign kept in the index): see orgs.scoping.subtree_condition; region+id(+campaign)
+        # the page ids of a county without a status (index-only, ledger.queries.paginate);
+        # unit+status the deeper subtrees (towns, villages);
         # status+deadline(+campaign) the overdue/due-soon filters and the open-status tabs;
         # campaign+area+status the rates. (supervisor is kept unindexed.)
         indexes = [
             models.Index(fields=["region", "status", "id", "campaign"], name="problem_region_status_idx"),
+            models.Index(fields=["region", "id", "campaign"], name="problem_region_id_idx"),
             models.Index(fields=["unit", "status"], name="problem_unit_status_idx"),
             models.Index(fields=["status", "deadline", "campaign"], name="problem_status_deadline_idx"),
             models.Index(fields=["campaign", "focus_area", "status"], name="problem_campaign_area_idx"),

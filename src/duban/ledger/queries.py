@@ -265,13 +265,39 @@ def problem_count(user, f: ProblemFilter) -> int:
 
 
 class _CountedPaginator(Paginator):
-    def __init__(self, object_list, per_page, count):
+    """A paginator whose count comes from `problem_count`; with `ids_first`, a page is read
+    as its ids (an index-only scan of (region, id, campaign)) and then those rows by key."""
+
+    def __init__(self, object_list, per_page, count, *, ids_first: bool = False):
         super().__init__(object_list, per_page)
         self._count = count
+        self._ids_first = ids_first
 
     @cached_property
     def count(self) -> int:
         return self._count()
+
+    def page(self, number):
+        if not self._ids_first:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("id", flat=True)[bottom:top])
+        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+
+
+def _single_region(user, f: ProblemFilter) -> bool:
+    """Whether all of the filter's rows lie in one region (a county subtree or scope)."""
+    if f.unit:
+        path = _unit_path(f)
+        wanted = region_set(path) if path else False
+        if isinstance(wanted, set) and len(wanted) == 1:
+            return True
+    regions = scope_regions(user)
+    return isinstance(regions, set) and len(regions) == 1
 
 
 class CappedPaginator(Paginator):
@@ -293,7 +319,11 @@ def paginate(qs: QuerySet, f: ProblemFilter, page: Any, per_page: int = 50) -> P
         return CappedPaginator(qs, per_page).get_page(page)
     listed = f.__dict__.get("_listed_for")  # set by problem_list: count the same rows via problem_count
     if listed is not None and listed[1] == f.as_params():
-        return _CountedPaginator(qs, per_page, lambda: problem_count(listed[0], f)).get_page(page)
+        # A county without a status, newest first: PostgreSQL would walk the primary key
+        # backwards expecting the county's rows to be spread evenly (seconds when they are
+        # old rows); reading the page's ids first is an index-only scan.
+        ids_first = not f.status and f.sort in ("-id", "id") and _single_region(listed[0], f)
+        return _CountedPaginator(qs, per_page, lambda: problem_count(listed[0], f), ids_first=ids_first).get_page(page)
     return Paginator(qs, per_page).get_page(page)
 
 
