@@ -76,8 +76,14 @@ def main() -> None:
     town_sql = (fenced, [town_units, "signed_off"])
     town_open_sql = (fenced, [town_units, "in_progress"])
     deadline_sql = (f"SELECT {cols} {join} WHERE p.region_id = %s AND p.status = %s ORDER BY p.deadline, p.id LIMIT 50", [county.pk, "in_progress"])
+    # A county without a status: its 50 newest ids from the (region, id, campaign) index, then the rows.
+    county_all_sql = (f"SELECT {cols} {join} WHERE p.id IN (SELECT id FROM ledger_problem WHERE region_id = %s AND campaign_id = %s "
+                      "ORDER BY id DESC LIMIT 50) ORDER BY p.id DESC", [county.pk, campaign.pk])
+    landing_sql = (f"SELECT {cols} {join} WHERE p.campaign_id = %s ORDER BY p.id DESC LIMIT 50", [campaign.pk])
     cases = [
         ("office, county subtree + 整改中", office, f"/ledger/?unit={county.pk}&status=in_progress", county_sql),
+        ("office, county subtree, all statuses", office, f"/ledger/?unit={county.pk}", county_all_sql),
+        ("office, whole ledger (landing page)", office, "/ledger/", landing_sql),
         ("office, town subtree + 已销号", office, f"/ledger/?unit={town.pk}&status=signed_off", town_sql),
         ("town liaison, own scope + 整改中", liaison, "/ledger/?status=in_progress", town_open_sql),
         ("office, county + 整改中, sorted by deadline", office, f"/ledger/?unit={county.pk}&status=in_progress&sort=deadline", deadline_sql),

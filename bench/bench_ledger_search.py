@@ -63,7 +63,7 @@ def main() -> None:
         terms = [t for t in bigrams(q) if len(t) == 2] or [q]
         with connection.cursor() as cur:
             if connection.vendor == "postgresql":
-                cur.execute("SELECT id FROM ledger_problem WHERE string_to_array(search_terms, ' ') @> %s::text[] ORDER BY id DESC LIMIT 50", [terms])
+                cur.execute("SELECT id FROM ledger_problem WHERE string_to_array(search_terms COLLATE \"C\", ' ') @> %s::text[] ORDER BY id DESC LIMIT 50", [terms])
             else:
                 cur.execute("SELECT rowid FROM ledger_problem_fts WHERE ledger_problem_fts MATCH %s ORDER BY rowid DESC LIMIT 50", [" AND ".join(f'"{t}"' for t in terms)])
             cur.fetchall()
