@@ -1,8 +1,9 @@
 """URLs for bench_api: the app plus a hand-written floor view.
 
 The floor answers the same question as GET /api/problems (the caller's scoped problems,
-newest first, 50 rows, with the total count) as plain `.values()` JSON, with the same
-bearer-token authentication: what the API costs beyond that is django-ninja's share.
+newest first, 50 rows, with the total count) with the same queryset and bearer-token
+authentication, as plain `.values()` JSON: what the API costs beyond that is the
+framework's share (django-ninja, parameter parsing, labels).
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ FIELDS = (
 
 def floor_problems(request):
     from duban.api import BearerToken
-    from duban.ledger.models import Problem
-    from duban.orgs.scoping import scope
+    from duban.ledger.queries import ProblemFilter, problem_list
 
     header = request.headers.get("Authorization", "")
     user = BearerToken().authenticate(request, header.removeprefix("Bearer ").strip())
     if user is None:
         return JsonResponse({"detail": "Unauthorized"}, status=401)
-    qs = scope(user, Problem.objects.all()).order_by("-id")
+    # The same rows the API selects (scope, default filter, newest first), without the framework.
+    qs = problem_list(user, ProblemFilter())
     return JsonResponse({"items": list(qs.values(*FIELDS)[:50]), "count": qs.count()})
 
 

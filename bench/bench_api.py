@@ -47,6 +47,11 @@ def build_data(rows: int) -> str:
         for step in (demo_orgs.build, demo_campaign.build, demo_campaign.build_accounts, ledger_demo.build):
             with transaction.atomic():
                 step(ctx)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")  # as `duban demo` does after a build
     print(f"data: {rows} problems over {len(ctx.villages)} villages in {time.perf_counter() - t0:.0f} s", flush=True)
     return token_create(actor="bench", user=ctx.users["unit1"])
 

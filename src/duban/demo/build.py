@@ -6,7 +6,7 @@ import datetime as dt
 import random
 import time
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from duban.audit.services import user_action
 from duban.core.plugins import optional_import
@@ -36,4 +36,8 @@ def build_demo(scale: str = "district", *, seed: int = 20211109, today: dt.date 
             with transaction.atomic():
                 getattr(module, fn_name)(ctx)
             log(f"  {module_name}.{fn_name}: {time.perf_counter() - started:.1f} s")
+    if connection.vendor == "postgresql":
+        # Fresh statistics for the planner: autovacuum may not have seen millions of new rows yet.
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
     return ctx
