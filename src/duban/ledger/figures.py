@@ -15,26 +15,15 @@ from duban.campaigns.models import FocusArea
 from duban.ledger import queries
 from duban.ledger.tally import finish, tally_figures
 from duban.orgs.models import OrgUnit
-from duban.orgs.scoping import grants, sees_everything
+from duban.orgs.scoping import scope_regions
 
 SUMMED = ("total", "rectified", "overdue", "on_time", "with_deadline_done", "due_soon")
 
 
 def tally_regions(user) -> list[int] | None | bool:
     """None: everything; a list: exactly these regions; False: not a union of regions."""
-    if user is None or getattr(user, "is_superuser", False):
-        return None
-    gs = grants(user)
-    if not gs:
-        return []
-    if sees_everything(user):
-        return None
-    if any(g.depth > 1 for g in gs):
-        return False
-    ids: set[int] = set()
-    for g in gs:
-        ids.update(OrgUnit.objects.filter(path__subtree=g.path, depth__lte=1).values_list("id", flat=True))
-    return sorted(ids)
+    regions = scope_regions(user)
+    return regions if regions is None or regions is False else sorted(regions)
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

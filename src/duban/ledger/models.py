@@ -74,6 +74,7 @@ class Problem(models.Model):
     updated_at = models.DateTimeField(_("更新时间"))
 
     scope_field = "unit"
+    scope_region_field = "region"  # orgs.scoping.scope writes subtrees in region form
 
     class Meta:
         verbose_name = _("问题")

@@ -1,7 +1,7 @@
 """Reads of the ledger: the one filterset used by the list page, the API and the export;
 counts, deadlines, "my items", and the rates (整改率, 按期率, overdue) by any grouping.
 
-Every read starts from the scoping rule: `orgs.scoping.scope_by_region(user, …)`, the same
+Every read starts from the scoping rule: `orgs.scoping.scope(user, …)`, the same
 rows as `scope` written through `Problem.region` so PostgreSQL serves a subtree from the
 (region, status, id) index at millions of rows (see `orgs.scoping.subtree_condition`).
 """
@@ -29,7 +29,7 @@ from duban.orgs.scoping import (
     EVERY_REGION,
     grants,
     region_set,
-    scope_by_region,
+    scope,
     scope_regions,
     subtree_condition,
 )
@@ -143,7 +143,7 @@ class ProblemFilter:
 def visible_problems(user) -> QuerySet[Problem]:
     """All problems the user may see; `user=None` is the system (CLI, stats)."""
     qs = Problem.objects.all()
-    return qs if user is None else scope_by_region(user, qs)
+    return qs if user is None else scope(user, qs)
 
 
 def _unit_path(f: ProblemFilter) -> str | None:
