@@ -128,11 +128,13 @@ def formula_cells(data: bytes, limit: int = 5) -> list[str]:
             tail = b""
             while chunk := fh.read(1 << 20):
                 buf = tail + chunk
+                tail = buf[-512:]
+                if b"<f" not in buf:  # the common case: no formula in this megabyte
+                    continue
                 for m in _FORMULA.finditer(buf):
                     found.append(m.group(1).decode() + m.group(2).decode())
                     if len(found) >= limit:
                         return found
-                tail = buf[-512:]
         return found
 
 
@@ -194,11 +196,21 @@ def read_table(
     table = Table(header=header, columns=columns, extras=extras)
     width = len(header)
     for i in range(header_idx + 1, len(raw)):
-        cells = list(raw[i][:width])
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+        cells = raw[i][:width]
+        if _blank(cells):
             continue
         table.rows.append((i + 1, cells))
     return table
+
+
+def _blank(cells: list[Any]) -> bool:
+    """True when no cell holds anything; stops at the first filled cell (usually the first)."""
+    for c in cells:
+        if c is None:
+            continue
+        if c.__class__ is not str or (c and not c.isspace()):
+            return False
+    return True
 
 
 def require(table: Table, cells: list[Any], rownum: int, name: str, errors: list[CellError]) -> Any:
