@@ -14,17 +14,7 @@ from __future__ import annotations
 import time
 
 from bench_ledger_common import args, generate_pg, ledger_xlsx, setup, world
-from common import p95, result
-
-
-def sample(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return p95(times) * 1000
+from common import p95_ms, result
 
 
 def main() -> None:
@@ -59,12 +49,12 @@ def main() -> None:
             cur.fetchall()
 
     repeat = max(3, a.repeat // 10)
-    floor = sample(bare, repeat)
+    floor = p95_ms(bare, repeat)
     f = figures(user=None, campaign=campaign)
     print(f"total {f['total']}, rectified {f['rectified']}, rate {f['rate']}, overdue {f['overdue']}")
-    result(f"ledger figures (stats problems section) at {a.rows} rows ({a.db})", sample(lambda: figures(user=None, campaign=campaign), repeat), "ms", floor, "bare GROUP BY count, p95")
-    result(f"ledger figures for a county office at {a.rows} rows ({a.db})", sample(lambda: figures(user=county_office, campaign=campaign), repeat), "ms", floor, "bare GROUP BY count, p95")
-    result(f"ledger rates by unit at {a.rows} rows ({a.db})", sample(lambda: queries.rates(None, campaign=campaign, by="unit"), repeat), "ms", floor, "bare GROUP BY count, p95")
+    result(f"ledger figures (stats problems section) at {a.rows} rows ({a.db})", p95_ms(lambda: figures(user=None, campaign=campaign), repeat), "ms", floor, "bare GROUP BY count, p95")
+    result(f"ledger figures for a county office at {a.rows} rows ({a.db})", p95_ms(lambda: figures(user=county_office, campaign=campaign), repeat), "ms", floor, "bare GROUP BY count, p95")
+    result(f"ledger rates by unit at {a.rows} rows ({a.db})", p95_ms(lambda: queries.rates(None, campaign=campaign, by="unit"), repeat), "ms", floor, "bare GROUP BY count, p95")
 
 
 def county_office_user(campaign):

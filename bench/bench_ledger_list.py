@@ -15,10 +15,9 @@ database duban_ledger_bench_<N> and kept for the next run.
 from __future__ import annotations
 
 import os
-import time
 
 from bench_ledger_common import args, generate_pg, setup, world
-from common import p95, result
+from common import p95_ms, result
 
 
 def users(campaign):
@@ -37,15 +36,6 @@ def users(campaign):
         out[name] = u
     return out, town
 
-
-def sample(fn, repeat: int) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return p95(times) * 1000
 
 
 def main() -> None:
@@ -99,8 +89,8 @@ def main() -> None:
     for label, client, url, (sql, params) in cases:
         resp = client.get(url)
         assert resp.status_code == 200, (url, resp.status_code)
-        bare = sample(lambda s=sql, p=params: raw(s, p), a.repeat)
-        figure = sample(lambda c=client, u=url: c.get(u), a.repeat)
+        bare = p95_ms(lambda s=sql, p=params: raw(s, p), a.repeat)
+        figure = p95_ms(lambda c=client, u=url: c.get(u), a.repeat)
         result(f"ledger list page p95 at {a.rows} rows ({a.db}) — {label}", figure, "ms", bare, "hand-written SQL of the 50 rows, p95", target="p95 ≤ 100 ms")
 
 

@@ -14,19 +14,10 @@ from __future__ import annotations
 import time
 
 from bench_ledger_common import args, generate_pg, ledger_xlsx, setup, world
-from common import p95, result
+from common import p95_ms, result
 
 QUERIES = ["整改", "供暖", "营商环境", "老旧小区", "审批环节", "饮水安全", "村", "招商引资质量"]
 
-
-def sample(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return p95(times) * 1000
 
 
 def main() -> None:
@@ -75,8 +66,8 @@ def main() -> None:
     print(f"reference: one plain LIKE scan for 营商环境 (deep page, touches the whole table): {(time.perf_counter() - t0) * 1000:.0f} ms")
     for q in QUERIES:
         rows, count = search(q)
-        figure = sample(lambda q=q: search(q), a.repeat)
-        floor = sample(lambda q=q: bare(q), a.repeat)
+        figure = p95_ms(lambda q=q: search(q), a.repeat)
+        floor = p95_ms(lambda q=q: bare(q), a.repeat)
         shown = f"{count}" if count <= queries.SEARCH_COUNT_CAP else f">{queries.SEARCH_COUNT_CAP}"
         result(f"ledger search p95 at {a.rows} rows ({a.db}) q={q} [{shown} hits]", figure, "ms", floor, "bare bigram-index probe, p95",
                target="p95 ≤ 100 ms" if len(q) >= 2 else "usable")

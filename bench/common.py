@@ -41,6 +41,17 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[18]
 
 
+def p95_ms(fn: Callable[[], object], repeat: int) -> float:
+    """Call `fn` once to warm up, then `repeat` times; the p95 in milliseconds."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return p95(times) * 1000
+
+
 def result(name: str, figure: float, unit: str, floor: float, floor_label: str, *, higher_is_better: bool = False, target: str = "") -> str:
     """Print and return the RESULT line: figure, floor, ratio (figure / floor)."""
     ratio = figure / floor if floor else float("inf")
