@@ -14,6 +14,7 @@ from ninja import File, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status as Reply
 
 from duban.campaigns.models import Campaign, FocusArea
 from duban.campaigns.queries import campaigns_for, current_campaign
@@ -161,8 +162,8 @@ def import_suggestions(request, file: UploadedFile = File(...), campaign_id: int
     except PermissionDenied as exc:
         raise HttpError(403, str(exc) or "无权导入") from exc
     except ImportRejected as exc:
-        return 400, {"detail": "导入失败，未写入任何数据", "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]}
-    return 201, {"created": result.created, "rows": result.rows, "by_channel": dict(result.by_channel)}
+        return Reply(400, {"detail": "导入失败，未写入任何数据", "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]})
+    return Reply(201, {"created": result.created, "rows": result.rows, "by_channel": dict(result.by_channel)})
 
 
 @router.get("/{suggestion_id}", response=SuggestionOut, summary="意见建议详情")
@@ -202,7 +203,7 @@ def create_suggestion(request, payload: SuggestionIn):
         raise HttpError(403, str(exc) or "无权登记") from exc
     except ValidationError as exc:
         raise HttpError(422, _errors(exc)) from exc
-    return 201, _out(request.user, queries.suggestion_get(request.user, s.pk) or s)
+    return Reply(201, _out(request.user, queries.suggestion_get(request.user, s.pk) or s))
 
 
 class RouteIn(Schema):
@@ -288,7 +289,7 @@ def to_problem(request, suggestion_id: int, payload: ToProblemIn):
         raise HttpError(403, str(exc) or "无权转为问题") from exc
     except ValidationError as exc:
         raise HttpError(422, _errors(exc)) from exc
-    return 201, {"suggestion": _out(request.user, _get(request, s.pk)), "problem_id": problem.pk}
+    return Reply(201, {"suggestion": _out(request.user, _get(request, s.pk)), "problem_id": problem.pk})
 
 
 class JoinIn(Schema):
@@ -380,7 +381,7 @@ def _public_status(s: Suggestion) -> dict:
 def public_submit(request, payload: PublicIn):
     _limit(request, "submit")
     if payload.website:
-        return 200, {"detail": "感谢您的留言"}
+        return Reply(200, {"detail": "感谢您的留言"})
     campaigns = Campaign.objects.filter(is_active=True).select_related("unit")
     campaign = campaigns.filter(pk=payload.campaign_id).first() if payload.campaign_id else campaigns.order_by("-start_date", "-id").first()
     if campaign is None:
@@ -396,7 +397,7 @@ def public_submit(request, payload: PublicIn):
         )
     except ValidationError as exc:
         raise HttpError(422, _errors(exc)) from exc
-    return 201, {"tracking_code": s.tracking_code, "code_display": s.code_display, "status_url": f"/s/t/{s.tracking_code}/"}
+    return Reply(201, {"tracking_code": s.tracking_code, "code_display": s.code_display, "status_url": f"/s/t/{s.tracking_code}/"})
 
 
 @public_router.get("/suggestions/{code}", auth=None, response=PublicStatus, summary="凭查询码查看办理进度和答复")

@@ -17,6 +17,7 @@ from django.http import FileResponse, HttpResponse
 from ninja import File, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.responses import Status as Reply
 from pydantic import BaseModel
 
 from duban.campaigns.models import Campaign, FocusArea
@@ -300,7 +301,7 @@ def create_problem(request, payload: ProblemIn):
         )
     except (PermissionDenied, ValidationError) as exc:
         raise _errors(exc) from exc
-    return 201, queries.problem_get(request.user, p.pk)
+    return Reply(201, queries.problem_get(request.user, p.pk))
 
 
 @router.patch("/{problem_id}", response=ProblemOut, summary="修改问题")
@@ -338,7 +339,7 @@ def transition(request, problem_id: int, name: str, payload: TransitionIn):
 def add_note(request, problem_id: int, payload: NoteIn):
     problem = _get(request, problem_id)
     try:
-        return 201, services.problem_note(actor=request.user, problem=problem, note=payload.note)
+        return Reply(201, services.problem_note(actor=request.user, problem=problem, note=payload.note))
     except (PermissionDenied, ValidationError) as exc:
         raise _errors(exc) from exc
 
@@ -349,7 +350,7 @@ def upload_evidence(request, problem_id: int, file: File[UploadedFile]):
     if file.size and file.size > storage.max_bytes():
         raise HttpError(422, f"文件过大，上限 {storage.max_bytes() // 1048576} MB")
     try:
-        return 201, services.problem_add_evidence(actor=request.user, problem=problem, name=file.name, data=file.read())
+        return Reply(201, services.problem_add_evidence(actor=request.user, problem=problem, name=file.name, data=file.read()))
     except (PermissionDenied, ValidationError, storage.EvidenceRejected) as exc:
         raise _errors(exc) from exc
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from duban.campaigns.queries import campaigns_for, current_campaign
@@ -111,7 +111,7 @@ def train(request, payload: TrainIn):
     if not can(request.user, campaign.unit, Role.OFFICE):
         raise HttpError(403, "只有推进办可以训练模型")
     try:
-        return 201, services.train_from_history(actor=request.user, campaign=campaign, target=payload.target)
+        return Status(201, services.train_from_history(actor=request.user, campaign=campaign, target=payload.target))
     except ValidationError as exc:
         raise HttpError(422, "；".join(exc.messages)) from exc
 
@@ -180,7 +180,7 @@ def hot_run_now(request):
     campaign = current_campaign(request.user)
     if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
         raise HttpError(403, "只有推进办可以运行热点分析")
-    return 201, services.hot_from_suggestions(actor=request.user, campaign=campaign)
+    return Status(201, services.hot_from_suggestions(actor=request.user, campaign=campaign))
 
 
 class ReplyCheckIn(Schema):
