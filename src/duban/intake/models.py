@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.choices import choice_from_label
+
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L, U): easy to read out on the phone.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 12  # 30**12 ≈ 5.3e17 (59 bits); look-ups are rate limited per IP
@@ -39,13 +41,9 @@ class Kind(models.TextChoices):
 
     @classmethod
     def from_label(cls, text: str) -> Kind | None:
-        text = (text or "").strip()
         aliases = {"建议": cls.SUGGESTION, "意见": cls.SUGGESTION, "问题": cls.ISSUE, "反映": cls.ISSUE, "投诉": cls.ISSUE,
                    "企业": cls.ENTERPRISE, "诉求": cls.ENTERPRISE, "举报": cls.CLUE, "线索": cls.CLUE, "问题线索": cls.CLUE}
-        for choice in cls:
-            if text in (choice.value, str(choice.label)):
-                return choice
-        return aliases.get(text)
+        return choice_from_label(cls, text, aliases)
 
 
 class Channel(models.TextChoices):
@@ -59,7 +57,6 @@ class Channel(models.TextChoices):
 
     @classmethod
     def from_label(cls, text: str) -> Channel | None:
-        text = (text or "").strip()
         aliases = {
             "网站": cls.WEB, "网络": cls.WEB, "网上": cls.WEB, "手机": cls.WEB, "微信": cls.WEB, "在线": cls.WEB, "网上留言板": cls.WEB,
             "留言": cls.WEB, "热线": cls.HOTLINE, "电话": cls.HOTLINE, "12345": cls.HOTLINE, "12345热线": cls.HOTLINE,
@@ -67,10 +64,7 @@ class Channel(models.TextChoices):
             "信件": cls.LETTER, "来信": cls.LETTER, "信函": cls.LETTER, "群众来信": cls.LETTER, "来访": cls.VISIT, "走访": cls.VISIT,
             "上访": cls.VISIT, "信访": cls.VISIT, "其他": cls.OTHER, "其它": cls.OTHER,
         }
-        for choice in cls:
-            if text in (choice.value, str(choice.label)):
-                return choice
-        return aliases.get(text)
+        return choice_from_label(cls, text, aliases)
 
 
 class Status(models.TextChoices):

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.choices import choice_from_label
+
 PATH_STEP = 10  # digits per level in the materialised path: ids up to 10**10
 
 
@@ -66,7 +68,6 @@ class UnitKind(models.TextChoices):
     @classmethod
     def from_label(cls, text: str) -> UnitKind | None:
         """Match a label as offices type it (县区, 县, 区, 乡镇, 街道, 村, 社区…)."""
-        text = (text or "").strip()
         aliases = {
             "省": cls.PROVINCE, "市": cls.CITY, "县区": cls.COUNTY, "县": cls.COUNTY, "区": cls.COUNTY,
             "县市区": cls.COUNTY, "乡镇街道": cls.TOWN, "乡镇": cls.TOWN, "乡": cls.TOWN, "镇": cls.TOWN,
@@ -74,12 +75,7 @@ class UnitKind(models.TextChoices):
             "单位": cls.DEPARTMENT, "党组织": cls.PARTY, "党支部": cls.PARTY, "党委": cls.PARTY, "企业": cls.ENTERPRISE,
             "其他": cls.OTHER,
         }
-        if text in aliases:
-            return aliases[text]
-        for choice in cls:
-            if text in (choice.value, str(choice.label)):
-                return choice
-        return None
+        return choice_from_label(cls, text, aliases)
 
 
 class OrgUnit(models.Model):
