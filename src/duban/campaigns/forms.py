@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from duban.campaigns.models import Campaign
 
@@ -15,4 +16,4 @@ class CampaignForm(forms.ModelForm):
 
 
 class FocusAreaForm(forms.Form):
-    name = forms.CharField(label="聚焦领域", max_length=100)
+    name = forms.CharField(label=_("聚焦领域"), max_length=100)

@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from duban.campaigns.models import Campaign
 from duban.core.dates import DateParseError, parse_date, today
@@ -44,7 +45,7 @@ SORTS = {
     "-updated": ("-updated_at", "-id"),
     "status": ("status", "-id"),
 }
-SORT_LABELS = {"-id": "最新登记", "seq": "序号", "deadline": "时限最近", "-deadline": "时限最远", "-updated": "最近更新", "status": "状态"}
+SORT_LABELS = {"-id": _("最新登记"), "seq": _("序号"), "deadline": _("时限最近"), "-deadline": _("时限最远"), "-updated": _("最近更新"), "status": _("状态")}
 SEARCH_COUNT_CAP = 1_000
 
 
@@ -384,7 +385,7 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-GROUPINGS = {"area": "聚焦领域", "unit": "单位", "source": "问题来源", "month": "登记月份"}
+GROUPINGS = {"area": _("聚焦领域"), "unit": _("单位"), "source": _("问题来源"), "month": _("登记月份")}
 
 
 def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: OrgUnit | None = None, on: dt.date | None = None) -> list[dict[str, Any]]:
