@@ -137,3 +137,13 @@ def test_chinese_first_whatever_the_browser_says(client_for, users):
     assert r["Content-Language"] == "zh-hans"
     c.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert c.get("/")["Content-Language"] == "en"
+
+
+@pytest.mark.django_db
+def test_new_membership_takes_effect_on_the_same_user_object(tree, users):
+    from duban.orgs.services import membership_set
+
+    outsider = users["outsider"]
+    assert not visible_units(outsider).exists()  # remembered: no grants, sees nothing
+    membership_set(actor="测试", user=outsider, unit=tree["root"], role="viewer")
+    assert visible_units(outsider).count() == OrgUnit.objects.count()

@@ -39,6 +39,12 @@ def grants(user) -> list[Grant]:
     return cached
 
 
+def forget_grants(user) -> None:
+    """Drop what this user object remembers of its memberships (after they change)."""
+    user.__dict__.pop("_duban_grants", None)
+    user.__dict__.pop("_duban_sees_all", None)
+
+
 def sees_everything(user) -> bool:
     """True for superusers and for members of every top-level unit (no scope filter needed)."""
     return _sees_all_cached(user, grants(user))

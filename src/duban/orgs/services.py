@@ -16,6 +16,7 @@ from django.db.models.functions import Concat, Substr
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
 from duban.core.plugins import optional_attr
 from duban.orgs.models import ApiToken, Membership, OrgUnit, Role, UnitKind, path_segment
+from duban.orgs.scoping import forget_grants
 
 UNIT_FIELDS = ("name", "kind", "parent", "code")
 
@@ -185,7 +186,7 @@ def membership_set(*, actor, user, unit: OrgUnit, role: str, title: str = "", ph
     m.role, m.title, m.phone = role, title, phone
     m.save()
     audit_record(actor=actor, verb="membership.set", obj=m, unit=unit, changes=diff(before, snapshot(m, ("role", "title", "phone"))), object_repr=f"{user} @ {unit}")
-    user.__dict__.pop("_duban_grants", None)
+    forget_grants(user)
     return m
 
 
