@@ -13,7 +13,8 @@ def home(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
     stats = headline(user=request.user, campaign=campaign)
     by_area = stats["problems"].get("by_area", {})
-    areas = [{"name": a.name, "count": (by_area.get(a.name) or {}).get("total", 0) if isinstance(by_area.get(a.name), dict) else by_area.get(a.name, 0)} for a in focus_areas(campaign)]
+    # by_area maps an area's name to its figures ({total, rectified, rate, …}), DESIGN §5.
+    areas = [{"name": a.name, "count": by_area.get(a.name, {}).get("total", 0)} for a in focus_areas(campaign)]
     return render(request, "home.html", {"stats": stats, "areas": areas})
 
 
