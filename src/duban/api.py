@@ -6,24 +6,30 @@ import datetime as dt
 
 from django.utils import timezone
 from ninja import NinjaAPI
+from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
 from duban.core.plugins import optional_attr
 from duban.orgs.models import ApiToken
+from duban.orgs.tokens import token_failed, token_guessing_blocked
 
 
 class BearerToken(HttpBearer):
     """`Authorization: Bearer <token>` as printed by `duban token create USER`."""
 
     def authenticate(self, request, token: str):
+        # Guessing tokens from one address is cut off, and then even a right guess is not confirmed.
+        if token_guessing_blocked(request):
+            raise HttpError(429, "无效令牌尝试过多，请稍后再试")
+        now = timezone.now()
         row = (
             ApiToken.objects.select_related("user")
-            .filter(digest=ApiToken.digest_of(token), revoked=False, user__is_active=True)
+            .filter(digest=ApiToken.digest_of(token), revoked=False, expires_at__gt=now, user__is_active=True)
             .first()
         )
         if row is None:
+            token_failed(request)
             return None
-        now = timezone.now()
         # Touch last_used_at at most once a minute: no write on every request.
         if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)

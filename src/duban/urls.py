@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("duban.orgs.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("units/", include("duban.orgs.urls")),
     path("campaigns/", include("duban.campaigns.urls")),

@@ -22,3 +22,21 @@ class MemberForm(forms.Form):
     password = forms.CharField(label=_("初始密码（新账号）"), required=False, widget=forms.PasswordInput, min_length=8)
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices, initial=Role.LIAISON)
     title = forms.CharField(label=_("职务"), max_length=60, required=False)
+
+
+class TokenForm(forms.Form):
+    """A new API token of one's own: what it is for and how long it lives."""
+
+    name = forms.CharField(label=_("名称"), max_length=80, required=False, help_text=_("例如：数据同步脚本"))
+    days = forms.IntegerField(
+        label=_("有效期（天）"),
+        initial=90,
+        min_value=1,
+        max_value=3650,
+        error_messages={
+            "invalid": _("有效期须为 1 到 3650 天之间的整数"),
+            "min_value": _("有效期须为 1 到 3650 天之间的整数"),
+            "max_value": _("有效期须为 1 到 3650 天之间的整数"),
+            "required": _("请填写有效期"),
+        },
+    )

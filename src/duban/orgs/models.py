@@ -140,15 +140,24 @@ class Membership(models.Model):
         return f"{self.user} @ {self.unit} ({self.get_role_display()})"
 
 
+TOKEN_DEFAULT_DAYS = 90
+TOKEN_MAX_DAYS = 3650
+
+
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
+    """A bearer token; only its SHA-256 is stored, the token itself is shown once.
+
+    Every token expires (`expires_at`): a token forgotten in a script stops working on
+    its own instead of living forever.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
-    label = models.CharField(max_length=80, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked = models.BooleanField(default=False)
+    label = models.CharField(_("名称"), max_length=80, blank=True, default="")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最后使用"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    revoked = models.BooleanField(_("已吊销"), default=False)
 
     class Meta:
         verbose_name = _("API 令牌")
@@ -160,3 +169,16 @@ class ApiToken(models.Model):
     @staticmethod
     def digest_of(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        """有效 / 已过期 / 已吊销, as the list shows it."""
+        if self.revoked:
+            return str(_("已吊销"))
+        return str(_("已过期")) if self.is_expired else str(_("有效"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from duban.orgs.models import OrgUnit
+from duban.orgs.models import ApiToken, OrgUnit
 from duban.orgs.scoping import scope
 
 
@@ -33,3 +33,14 @@ def unit_children(user, unit: OrgUnit) -> QuerySet[OrgUnit]:
 def kind_counts(user) -> dict[str, int]:
     rows = scope(user, OrgUnit.objects.all()).order_by().values("kind").annotate(n=Count("id"))
     return {r["kind"]: r["n"] for r in rows}
+
+
+def token_list(*, user=None) -> QuerySet[ApiToken]:
+    """Tokens, newest first (all users when `user` is None: the command line is the server's admin)."""
+    qs = ApiToken.objects.select_related("user").order_by("-created_at", "-id")
+    return qs if user is None else qs.filter(user=user)
+
+
+def own_token(user, pk: int) -> ApiToken | None:
+    """One of `user`'s own tokens; another person's token is not found."""
+    return ApiToken.objects.filter(user=user, pk=pk).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,10 +13,20 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
 from duban.core.plugins import optional_attr
-from duban.orgs.models import ApiToken, Membership, OrgUnit, Role, UnitKind, path_segment
+from duban.orgs.models import (
+    TOKEN_DEFAULT_DAYS,
+    TOKEN_MAX_DAYS,
+    ApiToken,
+    Membership,
+    OrgUnit,
+    Role,
+    UnitKind,
+    path_segment,
+)
 from duban.orgs.scoping import forget_grants
 
 UNIT_FIELDS = ("name", "kind", "parent", "code")
@@ -214,17 +225,47 @@ def member_add(*, actor, unit: OrgUnit, username: str, role: str, full_name: str
     return membership_set(actor=actor, user=user, unit=unit, role=role, title=title)
 
 
+def _token_days(days: int) -> int:
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValidationError({"days": f"有效期须为 1 到 {TOKEN_MAX_DAYS} 天之间的整数"})
+    return days
+
+
 @transaction.atomic
-def token_create(*, actor, user, label: str = "") -> str:
-    """A new API token for `user`; the plain token is returned once and never stored."""
+def token_create(*, actor, user, label: str = "", days: int = TOKEN_DEFAULT_DAYS) -> str:
+    """A new API token for `user`, valid `days` days; the plain token is returned once and never stored."""
+    days = _token_days(days)
+    label = (label or "").strip()[:80]
     token = "dbn_" + secrets.token_urlsafe(32)
-    row = ApiToken.objects.create(user=user, digest=ApiToken.digest_of(token), label=label)
-    audit_record(actor=actor, verb="token.create", obj=row, object_repr=f"{user} 的令牌", changes={"label": [None, label]})
+    expires_at = timezone.now() + dt.timedelta(days=days)
+    row = ApiToken.objects.create(user=user, digest=ApiToken.digest_of(token), label=label, expires_at=expires_at)
+    audit_record(
+        actor=actor,
+        verb="token.create",
+        obj=row,
+        object_repr=f"{user} 的令牌",
+        changes={"label": [None, label], "expires_at": [None, expires_at.isoformat(timespec="seconds")]},
+    )
     return token
 
 
 @transaction.atomic
-def token_revoke(*, actor, token: ApiToken) -> None:
+def token_revoke(*, actor, token: ApiToken) -> bool:
+    """Revoke one token; False (and no audit row) when it was revoked already."""
+    token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    if token.revoked:
+        return False
     token.revoked = True
     token.save(update_fields=["revoked"])
     audit_record(actor=actor, verb="token.revoke", obj=token, object_repr=f"{token.user} 的令牌", changes={"revoked": [False, True]})
+    return True
+
+
+@transaction.atomic
+def tokens_revoke_for_user(*, actor, user) -> int:
+    """Revoke every live token of `user` (a lost laptop, a person who left); how many were revoked."""
+    rows = list(ApiToken.objects.select_for_update().filter(user=user, revoked=False))
+    with user_action():
+        for row in rows:
+            token_revoke(actor=actor, token=row)
+    return len(rows)
