@@ -56,3 +56,16 @@ def database_config(directory: Path) -> dict:
             ),
         },
     }
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer DUBAN_* variable; a clear error instead of a traceback when it is not one."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"环境变量 {name} 应为整数，当前为“{raw}”") from None

@@ -75,7 +75,16 @@ TEMPLATES = [
 DATABASES = {"default": config.database_config(DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "duban"}}
+# The cache holds the rate-limit counters, so every worker process must share it: a table
+# in the database by default (created by migration), Redis when DUBAN_REDIS_URL is set.
+CACHES = {
+    "default": {
+        "BACKEND": "duban.core.cache.DatabaseCache",
+        "LOCATION": "duban_cache",
+        # Counters of many client addresses; expired rows are culled first when full.
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    }
+}
 if os.environ.get("DUBAN_REDIS_URL"):
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["DUBAN_REDIS_URL"]}
 
@@ -121,4 +130,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DUBAN_LOG_LEVEL", "WARNING")},
 }
-DUBAN_TRUST_X_FORWARDED_FOR = os.environ.get("DUBAN_TRUST_X_FORWARDED_FOR") == "1"
+# Number of reverse proxies in front of duban (1 = one nginx): client addresses for rate limits
+# and login lockouts are then read from X-Forwarded-For. 0/unset: the socket's address.
+DUBAN_TRUST_X_FORWARDED_FOR = config.env_int("DUBAN_TRUST_X_FORWARDED_FOR", 0)
