@@ -24,10 +24,14 @@ def test_district_demo_builds_and_accounts_are_scoped():
     assert OrgUnit.objects.filter(kind=UnitKind.TOWN).count() == 12
     assert OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT).count() == 20
     assert Campaign.objects.get().focus_areas.count() == 6
-    admin = authenticate(username="admin", password="duban-demo")
-    unit1 = authenticate(username="unit1", password="duban-demo")
-    unit2 = authenticate(username="unit2", password="duban-demo")
-    assert admin and unit1 and unit2 and authenticate(username="leader", password="duban-demo")
+    # Every password check goes through the login throttle, which needs the request.
+    from django.test import RequestFactory
+
+    def login(username):
+        return authenticate(RequestFactory().post("/login/"), username=username, password="duban-demo")
+
+    admin, unit1, unit2 = login("admin"), login("unit1"), login("unit2")
+    assert admin and unit1 and unit2 and login("leader")
     seen1, seen2 = set(visible_units(unit1).values_list("id", flat=True)), set(visible_units(unit2).values_list("id", flat=True))
     assert seen1 and seen2 and not (seen1 & seen2)
     assert visible_units(admin).count() == OrgUnit.objects.count()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "duban.core",
     "duban.orgs",
     "duban.audit",
@@ -49,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "duban.audit.middleware.AuditActionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "duban.urls"
@@ -91,6 +95,26 @@ if os.environ.get("DUBAN_REDIS_URL"):
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 if os.environ.get("DUBAN_TASKS_IMMEDIATE") == "1":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Login throttling (django-axes): DUBAN_LOGIN_FAILURE_LIMIT wrong passwords lock the username
+# and, separately, the client address for DUBAN_LOGIN_LOCKOUT_MINUTES. Every authenticate()
+# goes through AxesStandaloneBackend first (the login page and the admin's alike); the API
+# takes no passwords. Unlock early with `duban axes_reset_username NAME` / `axes_reset_ip IP`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = config.env_int("DUBAN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=config.env_int("DUBAN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "duban.core.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "duban.orgs.account_views.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# A success must not wipe the address's failures (an attacker would log into an account of
+# their own between guesses), and tries during a lockout do not prolong it.
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
