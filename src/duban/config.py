@@ -1,4 +1,9 @@
-"""Where duban keeps its data and how it finds its database (DESIGN §5 configuration)."""
+"""Where duban keeps its data and how it finds its database (DESIGN §5 configuration).
+
+Everything duban writes under the data dir is private to the account running it: the dir
+is created 0700 and the process umask is 077, so the SQLite file, the secret key, evidence
+and uploads come out 0600 (a `check --deploy` warning names anything found more open).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,55 @@ import secrets
 from pathlib import Path
 
 import platformdirs
+from django.core.exceptions import ImproperlyConfigured
+
+PRIVATE_UMASK = 0o077
+MIN_SECRET_KEY_LENGTH = 50
+
+
+def private_files() -> None:
+    """Files and folders this process creates are readable by its own account only."""
+    os.umask(PRIVATE_UMASK)
 
 
 def data_dir() -> Path:
-    """`DUBAN_DATA_DIR`, else the per-user data dir; created on first use."""
+    """`DUBAN_DATA_DIR`, else the per-user data dir; created on first use (mode 0700)."""
     raw = os.environ.get("DUBAN_DATA_DIR")
     path = Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir("duban", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+        path.chmod(0o700)  # mkdir's mode passes through the umask of whoever called us
     return path
 
 
-def secret_key(directory: Path) -> str:
-    """`DUBAN_SECRET_KEY`, else a key generated once into the data dir (mode 0600)."""
-    env = os.environ.get("DUBAN_SECRET_KEY")
+def environment() -> str:
+    """`DUBAN_ENV`: "production" switches on the deployment settings; anything else is development."""
+    env = os.environ.get("DUBAN_ENV", "development").strip().lower() or "development"
+    if env not in ("development", "production"):
+        raise ImproperlyConfigured(f"DUBAN_ENV 只能是 development 或 production，当前为“{env}”")
+    return env
+
+
+def _weak_key(key: str) -> bool:
+    # The same rule as Django's security.W009, enforced instead of warned about.
+    return len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 5 or key.startswith("django-insecure-")
+
+
+def secret_key(directory: Path, *, production: bool = False) -> str:
+    """`DUBAN_SECRET_KEY`, else (development only) a key generated once into the data dir (mode 0600).
+
+    Production refuses to start without a strong key of its own: a key generated on the
+    first start would differ between servers and vanish with a rebuilt data dir.
+    """
+    env = os.environ.get("DUBAN_SECRET_KEY", "")
+    if production:
+        if not env or _weak_key(env):
+            raise ImproperlyConfigured(
+                f"生产环境（DUBAN_ENV=production）必须用环境变量 DUBAN_SECRET_KEY 设置至少 {MIN_SECRET_KEY_LENGTH} 个字符的随机密钥"
+                "（不能以 django-insecure- 开头），例如："
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
+        return env
     if env:
         return env
     key_file = directory / "secret_key"
@@ -30,6 +71,28 @@ def secret_key(directory: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer DUBAN_* variable; a clear error instead of a traceback when it is not one."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"环境变量 {name} 应为整数，当前为“{raw}”") from None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"环境变量 {name} 应为 1 或 0，当前为“{raw}”")
 
 
 def database_config(directory: Path) -> dict:
@@ -56,16 +119,3 @@ def database_config(directory: Path) -> dict:
             ),
         },
     }
-
-
-def env_int(name: str, default: int) -> int:
-    """An integer DUBAN_* variable; a clear error instead of a traceback when it is not one."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured(f"环境变量 {name} 应为整数，当前为“{raw}”") from None

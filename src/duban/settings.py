@@ -6,15 +6,22 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from duban import config
 
 BASE_DIR = Path(__file__).resolve().parent
+config.private_files()
+# DUBAN_ENV=production: strong key required, DEBUG refused, secure cookies, HSTS, HTTPS redirect.
+PRODUCTION = config.environment() == "production"
 DATA_DIR = config.data_dir()
-SECRET_KEY = config.secret_key(DATA_DIR)
+SECRET_KEY = config.secret_key(DATA_DIR, production=PRODUCTION)
 DEBUG = os.environ.get("DUBAN_DEBUG", "") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("DUBAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("生产环境（DUBAN_ENV=production）不能开启 DUBAN_DEBUG：调试页面会泄露配置和数据")
+_default_hosts = "127.0.0.1,localhost" if PRODUCTION else "127.0.0.1,localhost,testserver"
+ALLOWED_HOSTS = [h for h in os.environ.get("DUBAN_ALLOWED_HOSTS", _default_hosts).split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DUBAN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -144,9 +151,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DUBAN_MAX_IMPORT_BYTES = int(os.environ.get("DUBAN_MAX_IMPORT_BYTES", str(200 * 1024 * 1024)))
 
+# Uploads (intake photos) are private like everything else in the data dir.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if config.env_bool("DUBAN_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = config.env_bool("DUBAN_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's plain-HTTP probe
+    SECURE_HSTS_SECONDS = config.env_int("DUBAN_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = config.env_bool("DUBAN_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = config.env_bool("DUBAN_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,

@@ -6,3 +6,6 @@ class Config(AppConfig):
     name = "duban.core"
     label = "core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from duban.core import checks  # noqa: F401 - registers the deploy checks
