@@ -28,7 +28,7 @@ def data_dir() -> Path:
     raw = os.environ.get("DUBAN_DATA_DIR")
     path = Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir("duban", appauthor=False))
     if not path.exists():
-        path.mkdir(parents=True, mode=0o700)
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
         path.chmod(0o700)  # mkdir's mode passes through the umask of whoever called us
     return path
 
