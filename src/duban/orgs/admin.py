@@ -19,5 +19,5 @@ class MembershipAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
-    list_display = ("user", "label", "created_at", "last_used_at", "revoked")
+    list_display = ("user", "label", "created_at", "last_used_at", "expires_at", "revoked")
     exclude = ("digest",)
