@@ -215,6 +215,14 @@ def member_add(*, actor, unit: OrgUnit, username: str, role: str, full_name: str
 
 
 @transaction.atomic
+def user_set_password(*, actor, user, password: str) -> None:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    # The hash never goes into the audit trail: only that it changed.
+    audit_record(actor=actor, verb="user.set_password", obj=user, note="重设密码", object_repr=user.get_username())
+
+
+@transaction.atomic
 def token_create(*, actor, user, label: str = "") -> str:
     """A new API token for `user`; the plain token is returned once and never stored."""
     token = "dbn_" + secrets.token_urlsafe(32)
