@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 
 from duban.campaigns.models import LINFEN_FOCUS_AREAS
 from duban.campaigns.services import campaign_create
-from duban.demo.context import CAMPAIGN_START, DemoContext
+from duban.demo.context import CAMPAIGN_END, CAMPAIGN_START, DemoContext
 from duban.orgs.models import Role
 from duban.orgs.services import membership_set
 
@@ -21,6 +21,7 @@ def build(ctx: DemoContext) -> None:
         name=f"{root.name}{name}",
         unit=root,
         start_date=CAMPAIGN_START,
+        end_date=CAMPAIGN_END,
         description="以解放思想为先导，查摆问题、整改落实、项目攻坚，推动高质量发展。",
         focus_areas=LINFEN_FOCUS_AREAS,
     )
