@@ -17,8 +17,9 @@ def demo_accounts_text() -> str:
     lines = [f"演示账号（密码均为 {DEMO_PASSWORD}）："]
     what = {"admin": "推进办，可管理", "leader": "领导，只读", "unit1": "联络员，只看本单位", "unit2": "联络员，只看本单位"}
     for username, text in what.items():
-        m = Membership.objects.filter(user__username=username).select_related("unit").first()
-        lines.append(f"  {username:<7} {m.unit.name if m else ''}{text and '（' + text + '）'}")
+        m = Membership.objects.filter(user__username=username).select_related("unit", "user").first()
+        who = f"{m.user.get_full_name()} · {m.unit.name}" if m else ""
+        lines.append(f"  {username:<7} {who}（{text}）")
     return "\n".join(lines)
 
 
