@@ -65,7 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "duban.orgs.context.current_org",
+                "duban.context.shell",
             ],
             "builtins": ["duban.core.templatetags.duban_fmt"],
         },

@@ -7,7 +7,12 @@ import datetime as dt
 from django.db.models import Model, Q, QuerySet
 
 from duban.audit.models import AuditEvent
-from duban.orgs.scoping import scope
+from duban.orgs.scoping import is_office, scope
+
+
+def may_read_trail(user, campaign=None) -> bool:
+    """The whole trail is the campaign office's to read (an object's history is on its page)."""
+    return is_office(user)
 
 
 def history_for(obj: Model) -> QuerySet[AuditEvent]:

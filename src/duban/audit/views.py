@@ -14,13 +14,12 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from duban.audit.labels import verb_choices
-from duban.audit.queries import audit_list, verbs
-from duban.orgs.scoping import is_office
+from duban.audit.queries import audit_list, may_read_trail, verbs
 
 
 @login_required
 def audit_events(request: HttpRequest) -> HttpResponse:
-    if not is_office(request.user):
+    if not may_read_trail(request.user):
         raise PermissionDenied("只有推进办可以查看审计日志")
     g = request.GET
     errors: list[str] = []

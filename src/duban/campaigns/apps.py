@@ -10,3 +10,8 @@ class Config(AppConfig):
     audit_verbs = {
         "campaign.create": _("新建活动"), "campaign.update": _("修改活动"), "focusarea.create": _("添加聚焦领域"),
     }
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+
+        return [NavItem("campaigns:list", _("活动"), 40, active_for=("campaigns:",))]

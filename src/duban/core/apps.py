@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -6,3 +7,8 @@ class Config(AppConfig):
     name = "duban.core"
     label = "core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+
+        return [NavItem("home", _("首页"), 0)]

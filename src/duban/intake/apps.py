@@ -12,3 +12,8 @@ class Config(AppConfig):
         "suggestion.to_problem": _("转为整改问题"), "suggestion.join_problem": _("并入整改问题"), "suggestion.reply": _("答复"),
         "suggestion.rate": _("评价"), "suggestion.close": _("办结"),
     }
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+
+        return [NavItem("intake:inbox", _("意见建议"), 20, active_for=("intake:",))]

@@ -18,3 +18,13 @@ class Config(AppConfig):
         }
         verbs.update({f"problem.{t.name}": t.label for t in TRANSITIONS.values()})
         return verbs
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+        from duban.orgs.scoping import grants
+
+        def has_units(user, campaign) -> bool:
+            return bool(grants(user)) or user.is_superuser
+
+        return [NavItem("ledger:my_items", _("我的待办"), 5, has_units),
+                NavItem("ledger:problem_list", _("整改台账"), 10, active_for=("ledger:",))]

@@ -13,3 +13,8 @@ class Config(AppConfig):
         "membership.set": _("设置人员角色"), "user.create": _("新建账号"), "user.set_password": _("重设密码"),
         "token.create": _("创建 API 令牌"), "token.revoke": _("撤销 API 令牌"),
     }
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+
+        return [NavItem("orgs:unit_list", _("单位"), 50, active_for=("orgs:",))]

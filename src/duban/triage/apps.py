@@ -15,3 +15,9 @@ class Config(AppConfig):
         "folds": _("折数"), "per_fold": _("各折"), "grouped_duplicates": _("重复留言同折"),
         "n_messages": _("留言数"), "n_issues": _("热点数"), "classes": _("类别数"),
     }
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+        from duban.triage.queries import may_see_hot
+
+        return [NavItem("triage:hot", _("热点问题"), 30, may_see_hot, active_for=("triage:",))]
