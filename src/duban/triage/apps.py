@@ -13,7 +13,7 @@ class Config(AppConfig):
         "target": _("预测目标"), "n_train": _("训练条数"), "metrics": _("评估"), "model": _("模型"),
         "temperature": _("置信度校准"), "cv_macro_f1": _("交叉验证 F1"), "mean": _("平均"), "std": _("标准差"),
         "folds": _("折数"), "per_fold": _("各折"), "grouped_duplicates": _("重复留言同折"),
-        "n_messages": _("留言数"), "n_issues": _("热点数"), "classes": _("类别数"),
+        "macro_f1": _("F1"), "n_messages": _("留言数"), "n_issues": _("热点数"), "classes": _("类别数"),
     }
 
     def nav(self) -> list:
