@@ -79,12 +79,3 @@ def test_campaign_api_lists_campaigns_of_ancestors(client_for, users, campaign):
     assert [c["name"] for c in data] == ["解放思想大讨论"]
     assert [a["name"] for a in data[0]["focus_areas"]][:2] == ["强化担当作为", "深化市情认识"]
     assert client_for(users["outsider"]).get("/api/campaigns").json() == []
-
-
-def test_cli_maps_product_commands(monkeypatch):
-    from duban import cli
-
-    seen = {}
-    monkeypatch.setattr("django.core.management.execute_from_command_line", lambda argv: seen.setdefault("argv", argv))
-    cli.main(["import", "units", "x.xlsx"])
-    assert seen["argv"] == ["duban", "import_ledger", "units", "x.xlsx"]

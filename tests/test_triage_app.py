@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
 from django.core.management import call_command
@@ -111,7 +112,9 @@ def test_route_history_trains_router_and_inbox_shows_top3(users, tree, campaign,
     assert ex.corrected and ex.label == str(tree["town_a"].pk) and ex.predicted == str(tree["dept"].pk)
     assert not TrainingExample.objects.get(suggestion=new, target="label").corrected
     # the models page and API
-    assert "交叉验证" in office.get("/triage/models/").content.decode()
+    models_page = office.get("/triage/models/").content.decode()
+    assert "折交叉验证" in models_page and "macro_f1=" not in models_page
+    assert not re.search(r"\d\.\d{4,}", re.sub(r"<[^>]+>", " ", models_page))  # figures rounded for people
     assert len(office.get("/api/triage/models").json()) == 3
     r = office.post("/api/triage/classify", {"texts": ["孩子上学的学区划分"], "target": "label"}, content_type="application/json")
     assert r.json()["items"][0][0]["label"] == "教育文体"

@@ -1,28 +1,161 @@
-"""The `duban` console script: the product's commands on top of Django's management layer.
-
-`duban import …` and `duban export …` map to the `import_ledger` / `export_ledger`
-commands (import is a Python keyword); `duban worker` runs the task worker; anything
-else is an ordinary management command (`duban migrate`, `duban shell`, …).
+"""The `duban` console script: the product's own commands, grouped, on top of Django's
+management layer. Django's internal commands (dbshell, squashmigrations…) stay reachable
+under `duban manage …` so they do not crowd the product's help.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
+from dataclasses import dataclass
 
-ALIASES = {"import": "import_ledger", "export": "export_ledger", "worker": "db_worker"}
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # what the user types
+    target: str  # the management command behind it
+    usage: str
+    summary: str
+
+
+# (group title, commands). A command whose management command is not installed yet
+# (a part of the product still to come) is left out of the help and refused plainly.
+GROUPS: list[tuple[str, list[Command]]] = [
+    ("开始使用", [
+        Command("demo", "demo", "demo [--scale district|city|province] [--port N] [--no-serve] [--fresh]",
+                "建库、生成演示活动并在 127.0.0.1 上打开"),
+        Command("serve", "serve", "serve [--port N] [--workers N]", "启动网页服务（先自动迁移数据库）"),
+        Command("worker", "db_worker", "worker", "运行后台任务与定时任务"),
+        Command("migrate", "migrate", "migrate", "建立或升级数据库结构"),
+    ]),
+    ("活动与人员", [
+        Command("campaign", "campaign", "campaign create NAME --unit UNIT | campaign list", "建立活动、列出活动"),
+        Command("user", "user", "user add|list|password|unlock …",
+                "添加人员及其单位和角色、列出人员、重设密码、解除登录锁定"),
+        Command("createsuperuser", "createsuperuser", "createsuperuser", "建立系统管理员账号"),
+        Command("token", "token", "token create|list|revoke …", "API 令牌"),
+    ]),
+    ("数据进出", [
+        Command("import", "import_ledger", "import units|problems|suggestions|… FILE.xlsx [--campaign ID]",
+                "导入 Excel 台账（出错则一行不写）"),
+        Command("export", "export_ledger", "export problems|suggestions|… --out FILE.xlsx", "按同样的列导出"),
+    ]),
+    ("运维", [
+        Command("backup", "backup", "backup --out FILE", "备份数据库、附件与模型"),
+        Command("restore", "restore", "restore FILE [--force]", "从备份恢复"),
+        Command("check", "check", "check --deploy", "检查部署设置（生产环境应无任何警告）"),
+    ]),
+    ("统计与分析", [
+        Command("stats", "stats", "stats [--json]", "主要数字（问题、整改率、意见建议…）"),
+        Command("triage", "triage", "triage train|classify …", "训练与使用分拣模型"),
+        Command("bulletin", "bulletin", "bulletin --period week|month --out FILE.docx", "生成通报"),
+    ]),
+]
+COMMANDS = {c.name: c for _, cmds in GROUPS for c in cmds}
+
+
+def _installed() -> dict[str, str]:
+    """Management command name → app, once Django is set up."""
+    import django
+    from django.core.management import get_commands
+
+    django.setup()
+    return get_commands()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("duban")
+    except PackageNotFoundError:
+        return "dev"
+
+
+def _database() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"SQLite {db['NAME']}"
+    return f"PostgreSQL {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def help_text(installed: dict[str, str]) -> str:
+    from django.conf import settings
+
+    lines = [f"duban {_version()} — 督办：工作推进、问题整改、意见建议、调度与通报", "",
+             "用法：duban <命令> [参数]      duban <命令> --help 查看该命令的参数", ""]
+    for title, cmds in GROUPS:
+        shown = [c for c in cmds if c.target in installed]
+        if not shown:
+            continue
+        lines.append(f"{title}：")
+        lines += [f"  {c.name:<16}{c.summary}" for c in shown]
+        lines.append("")
+    lines += [
+        "其他：",
+        f"  {'manage':<16}Django 的内部命令（duban manage help 列出全部，如 dbshell、check --deploy）",
+        "",
+        f"数据目录：{settings.DATA_DIR}（由 DUBAN_DATA_DIR 指定）",
+        f"数据库：{_database()}（由 DUBAN_DATABASE_URL 指定，不设则用数据目录里的 SQLite）",
+    ]
+    return "\n".join(lines)
+
+
+def _run(target: str, shown_as: str, rest: list[str]) -> None:
+    from django.core.management import ManagementUtility
+
+    # run_from_argv takes argv[1] as the name in its usage line: show what the user typed.
+    ManagementUtility(["duban", target]).fetch_command(target).run_from_argv(["duban", shown_as, *rest])
 
 
 def main(argv: list[str] | None = None) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _main(argv)
+    except ImproperlyConfigured as exc:
+        # A deployment mistake (no secret key in production, DEBUG on…): one clear line, no traceback.
+        sys.exit(f"duban：配置有误：{exc}")
+
+
+def _main(argv: list[str] | None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duban.settings")
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in ALIASES:
-        args[0] = ALIASES[args[0]]
-    if not args:
-        args = ["help"]
-    from django.core.management import execute_from_command_line
+    first = args[0] if args else "--help"
 
-    execute_from_command_line(["duban", *args])
+    if first == "manage":
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["duban manage", *(args[1:] or ["help"])])
+        return
+    if first in ("--version", "version"):
+        print(f"duban {_version()}")
+        return
+
+    installed = _installed()
+    if first in ("-h", "--help", "help"):
+        if first == "help" and len(args) > 1 and args[1] in COMMANDS:
+            args = [args[1], "--help"]
+        else:
+            print(help_text(installed))
+            return
+    command = COMMANDS.get(args[0])
+    if command is None or command.target not in installed:
+        sys.exit(_unknown(args[0], installed))
+    _run(command.target, command.name, args[1:])
+
+
+def _unknown(name: str, installed: dict[str, str]) -> str:
+    if name in COMMANDS:
+        return f"duban：“{name}”尚未提供（这部分功能还在开发中）。"
+    if name in installed:
+        return f"duban：“{name}”是 Django 的内部命令，请用：duban manage {name}"
+    near = difflib.get_close_matches(name, [n for n, c in COMMANDS.items() if c.target in installed], n=3)
+    hint = f"，是不是：{'、'.join(near)}？" if near else "。"
+    return f"duban：没有命令“{name}”{hint}用 duban --help 查看全部命令。"
 
 
 if __name__ == "__main__":

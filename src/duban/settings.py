@@ -76,7 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "duban.orgs.context.current_org",
+                "duban.context.shell",
             ],
             "builtins": ["duban.core.templatetags.duban_fmt"],
         },
@@ -155,6 +155,7 @@ DUBAN_MAX_IMPORT_BYTES = int(os.environ.get("DUBAN_MAX_IMPORT_BYTES", str(200 * 
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
+CSRF_FAILURE_VIEW = "duban.core.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 from duban.api import api
 from duban.core import views as core_views
@@ -8,6 +10,7 @@ from duban.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=static("duban/favicon.svg"), permanent=True)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("duban.orgs.account_urls")),
@@ -23,3 +26,9 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages inside the layout, with the reason the service gave (core/errors.py).
+handler400 = "duban.core.errors.bad_request"
+handler403 = "duban.core.errors.permission_denied"
+handler404 = "duban.core.errors.not_found"
+handler500 = "duban.core.errors.server_error"

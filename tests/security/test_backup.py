@@ -60,7 +60,7 @@ def test_backup_wipe_restore_round_trip(install, blank_install, tmp_path):
     assert refused.returncode != 0 and "--force" in refused.stderr and "目标已有数据" in refused.stderr
 
     # Wipe the installation (database and data folders), then restore into it.
-    install.duban("flush", "--no-input")
+    install.duban("manage", "flush", "--no-input")
     for folder in ("evidence", "files", "models"):
         shutil.rmtree(install.data_dir / folder, ignore_errors=True)
     assert _state_empty(install)

@@ -92,6 +92,17 @@ def test_admin_can_unlock_a_username(users):
     assert _login(c, "leader", "pw-leader").status_code == 302
 
 
+def test_duban_user_unlock(users):
+    import io
+
+    c = _client()
+    _lock(c, "leader")
+    out = io.StringIO()
+    call_command("user", "unlock", "leader", stdout=out)
+    assert "已解除 leader 的登录锁定" in out.getvalue()
+    assert _login(c, "leader", "pw-leader").status_code == 302
+
+
 def test_admin_site_login_is_throttled_too(users):
     users["office"].is_staff = True
     users["office"].save()

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -6,3 +7,9 @@ class Config(AppConfig):
     name = "duban.audit"
     label = "audit"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def nav(self) -> list:
+        from duban.audit.queries import may_read_trail
+        from duban.core.nav import NavItem
+
+        return [NavItem("audit:list", _("审计日志"), 60, may_read_trail, active_for=("audit:",))]

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from duban.audit.models import AuditEvent
-from duban.orgs.scoping import scope
+from duban.orgs.scoping import is_office, scope
+
+
+def may_read_trail(user, campaign=None) -> bool:
+    """The whole trail is the campaign office's to read (an object's history is on its page)."""
+    return is_office(user)
 
 
 def history_for(obj: Model) -> QuerySet[AuditEvent]:
@@ -26,7 +31,7 @@ def audit_list(
 ) -> QuerySet[AuditEvent]:
     qs = scope(user, AuditEvent.objects.all())
     if actor:
-        qs = qs.filter(actor_name__icontains=actor)
+        qs = qs.filter(Q(actor_name__icontains=actor) | Q(actor__first_name__icontains=actor))
     if verb:
         qs = qs.filter(verb__startswith=verb)
     if object_type:
@@ -37,7 +42,7 @@ def audit_list(
         qs = qs.filter(at__date__gte=since)
     if until:
         qs = qs.filter(at__date__lte=until)
-    return qs.select_related("unit")
+    return qs.select_related("unit", "actor")
 
 
 def verbs() -> list[str]:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -6,3 +7,11 @@ class Config(AppConfig):
     name = "duban.campaigns"
     label = "campaigns"
     default_auto_field = "django.db.models.BigAutoField"
+    audit_verbs = {
+        "campaign.create": _("新建活动"), "campaign.update": _("修改活动"), "focusarea.create": _("添加聚焦领域"),
+    }
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+
+        return [NavItem("campaigns:list", _("活动"), 40, active_for=("campaigns:",))]

@@ -9,8 +9,9 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "start_date", "end_date", "description", "is_active"]
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "end_date": forms.DateInput(attrs={"type": "date"}),
+            # <input type="date"> takes ISO dates only, whatever the display locale says.
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -9,3 +10,8 @@ class Config(AppConfig):
 
     def ready(self) -> None:
         from duban.core import checks  # noqa: F401 - registers the deploy checks
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+
+        return [NavItem("home", _("首页"), 0)]

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 
 from duban.campaigns.models import LINFEN_FOCUS_AREAS
 from duban.campaigns.services import campaign_create
-from duban.demo.context import CAMPAIGN_START, DemoContext
+from duban.demo.context import CAMPAIGN_END, CAMPAIGN_START, DemoContext
 from duban.orgs.models import Role
 from duban.orgs.services import membership_set
 
@@ -21,6 +21,7 @@ def build(ctx: DemoContext) -> None:
         name=f"{root.name}{name}",
         unit=root,
         start_date=CAMPAIGN_START,
+        end_date=CAMPAIGN_END,
         description="以解放思想为先导，查摆问题、整改落实、项目攻坚，推动高质量发展。",
         focus_areas=LINFEN_FOCUS_AREAS,
     )
@@ -32,17 +33,19 @@ def build_accounts(ctx: DemoContext) -> None:
     """admin (campaign office), leader (read-all), unit1/unit2 (liaisons of two towns)."""
     User = get_user_model()
     towns = ctx.towns[:2]
+    level = "区" if ctx.scale.name == "district" else "市"
+    # (username, name, title, unit, role, superuser): people with names, titles that fit the unit.
     specs = [
-        ("admin", "推进办管理员", ctx.root, Role.OFFICE, True),
-        ("leader", "区委书记" if ctx.scale.name == "district" else "市委书记", ctx.root, Role.LEADER, False),
-        ("unit1", f"{towns[0].name}联络员", towns[0], Role.LIAISON, False),
-        ("unit2", f"{towns[1].name}联络员", towns[1], Role.LIAISON, False),
+        ("admin", "张晓燕", f"{level}委推进办副主任", ctx.root, Role.OFFICE, True),
+        ("leader", "李建国", f"{level}委书记", ctx.root, Role.LEADER, False),
+        ("unit1", "刘红", "党政综合办联络员", towns[0], Role.LIAISON, False),
+        ("unit2", "陈明", "党政综合办联络员", towns[1], Role.LIAISON, False),
     ]
-    for username, full_name, unit, role, superuser in specs:
+    for username, full_name, title, unit, role, superuser in specs:
         user, _ = User.objects.get_or_create(username=username, defaults={"first_name": full_name})
         user.first_name = full_name
         user.is_staff = user.is_superuser = superuser
         user.set_password(DEMO_PASSWORD)
         user.save()
-        membership_set(actor=ctx.actor, user=user, unit=unit, role=role, title=full_name)
+        membership_set(actor=ctx.actor, user=user, unit=unit, role=role, title=title)
         ctx.users[username] = user

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CAMPAIGN_START = dt.date(2021, 11, 9)
+CAMPAIGN_END = dt.date(2022, 6, 30)
 
 
 @dataclass

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -6,3 +7,13 @@ class Config(AppConfig):
     label = "intake"
     verbose_name = "意见建议"
     default_auto_field = "django.db.models.BigAutoField"
+    audit_verbs = {
+        "suggestion.submit": _("收到意见建议"), "suggestion.bulk_create": _("导入意见建议"), "suggestion.route": _("分拣交办"),
+        "suggestion.to_problem": _("转为整改问题"), "suggestion.join_problem": _("并入整改问题"), "suggestion.reply": _("答复"),
+        "suggestion.rate": _("评价"), "suggestion.close": _("办结"),
+    }
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+
+        return [NavItem("intake:inbox", _("意见建议"), 20, active_for=("intake:",))]

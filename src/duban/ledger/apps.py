@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -6,3 +7,24 @@ class Config(AppConfig):
     label = "ledger"
     verbose_name = "整改台账"
     default_auto_field = "django.db.models.BigAutoField"
+    def audit_verbs(self) -> dict:
+        """Verbs of the trail (duban.audit.labels); the workflow's steps by their own labels."""
+        from duban.ledger.workflow import TRANSITIONS
+
+        verbs = {
+            "problem.create": _("登记问题"), "problem.update": _("修改问题"), "problem.bulk_create": _("导入问题"),
+            "problem.import_update": _("导入更新问题"), "problem.assign": _("交办"), "problem.extend": _("批量延期"),
+            "problem.note": _("填写进展"), "problem.evidence_add": _("上传佐证材料"),
+        }
+        verbs.update({f"problem.{t.name}": t.label for t in TRANSITIONS.values()})
+        return verbs
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+        from duban.orgs.scoping import grants
+
+        def has_units(user, campaign) -> bool:
+            return bool(grants(user)) or user.is_superuser
+
+        return [NavItem("ledger:my_items", _("我的待办"), 5, has_units),
+                NavItem("ledger:problem_list", _("整改台账"), 10, active_for=("ledger:",))]

@@ -13,6 +13,7 @@ import zlib
 from django.utils import timezone
 
 from duban.demo.context import CAMPAIGN_START, DemoContext
+from duban.demo.people import owner_for
 from duban.ledger import services
 from duban.ledger.models import Kind, Source, Status
 from duban.ledger.services import NewProblem
@@ -44,8 +45,6 @@ AREA_TOPICS = {
                  ["冬季供暖温度不达标，群众投诉较多", "老旧小区改造进度慢，配套设施不完善", "农村饮水安全保障不稳定，管网老化", "就医难、看病贵问题依然存在", "养老服务设施不足，服务质量不高", "垃圾清运不及时，环境卫生脏乱差"]),
 }
 MEASURES = ["制定整改方案，明确责任人和时限，逐项销号", "开展专项整治，建立长效机制", "召开专题会议研究，落实包保责任", "完善制度规范，加强督导检查", "倒排工期、挂图作战，按期完成整改", "建立问题台账，定期调度通报"]
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐韩冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
-TITLES = ["书记", "乡长", "镇长", "局长", "副局长", "主任", "村主任", "支部书记"]
 SOURCE_WEIGHTS = [(Source.SELF_CHECK, 40), (Source.OPINION, 25), (Source.INSPECTION, 15), (Source.ENTERPRISE, 8), (Source.CLUE, 7), (Source.ASSIGNED, 5)]
 RATE = 0.924
 
@@ -78,7 +77,7 @@ def _district(ctx: DemoContext) -> None:
             problems.append(services.problem_create(
                 actor=ctx.actor, campaign=campaign, description=text, unit=unit, focus_area=areas.get(area_name),
                 source=rng.choice([Source.SELF_CHECK, Source.INSPECTION, Source.OPINION]),
-                owner=rng.choice(SURNAMES) + rng.choice(SURNAMES) + rng.choice(["", SURNAMES[rng.randrange(len(SURNAMES))]]) + "（" + rng.choice(TITLES) + "）",
+                owner=owner_for(rng, unit.name, unit.kind),
                 measures=rng.choice(MEASURES), deadline=deadline if kind != Kind.LONG_TERM else None, kind=kind,
                 extra={"方面": aspect},
             ))
@@ -105,7 +104,7 @@ def _district(ctx: DemoContext) -> None:
 def _bulk(ctx: DemoContext) -> None:
     rng, campaign, total = ctx.rng, ctx.campaign, ctx.scale.problems
     areas = [a for a in ctx.focus_areas if a.name in AREA_TOPICS] or ctx.focus_areas
-    units = [(u.pk, u.region_id, u.name) for u in (ctx.villages + ctx.towns + ctx.departments)]
+    units = [(u.pk, u.region_id, u.name, u.kind) for u in (ctx.villages + ctx.towns + ctx.departments)]
     sources = [s for s, w in SOURCE_WEIGHTS for _ in range(w)]
     signed = round(total * RATE)
     start = CAMPAIGN_START
@@ -119,7 +118,7 @@ def _bulk(ctx: DemoContext) -> None:
     for i in range(total):
         area = areas[i % len(areas)]
         topics, issues = AREA_TOPICS.get(area.name, (["工作"], ["存在不足"]))
-        uid, region, uname = units[int(rand() * len(units))]
+        uid, region, uname, ukind = units[int(rand() * len(units))]
         created = start + dt.timedelta(days=int(rand() * rand() * span))
         kind = Kind.IMMEDIATE if rand() < 0.3 else (Kind.LONG_TERM if rand() < 0.08 else Kind.DEADLINE)
         deadline = None if kind == Kind.LONG_TERM else created + dt.timedelta(days=(7 if kind == Kind.IMMEDIATE else 30 + int(rand() * 150)))
@@ -134,7 +133,7 @@ def _bulk(ctx: DemoContext) -> None:
             progress = "" if status == Status.PENDING else choice(["正在推进", "已完成阶段性任务", "方案已制定，正在落实"])
         rows.append(NewProblem(
             seq=i + 1, description=f"{uname}{choice(topics)}方面：{choice(issues)}", unit_id=uid, region_id=region,
-            focus_area_id=area.pk, source=choice(sources), owner=choice(SURNAMES) + choice(SURNAMES) + "（" + choice(TITLES) + "）",
+            focus_area_id=area.pk, source=choice(sources), owner=owner_for(rng, uname, ukind),
             measures=choice(MEASURES), deadline=deadline, kind=kind, progress=progress, status=status, completed_on=completed,
             created_at=dt.datetime.combine(created, dt.time(9, 0), tzinfo=tz),
         ))

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -6,3 +7,14 @@ class Config(AppConfig):
     name = "duban.orgs"
     label = "orgs"
     default_auto_field = "django.db.models.BigAutoField"
+    # What the audit trail calls this app's verbs (duban.audit.labels).
+    audit_verbs = {
+        "orgunit.create": _("新建单位"), "orgunit.update": _("修改单位"), "orgunit.bulk_create": _("导入单位"),
+        "membership.set": _("设置人员角色"), "user.create": _("新建账号"), "user.set_password": _("重设密码"),
+        "token.create": _("创建 API 令牌"), "token.revoke": _("撤销 API 令牌"),
+    }
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+
+        return [NavItem("orgs:unit_list", _("单位"), 50, active_for=("orgs:",))]

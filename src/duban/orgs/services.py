@@ -232,6 +232,14 @@ def _token_days(days: int) -> int:
 
 
 @transaction.atomic
+def user_set_password(*, actor, user, password: str) -> None:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    # The hash never goes into the audit trail: only that it changed.
+    audit_record(actor=actor, verb="user.set_password", obj=user, note="重设密码", object_repr=user.get_username())
+
+
+@transaction.atomic
 def token_create(*, actor, user, label: str = "", days: int = TOKEN_DEFAULT_DAYS) -> str:
     """A new API token for `user`, valid `days` days; the plain token is returned once and never stored."""
     days = _token_days(days)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -102,7 +103,7 @@ class HotIssueRun(models.Model):
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.source} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
 
 
 class HotIssue(models.Model):

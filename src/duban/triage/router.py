@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -271,7 +272,8 @@ def train(
         feats,
         clf,
         temperature,
-        version=f"router-{now:%Y%m%d%H%M%S}",
+        # The version reads in the offices' time (Beijing), like every time on screen.
+        version=f"router-{now.astimezone(ZoneInfo('Asia/Shanghai')):%Y%m%d%H%M%S}",
         trained_at=now.isoformat(timespec="seconds"),
         n_samples=len(docs),
         cv_macro_f1=cv_result,

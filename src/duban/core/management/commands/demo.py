@@ -6,7 +6,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from duban.demo.campaign import DEMO_PASSWORD
 
@@ -17,8 +17,9 @@ def demo_accounts_text() -> str:
     lines = [f"演示账号（密码均为 {DEMO_PASSWORD}）："]
     what = {"admin": "推进办，可管理", "leader": "领导，只读", "unit1": "联络员，只看本单位", "unit2": "联络员，只看本单位"}
     for username, text in what.items():
-        m = Membership.objects.filter(user__username=username).select_related("unit").first()
-        lines.append(f"  {username:<7} {m.unit.name if m else ''}{text and '（' + text + '）'}")
+        m = Membership.objects.filter(user__username=username).select_related("unit", "user").first()
+        who = f"{m.user.get_full_name()} · {m.unit.name}" if m else ""
+        lines.append(f"  {username:<7} {who}（{text}）")
     return "\n".join(lines)
 
 
@@ -54,10 +55,7 @@ class Command(BaseCommand):
         self.stdout.write(demo_accounts_text())
         if opts["no_serve"]:
             return
-        from duban.core.management.commands.serve import serve
+        from duban.core.management.commands.serve import run_until_stopped
 
         self.stdout.write(f"打开 http://127.0.0.1:{opts['port']}/ 登录（Ctrl+C 停止）")
-        try:
-            serve("127.0.0.1", opts["port"], 2, 4)
-        except SystemExit as exc:
-            raise CommandError("服务启动失败（端口被占用？用 --port 换一个）") from exc
+        run_until_stopped(self, "127.0.0.1", opts["port"], 2, 4)
