@@ -90,6 +90,18 @@ def test_audit_list_is_office_only_filterable_and_scoped(client_for, tree, users
 
 
 @pytest.mark.django_db
+def test_audit_filters_render_without_unresolved_variables(client_for, users, strict_templates):
+    """The filter form reads the query string: a filter not given is empty, not a failed lookup."""
+    from tests.crawler import MARKER
+
+    c = client_for(users["office"])
+    for params in ({}, {"actor": "office"}, {"since": "2021-11-09"}):
+        body = c.get(reverse("audit:list"), params).content.decode()
+        assert 'name="actor"' in body and MARKER not in body, params
+    assert 'name="actor" value="office"' in c.get(reverse("audit:list"), {"actor": "office"}).content.decode()
+
+
+@pytest.mark.django_db
 def test_history_is_shown_on_the_unit_page(client_for, tree, users):
     unit_update(actor=users["office"], unit=tree["village_a1"], name="一村（新）")
     body = client_for(users["liaison_a"]).get(reverse("orgs:unit_detail", kwargs={"pk": tree["village_a1"].pk})).content.decode()
