@@ -187,3 +187,24 @@ def test_public_api(campaign, client, settings):
     cache.clear()
     assert client.post("/api/public/suggestions", {"body": "第一条"}, content_type="application/json").status_code == 201
     assert client.post("/api/public/suggestions", {"body": "第二条"}, content_type="application/json").status_code == 429
+
+
+def test_detail_links_the_problem_only_when_the_reader_may_open_it(users, tree, client_for, make_suggestion):
+    """A suggestion turned into a problem that the office later gave to another town: the
+    suggestion's liaison still reads the suggestion, but gets no link to a page that 404s."""
+    import datetime as dt
+
+    from duban.intake import ledger_link
+    from duban.ledger.services import problem_bulk_assign
+
+    s = make_suggestion(unit=tree["town_b"], title="洮河镇排水沟堵塞")
+    problem = ledger_link.to_problem(actor=users["office"], suggestion=s, deadline=dt.date.today() + dt.timedelta(days=30))
+    href = f'href="/ledger/{problem.pk}/"'
+    assert href in client_for(users["liaison_b"]).get(f"/intake/{s.pk}/").content.decode()
+    problem_bulk_assign(actor=users["office"], problem_ids=[problem.pk], unit=tree["town_a"])
+    liaison_b = client_for(users["liaison_b"])
+    page = liaison_b.get(f"/intake/{s.pk}/")
+    assert page.status_code == 200 and "关联问题" in page.content.decode()
+    assert href not in page.content.decode()
+    assert liaison_b.get(f"/ledger/{problem.pk}/").status_code == 404
+    assert href in client_for(users["office"]).get(f"/intake/{s.pk}/").content.decode()
