@@ -266,8 +266,10 @@ class Crawler:
         try:
             started = time.perf_counter()
             resp = (self.client.post if post else self.client.get)(url, headers=headers)
+            # Reading a streamed body to its end closes it the way the test client wants;
+            # closing it again would fire request_finished unguarded, and Django would drop
+            # the (PostgreSQL) connection holding the demo's open transaction.
             body = b"".join(resp.streaming_content) if getattr(resp, "streaming", False) else resp.content
-            resp.close()
             elapsed = time.perf_counter() - started
         finally:
             tlog.removeHandler(failures)
