@@ -97,7 +97,8 @@ def test_list_page_and_api_list_show_only_scope(client_for, tree, users):
 
 @pytest.mark.django_db
 def test_anonymous_is_sent_to_login_and_api_refuses(client, tree):
-    assert client.get(reverse("orgs:unit_list")).status_code == 302
+    r = client.get(reverse("orgs:unit_list"))
+    assert r.status_code == 302 and r["Location"].startswith("/login/?next=")
     assert client.get("/api/units").status_code == 401
 
 
