@@ -74,7 +74,15 @@ def test_liaison_records_for_own_unit_and_viewer_cannot(users, campaign, client_
     r = c.post("/api/suggestions", {"body": "村民来访反映灌溉水渠堵塞。", "channel": "visit"}, content_type="application/json")
     assert r.status_code == 201, r.content
     assert r.json()["unit_id"] == tree["town_a"].pk and r.json()["channel"] == "visit"
-    assert client_for(users["outsider"]).get("/intake/new/").status_code == 403
+    assert client_for(users["liaison_a"]).get("/intake/new/").status_code == 200
+    assert client_for(users["outsider"]).get("/intake/new/").status_code == 403  # no unit at all
+    from duban.orgs.services import membership_set
+
+    membership_set(actor="测试", user=users["outsider"], unit=tree["town_a"], role="viewer")
+    viewer = client_for(users["outsider"])
+    assert viewer.get("/intake/new/").status_code == 403
+    r = viewer.post("/api/suggestions", {"body": "村民来访反映路灯不亮。", "channel": "visit"}, content_type="application/json")
+    assert r.status_code == 403 and Suggestion.objects.count() == 1
 
 
 def test_workflow_route_reply_close_with_audit(users, campaign, tree, client_for, make_suggestion):
