@@ -9,6 +9,7 @@ Every response is recorded; the tests decide what is a failure.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import traceback
@@ -59,12 +60,13 @@ class PageParser(HTMLParser):
         self.csrf_header: str | None = None
         self._form: Form | None = None
         self._select: dict | None = None
+        self._option_text: list[str] | None = None  # an <option> without value="" is worth its text
+        self._option_selected = False
+        self._swagger = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "body" and a.get("hx-headers"):
-            import json
-
             self.csrf_header = json.loads(a["hx-headers"]).get("X-CSRFToken")
         if tag == "a" and a.get("href"):
             self.links.append(("a", a["href"]))
@@ -91,22 +93,30 @@ class PageParser(HTMLParser):
             elif tag == "textarea":
                 self._form.fields.append({"name": a["name"], "type": "textarea", "value": ""})
         if tag == "option" and self._select is not None:
+            self._option_text = [] if "value" not in a else None
+            self._option_selected = "selected" in a
             value = a.get("value", "")
             self._select["options"].append(value)
             if "selected" in a:
                 self._select["value"] = value
 
     def handle_data(self, data):
+        if self._option_text is not None:
+            self._option_text.append(data)
         # The API docs page loads its schema from the URL in its settings block.
         if getattr(self, "_swagger", False) and data.strip():
-            import json
-
             url = json.loads(data).get("url")
             if url:
                 self.links.append(("a", url))
             self._swagger = False
 
     def handle_endtag(self, tag):
+        if tag == "option" and self._option_text is not None and self._select is not None:
+            text = "".join(self._option_text).strip()
+            if self._option_selected:
+                self._select["value"] = text
+            self._select["options"][-1] = text
+            self._option_text = None
         if tag == "form":
             self._form = None
         elif tag == "select" and self._select is not None:
