@@ -113,11 +113,12 @@ def test_liaison_cannot_import_or_bulk(world, users, client_for):
     assert Problem.objects.get(pk=world["p"].pk).events.count() == 1
 
 
-def test_inside_scope_works(world, users, client_for):
+def test_inside_scope_works(world, users, client_for, png):
     c = client_for(users["liaison_a"])
     p = world["p"]
     assert c.get(reverse("ledger:problem_detail", args=[p.pk])).status_code == 200
-    assert c.get(reverse("ledger:evidence_download", args=[world["ev"].pk])).status_code == 200
+    r = c.get(reverse("ledger:evidence_download", args=[world["ev"].pk]))
+    assert r.status_code == 200 and r["Content-Type"] == "image/png" and b"".join(r.streaming_content) == png
     assert c.post(reverse("ledger:problem_transition", args=[p.pk, "claim"])).status_code == 302
     assert Problem.objects.get(pk=p.pk).status == Status.IN_PROGRESS
     r = c.post(f"/api/problems/{p.pk}/transitions/submit", data="{}", content_type="application/json")
