@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 
 import pytest
 
@@ -131,3 +132,44 @@ def page(chromium, live_server):
     pg.base = live_server.url
     yield pg
     context.close()
+
+
+@pytest.fixture
+def strict_templates(settings):
+    """Templates print tests.crawler.MARKER where a `{{ }}` variable fails to resolve."""
+    import copy
+
+    from tests.crawler import MARKER
+
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["OPTIONS"]["string_if_invalid"] = MARKER
+    settings.TEMPLATES = templates
+
+
+@pytest.fixture(scope="module")
+def district_demo(django_db_setup, django_db_blocker):
+    """The district demo of `duban demo` (181 units, 36 problems, 611 suggestions, routers,
+    hot issues), built once in the test database for the module that asks for it.
+
+    It lives in a transaction that is rolled back when the module ends: a session-wide
+    build would leak its rows into every later test, which count on an empty database.
+    Tests of the module still take the `db` fixture, so each runs in a savepoint and
+    leaves the demo as it found it. Hot issues are built from the demo's own suggestions
+    (not the shared TipDM file), so they link to suggestion pages, and faster.
+    """
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from duban.demo.build import build_demo
+
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DUBAN_SHARED_DATA", os.path.join(tempfile.gettempdir(), "duban-no-shared-data"))
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+                ctx = build_demo("district", log=lambda *_: None)
+            yield ctx
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

@@ -65,12 +65,22 @@ def test_stats_json_has_the_contract_keys(tree):
 
 
 @pytest.mark.django_db
-def test_stats_api_matches_cli(client_for, users):
-    from duban.stats import headline
+def test_stats_api_matches_cli(client_for, users, tree, campaign):
+    import datetime as dt
 
+    from duban.intake.services import suggestion_submit
+    from duban.ledger.services import problem_create
+
+    problem_create(actor="测试", campaign=campaign, description="村道路灯不亮", unit=tree["village_a1"], deadline=dt.date(2022, 3, 31))
+    problem_create(actor="测试", campaign=campaign, description="三村饮水不安全", unit=tree["village_b1"], deadline=dt.date(2030, 1, 1))
+    suggestion_submit(actor="测试", campaign=campaign, body="建议增设公交线路。")
+    out = io.StringIO()
+    call_command("stats", "--json", stdout=out)
+    cli = json.loads(out.getvalue())
+    assert cli["problems"]["total"] == 2 and cli["problems"]["overdue"] == 1 and cli["suggestions"]["total"] == 1
     r = client_for(users["office"]).get("/api/stats")
-    assert r.status_code == 200
-    assert set(r.json()) == set(headline())
+    assert r.status_code == 200 and r.json() == cli  # the office sees everything: the same figures
+    assert client_for(users["liaison_b"]).get("/api/stats").json()["problems"]["total"] == 1  # a liaison, its own
 
 
 @pytest.mark.django_db

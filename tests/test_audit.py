@@ -86,7 +86,20 @@ def test_audit_list_is_office_only_filterable_and_scoped(client_for, tree, users
     assert "甲村" in body
     body = c.get(reverse("audit:list"), {"verb": "membership.set"}).content.decode()
     assert "甲村" not in body
-    assert c.get(reverse("audit:list"), {"action_id": "not-a-uuid"}).status_code == 200
+    r = c.get(reverse("audit:list"), {"action_id": "not-a-uuid"})
+    assert r.status_code == 200 and "暂无记录" in r.content.decode()  # a malformed id matches nothing
+
+
+@pytest.mark.django_db
+def test_audit_filters_render_without_unresolved_variables(client_for, users, strict_templates):
+    """The filter form reads the query string: a filter not given is empty, not a failed lookup."""
+    from tests.crawler import MARKER
+
+    c = client_for(users["office"])
+    for params in ({}, {"actor": "office"}, {"since": "2021-11-09"}):
+        body = c.get(reverse("audit:list"), params).content.decode()
+        assert 'name="actor"' in body and MARKER not in body, params
+    assert 'name="actor" value="office"' in c.get(reverse("audit:list"), {"actor": "office"}).content.decode()
 
 
 @pytest.mark.django_db
@@ -98,6 +111,15 @@ def test_history_is_shown_on_the_unit_page(client_for, tree, users):
 
 @pytest.mark.django_db
 def test_request_shares_one_action_id(client_for, tree, users):
+    """Adding a person writes two rows (the account, the membership): one click, one id."""
     c = client_for(users["office"])
+    data = {"add_member": "1", "username": "cun1", "full_name": "张三", "password": "longenough1", "role": "liaison"}
+    before = AuditEvent.objects.order_by("-id").first().id
+    assert c.post(reverse("orgs:unit_detail", kwargs={"pk": tree["village_a1"].pk}), data).status_code == 302
+    rows = AuditEvent.objects.filter(id__gt=before)
+    assert {"user.create", "membership.set"} <= set(rows.values_list("verb", flat=True))
+    ids = set(rows.values_list("action_id", flat=True))
+    assert len(ids) == 1 and None not in ids
     c.post(reverse("orgs:unit_detail", kwargs={"pk": tree["town_a"].pk}), {"name": "丁村", "kind": "village"})
-    assert last("orgunit.create").object_repr == "丁村"
+    created = last("orgunit.create")
+    assert created.object_repr == "丁村" and created.action_id not in ids  # the next click, the next id

@@ -38,4 +38,8 @@ def test_office_adds_a_member_liaison_cannot(client_for, tree, users):
     assert AuditEvent.objects.filter(verb="user.create", object_repr="cun1").exists()
     # A new account without a password is refused with a message.
     r = client_for(users["office"]).post(url, {**data, "username": "cun2", "password": ""})
-    assert "新账号需要初始密码" in r.content.decode()
+    assert r.status_code == 200 and "新账号需要初始密码" in r.content.decode()
+    from django.contrib.auth import get_user_model
+
+    assert not get_user_model().objects.filter(username="cun2").exists()
+    assert not AuditEvent.objects.filter(object_repr="cun2").exists()

@@ -55,11 +55,17 @@ def test_unparseable_dates_raise(bad):
         parse_date(bad)
 
 
-def test_today_is_shanghai(settings):
+def test_today_is_shanghai(settings, monkeypatch):
+    from django.utils import timezone
+
     from duban.core.dates import today
 
     assert settings.TIME_ZONE == "Asia/Shanghai"
-    assert isinstance(today(), dt.date)
+    # 17:00 UTC on 31 March is already 1 April in Shanghai (the server's own zone does not matter).
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2022, 3, 31, 17, 0, tzinfo=dt.UTC))
+    assert today() == dt.date(2022, 4, 1)
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2022, 3, 31, 15, 59, tzinfo=dt.UTC))
+    assert today() == dt.date(2022, 3, 31)
 
 
 def test_english_ui_numbers():

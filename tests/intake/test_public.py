@@ -35,12 +35,13 @@ def test_submit_gives_code_and_status_page_shows_only_that_item(campaign, tree):
     assert r["Location"] == f"/s/t/{s.tracking_code}/"
     assert s.channel == "web" and s.kind == "issue" and s.unit == tree["root"] and s.place_unit == tree["town_a"]
     assert len(s.tracking_code) == 12 and s.status == Status.NEW
+    other = Suggestion.objects.create(campaign=campaign, unit=tree["root"], title="另一条", body="别人的留言", submitted_at=s.submitted_at)
     page = c.get(r["Location"]).content.decode()
     assert s.code_display in page and "提交成功" in page and "路灯不亮" in page
     assert "李四" not in page and "13900001111" not in page  # the status page never shows contacts
-    other = Suggestion.objects.create(campaign=campaign, unit=tree["root"], title="另一条", body="别人的留言", submitted_at=s.submitted_at)
-    assert "别人的留言" not in page
+    assert "别人的留言" not in page and "另一条" not in page
     assert other.tracking_code != s.tracking_code
+    assert "别人的留言" in c.get(f"/s/t/{other.tracking_code}/").content.decode()
     assert AuditEvent.objects.filter(verb="suggestion.submit", object_id=str(s.pk)).exists()
 
 

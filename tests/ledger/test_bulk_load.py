@@ -28,6 +28,26 @@ def _schema():
         return cur.fetchall(), []
 
 
+def _log_sql(monkeypatch) -> list[str]:
+    """Every statement run through connection.cursor() from now on (to see the rebuild happen)."""
+    calls: list[str] = []
+    real = connection.cursor
+
+    def spy():
+        cur = real()
+        execute = cur.execute
+
+        def logged(sql, params=None):
+            calls.append(sql)
+            return execute(sql, params)
+
+        cur.execute = logged
+        return cur
+
+    monkeypatch.setattr(connection, "cursor", spy)
+    return calls
+
+
 @pytest.fixture
 def big_file(tmp_path, tree):
     units = ["一村", "平安镇/二村", "三村", "区财政局"]
@@ -37,7 +57,9 @@ def big_file(tmp_path, tree):
 def test_big_import_rebuilds_indexes(campaign, tree, users, big_file, monkeypatch):
     monkeypatch.setattr(io, "BULK_INDEX_MIN_ROWS", 10)
     before = _schema()
+    calls = _log_sql(monkeypatch)
     plan = io.problems_import(actor="t", source=big_file, campaign=campaign)
+    assert any("DROP INDEX" in c for c in calls)  # the indexes were really dropped and rebuilt
     assert plan.applied and Problem.objects.count() == 60
     assert _schema() == before
     assert sum(ProblemTally.objects.values_list("n", flat=True)) == 60
@@ -53,8 +75,10 @@ def test_failed_big_import_changes_nothing(campaign, tree, big_file, monkeypatch
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(services, "tally_add_rows", boom)  # fails after the rows are in
+    calls = _log_sql(monkeypatch)
     with pytest.raises(RuntimeError):
         io.problems_import(actor="t", source=big_file, campaign=campaign)
+    assert any("DROP INDEX" in c for c in calls)  # it failed after the indexes were dropped
     assert Problem.objects.count() == 0 and _schema() == before
 
 
@@ -62,21 +86,7 @@ def test_import_into_a_bigger_ledger_keeps_indexes(campaign, tree, big_file, mon
     monkeypatch.setattr(io, "BULK_INDEX_MIN_ROWS", 10)
     io.problems_import(actor="t", source=big_file, campaign=campaign)
     before = _schema()
-    calls = []
-    real = connection.cursor
-
-    def spy():
-        cur = real()
-        execute = cur.execute
-
-        def logged(sql, params=None):
-            calls.append(sql)
-            return execute(sql, params)
-
-        cur.execute = logged
-        return cur
-
-    monkeypatch.setattr(connection, "cursor", spy)
+    calls = _log_sql(monkeypatch)
     small = make_xlsx(tmp_path / "small.xlsx", H, [row(100 + i, "新问题", unit="三村") for i in range(12)])
     io.problems_import(actor="t", source=small, campaign=campaign)
     monkeypatch.undo()

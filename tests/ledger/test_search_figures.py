@@ -88,7 +88,7 @@ def test_rates_and_stats_contract(campaign, make_problem, tree, users):
 
 
 def test_list_filters(campaign, make_problem, tree, users):
-    a = make_problem(tree["village_a1"], description="甲", source="enterprise")
+    make_problem(tree["village_a1"], description="甲", source="enterprise")
     make_problem(tree["village_b1"], description="乙", deadline=dt.date(2020, 1, 1))
     office = users["office"]
 
@@ -105,7 +105,6 @@ def test_list_filters(campaign, make_problem, tree, users):
     _, errors = queries.ProblemFilter.from_params({"status": "bogus", "deadline_from": "明天"})
     assert len(errors) == 2
     assert queries.status_counts(office, queries.ProblemFilter())["pending"] == 2
-    assert a.pk
 
 
 def test_query_count_baselines(campaign, make_problem, tree, users, client_for, django_assert_max_num_queries, png):
@@ -127,12 +126,16 @@ def test_query_count_baselines(campaign, make_problem, tree, users, client_for, 
         assert c.get(f"/api/problems/{p.pk}").status_code == 200
 
 
-def test_pages_render(campaign, make_problem, tree, users, client_for):
+def test_pages_render(campaign, make_problem, tree, users, client_for, strict_templates):
+    from tests.crawler import MARKER
+
     p = make_problem()
     c = client_for(users["office"])
-    for url in [reverse("ledger:problem_list"), reverse("ledger:my_items"), reverse("ledger:problem_create"),
-                reverse("ledger:problem_edit", args=[p.pk]), reverse("ledger:problem_import")]:
-        assert c.get(url).status_code == 200, url
+    for url, heading in [(reverse("ledger:problem_list"), "<h1>问题整改台账"), (reverse("ledger:my_items"), "<h1>我的待办"),
+                         (reverse("ledger:problem_create"), "<h1>登记问题"), (reverse("ledger:problem_edit", args=[p.pk]), f"<h1>修改问题（序号 {p.seq}）"),
+                         (reverse("ledger:problem_import"), "<h1>导入问题整改台账")]:
+        r = c.get(url)
+        assert r.status_code == 200 and heading in r.content.decode() and MARKER not in r.content.decode(), url
     for by in ("area", "unit", "source", "month"):
         assert "整改率" in c.get(reverse("ledger:summary") + f"?by={by}").content.decode()
     assert c.get(reverse("ledger:problem_list"), HTTP_HX_REQUEST="true").content.decode().count("<html") == 0
