@@ -38,7 +38,7 @@ def test_import_states_dates_extras(campaign, tree, tmp_path):
         row(1, "冬季供暖温度不达标", deadline="2022-03-31", status="未整改") + ["重点"],
         row(2, "老旧小区改造慢", unit="平安镇/二村", deadline="2022/3/31", status="整改中") + [""],
         row(3, "审批环节多", unit="区财政局", deadline="2022年3月31日", status="已完成", 完成时间="2022.3.20") + [""],
-        row(4, "长期问题", deadline=dt.date(2022, 3, 31), status="已完成", 整改类型="长期坚持") + [""],
+        row(4, "长期问题", deadline=dt.date(2022, 3, 31), status="已完成", 整改类型="长期坚持", 完成时间=dt.date(2022, 4, 2)) + [""],
     ])
     plan = io.problems_import(actor="t", source=f, campaign=campaign)
     assert plan.applied and plan.created == 4

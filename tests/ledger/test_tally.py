@@ -68,9 +68,9 @@ def test_every_write_path_keeps_tallies_exact(campaign, tree, users, make_proble
         ])
     assert_consistent(campaign)
     make_xlsx(tmp_path / "a.xlsx", H, [row(1), row(2, "审批环节多", status="已完成", 完成时间="2022-03-01")])
-    io.problems_import(actor="t", source=tmp_path / "a.xlsx", campaign=campaign, apply=True)
+    io.problems_import(actor="t", source=tmp_path / "a.xlsx", campaign=campaign, apply=True, override=True)  # also resets statuses
     make_xlsx(tmp_path / "b.xlsx", H, [row(1, status="已完成", 完成时间="2022-04-09"), row(2, "审批环节多", unit="三村", deadline="2023-01-01", status="整改中")])
-    io.problems_import(actor="t", source=tmp_path / "b.xlsx", campaign=campaign, apply=True)
+    io.problems_import(actor="t", source=tmp_path / "b.xlsx", campaign=campaign, apply=True, override=True)  # 未整改→已完成, 已完成→整改中
     assert_consistent(campaign, [users["office"], users["leader"], users["liaison_a"], users["liaison_b"]])
 
 

@@ -225,16 +225,32 @@ def text(value: Any) -> str:
     return str(value).strip()
 
 
+CELL_MAX_CHARS = 32_767  # Excel's limit for one cell
+TRUNCATED_MARK = "…（全文见系统）"
+
+
+def fit_cell(value: Any) -> Any:
+    """A value Excel can hold: text beyond the cell limit is cut, with a visible mark."""
+    if isinstance(value, str) and len(value) > CELL_MAX_CHARS:
+        return value[: CELL_MAX_CHARS - len(TRUNCATED_MARK)] + TRUNCATED_MARK
+    return value
+
+
 def write_table(target: str | Path | IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str = "Sheet1") -> int:
-    """Stream rows into an xlsx file in constant memory; returns the number of data rows."""
+    """Stream rows into an xlsx file in constant memory; returns the number of data rows.
+
+    XlsxWriter's write_row stops at the first cell it cannot write (text over 32,767
+    characters returns -2) and leaves the rest of the row empty; such a row is written
+    again with the long text cut (`fit_cell`), so every cell is there."""
     wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd", "in_memory": False})
     ws = wb.add_worksheet(sheet)
     bold = wb.add_format({"bold": True})
-    ws.write_row(0, 0, list(header), bold)
+    ws.write_row(0, 0, [fit_cell(h) for h in header], bold)
     ws.freeze_panes(1, 0)
     n = 0
     for n, row in enumerate(rows, start=1):
-        ws.write_row(n, 0, row)
+        if ws.write_row(n, 0, row):
+            ws.write_row(n, 0, [fit_cell(v) for v in row])
     wb.close()
     return n
 
