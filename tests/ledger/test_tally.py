@@ -90,3 +90,27 @@ def test_stats_reads_tallies_with_the_contract_shape(campaign, tree, make_proble
     data = figures.figures(user=None, campaign=None)
     assert data["total"] == 1 and set(data["by_area"]["强化担当作为"]) >= {"total", "rectified", "rate", "overdue"}
     assert data["by_unit"] == {"平安镇": {"total": 1, "rectified": 0, "rate": 0.0, "overdue": 0, "on_time_rate": 0.0}}
+
+
+def test_signed_off_without_completion_date_reads_the_same_on_the_page_and_in_the_figures(campaign, tree, users, client_for):
+    """Old data signed off without 完成时间 (imports now refuse it): not on time, everywhere."""
+    from django.db import transaction
+
+    from duban.ledger.models import Problem
+
+    t = today()
+    with transaction.atomic():
+        services.problems_bulk_insert(actor="测试", campaign=campaign, rows=[
+            NewProblem(seq=1, description="旧台账已完成", unit_id=tree["village_a1"].pk, region_id=tree["town_a"].pk,
+                       deadline=t + dt.timedelta(days=30), status="signed_off", completed_on=None),
+            NewProblem(seq=2, description="按期完成", unit_id=tree["village_a1"].pk, region_id=tree["town_a"].pk,
+                       deadline=t + dt.timedelta(days=30), status="signed_off", completed_on=t),
+        ])
+    undated, dated = Problem.objects.get(seq=1), Problem.objects.get(seq=2)
+    assert (queries.deadline_state(undated), queries.deadline_state(dated)) == ("undated", "on_time")
+    page = client_for(users["office"]).get(f"/ledger/{undated.pk}/").content.decode()
+    assert "完成时间未填，不计按期" in page and "按期完成" not in page
+    rolled = tally_figures(campaign_ids=[campaign.pk])["total"]
+    counted = queries.totals(users["office"], campaign=campaign)
+    assert rolled["on_time"] == counted["on_time"] == 1
+    assert rolled["with_deadline_done"] == counted["with_deadline_done"] == 2
