@@ -133,12 +133,6 @@ def _read_first_sheet(data: bytes) -> tuple[list[list[Any]], list, SheetFacts]:
     return raw, merged, facts
 
 
-def read_rows(source: Source, *, max_bytes: int | None = None) -> list[list[Any]]:
-    """The first sheet as rows of cells from A1, with the same safety checks as `read_table`
-    (for readers that take any layout, e.g. training the router)."""
-    return _read_first_sheet(_read_bytes(source, max_bytes))[0]
-
-
 def read_table(
     source: Source,
     layout: Sequence[Column],
