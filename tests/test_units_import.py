@@ -116,3 +116,42 @@ def test_import_page_is_office_only_and_shows_errors(client_for, tree, users, tm
     with open(f, "rb") as fh:
         r = client_for(users["office"]).post("/units/import/", {"file": fh})
     assert r.status_code == 200 and "未导入任何数据" in r.content.decode() and "无此镇" in r.content.decode()
+
+
+def _person(name, *grants):
+    from django.contrib.auth import get_user_model
+
+    from duban.orgs.services import membership_set
+
+    user = get_user_model().objects.create_user(username=name, password="pw-" + name)
+    for unit, role in grants:
+        membership_set(actor="t", user=user, unit=unit, role=role)
+    return user
+
+
+@pytest.mark.django_db
+def test_units_are_created_only_under_units_the_importer_is_office_over(tree, tmp_path, client_for):
+    from duban.orgs.models import Role
+
+    # a county leader who is also office of one town
+    user = _person("leader_office", (tree["root"], Role.LEADER), (tree["town_a"], Role.OFFICE))
+    f = make_xlsx(tmp_path / "u.xlsx", HEADER, [["新村", "平安镇", "村"], ["外村", "洮河镇", "村"], ["外村一组", "外村", "其他"], ["新区", "", "县区"]])
+    before = OrgUnit.objects.count()
+    with pytest.raises(ImportRejected) as exc:
+        units_import(actor=user, source=f)
+    assert OrgUnit.objects.count() == before
+    errors = [str(e) for e in exc.value.errors]
+    assert "第3行“上级单位”列：您不是“洮河镇”或其上级单位的推进办，不能在其下新建单位" in errors
+    assert "第5行“上级单位”列：上级单位不能为空（只有系统管理员可以新建顶层单位）" in errors
+    with open(f, "rb") as fh:
+        r = client_for(user).post("/units/import/", {"file": fh})
+    assert "不能在其下新建单位" in r.content.decode() and not OrgUnit.objects.filter(name="外村").exists()
+    ok = make_xlsx(tmp_path / "ok.xlsx", HEADER, [["新村", "平安镇", "村"], ["新村一组", "新村", "其他"]])
+    assert units_import(actor=user, source=ok).created == 2
+
+
+@pytest.mark.django_db
+def test_overlong_names_are_row_errors(tree, tmp_path):
+    f = make_xlsx(tmp_path / "u.xlsx", HEADER + ["单位代码"], [["村" * 121, "平安镇", "村", ""], ["好村", "平安镇", "村", "9" * 41]])
+    errors = _rejected(f)
+    assert "第2行“单位名称”列：超过 120 字" in errors and "第3行“单位代码”列：超过 40 字" in errors

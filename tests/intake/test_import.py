@@ -123,3 +123,44 @@ def test_web_export_masks_for_non_office(users, campaign, tree, xlsx, client_for
     r = client_for(users["liaison_b"]).get("/intake/export/")
     rows = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(b"".join(r.streaming_content))).get_sheet_by_index(0).to_python()
     assert len(rows) == 2  # header + the one 洮河镇 row
+
+
+def test_office_of_one_town_cannot_import_the_campaigns_suggestions(users, campaign, tree, xlsx, client_for):
+    """Suggestions import needs office over the campaign's unit (so over every row's unit):
+    a county leader who is office of one town is refused on the page and the API."""
+    from django.contrib.auth import get_user_model
+
+    from duban.orgs.models import Role
+    from duban.orgs.services import membership_set
+
+    user = get_user_model().objects.create_user(username="leader_office", password="x")
+    membership_set(actor="t", user=user, unit=tree["root"], role=Role.LEADER)
+    membership_set(actor="t", user=user, unit=tree["town_a"], role=Role.OFFICE)
+    path = xlsx(HEADER, [["修路", "洮河镇的路坏了", "来信", "2022-03-01", "", "", "洮河镇", ""]])
+    with open(path, "rb") as fh:
+        assert client_for(user).post("/intake/import/", {"file": fh}).status_code == 403
+    with open(path, "rb") as fh:
+        assert client_for(user).post("/api/suggestions/import", {"file": fh}).status_code == 403
+    assert Suggestion.objects.count() == 0
+
+
+def test_a_long_unit_path_fits_the_place_field(campaign, tree, xlsx):
+    from duban.orgs.services import unit_create
+
+    town = unit_create(actor="t", name="镇" * 110, kind="town", parent=tree["root"])
+    unit_create(actor="t", name="村" * 110, kind="village", parent=town)
+    call_command("import_ledger", "suggestions", str(xlsx(HEADER, [["修路", "路坏了", "来信", "2022-03-01", "", "", f"{'镇' * 110}/{'村' * 110}", ""]])))
+    s = Suggestion.objects.get()
+    assert s.place_unit.name == "村" * 110 and len(s.place) <= Suggestion._meta.get_field("place").max_length
+
+
+def test_export_keeps_every_cell_after_an_overlong_reply(campaign, tree, xlsx, tmp_path):
+    import python_calamine
+
+    call_command("import_ledger", "suggestions", str(xlsx(HEADER, good_rows()[:1])))
+    Suggestion.objects.update(reply="答" * 40_000, rating_comment="很满意")
+    out = tmp_path / "out.xlsx"
+    call_command("export_ledger", "suggestions", "--out", str(out))
+    rows = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    got = dict(zip(rows[0], rows[1], strict=True))
+    assert got["答复意见"].endswith("…（全文见系统）") and len(got["答复意见"]) == 32_767 and got["评价意见"] == "很满意"

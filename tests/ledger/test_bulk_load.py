@@ -51,7 +51,11 @@ def _log_sql(monkeypatch) -> list[str]:
 @pytest.fixture
 def big_file(tmp_path, tree):
     units = ["一村", "平安镇/二村", "三村", "区财政局"]
-    return make_xlsx(tmp_path / "big.xlsx", H, [row(i + 1, f"第{i}个问题：营商环境有待优化", unit=units[i % 4], status=["未整改", "整改中", "已完成"][i % 3]) for i in range(60)])
+    statuses = ["未整改", "整改中", "已完成"]
+    return make_xlsx(tmp_path / "big.xlsx", H, [
+        row(i + 1, f"第{i}个问题：营商环境有待优化", unit=units[i % 4], status=statuses[i % 3], 完成时间="2022-03-01" if i % 3 == 2 else "")
+        for i in range(60)
+    ])
 
 
 def test_big_import_rebuilds_indexes(campaign, tree, users, big_file, monkeypatch):

@@ -38,7 +38,7 @@ def test_import_states_dates_extras(campaign, tree, tmp_path):
         row(1, "冬季供暖温度不达标", deadline="2022-03-31", status="未整改") + ["重点"],
         row(2, "老旧小区改造慢", unit="平安镇/二村", deadline="2022/3/31", status="整改中") + [""],
         row(3, "审批环节多", unit="区财政局", deadline="2022年3月31日", status="已完成", 完成时间="2022.3.20") + [""],
-        row(4, "长期问题", deadline=dt.date(2022, 3, 31), status="已完成", 整改类型="长期坚持") + [""],
+        row(4, "长期问题", deadline=dt.date(2022, 3, 31), status="已完成", 整改类型="长期坚持", 完成时间=dt.date(2022, 4, 2)) + [""],
     ])
     plan = io.problems_import(actor="t", source=f, campaign=campaign)
     assert plan.applied and plan.created == 4
@@ -177,3 +177,43 @@ def test_liaison_import_cannot_name_units_outside_scope(campaign, tree, tmp_path
     with pytest.raises(ImportRejected) as exc:
         io.plan_import(source=tmp_path / "a.xlsx", campaign=campaign, units=visible_units(u))
     assert "未知单位“三村”" in str(exc.value)
+
+
+@pytest.mark.parametrize("extra, cells, needle", [
+    ([], {"seq": 2**63}, "第2行“序号”列：序号 9223372036854775808 太大"),
+    ([], {"seq": 2**31}, "第2行“序号”列：序号 2147483648 太大"),
+    (["系统编号"], {"id": 2**63}, "第2行“系统编号”列：系统编号应为导出时生成的正整数"),
+    ([], {"责任人": "王" * 61}, "第2行“责任人”列：超过 60 字"),
+])
+def test_out_of_range_cells_are_row_errors_not_crashes(campaign, tree, tmp_path, extra, cells, needle):
+    r = row(cells.get("seq", 1), 责任人=cells.get("责任人", "王五"))
+    if extra:
+        r.append(cells["id"])
+    errors = _rejected(make_xlsx(tmp_path / "big.xlsx", H + extra, [r]), campaign)
+    assert any(needle in e for e in errors), errors
+
+
+def test_signed_off_rows_need_a_completion_date(campaign, tree, tmp_path):
+    f = make_xlsx(tmp_path / "a.xlsx", H, [row(1, status="已完成"), row(2, status="已完成", 完成时间="2999-01-01")])
+    errors = _rejected(f, campaign)
+    assert errors == ["第2行“完成时间”列：状态为“已完成”时需要填写完成时间（用于计算按期完成率）", "第3行“完成时间”列：完成时间 2999-01-01 晚于今天"]
+
+
+def test_reimport_leaves_absent_columns_alone(campaign, tree, tmp_path):
+    f = make_xlsx(tmp_path / "a.xlsx", H, [row(1, status="已完成", 完成时间="2022-03-20", 责任人="王五")])
+    io.problems_import(actor="t", source=f, campaign=campaign)
+    slim = ["序号", "问题描述", "责任单位", "整改进展"]
+    plan = io.problems_import(actor="t", source=make_xlsx(tmp_path / "b.xlsx", slim, [[1, "供暖温度不达标", "一村", "已验收"]]), campaign=campaign, apply=True)
+    assert plan.changes[0].cells == {"整改进展": ("", "已验收")}
+    p = Problem.objects.get(seq=1)
+    assert (p.status, p.completed_on, p.owner, p.deadline, p.source) == (Status.SIGNED_OFF, dt.date(2022, 3, 20), "王五", dt.date(2022, 3, 31), Source.OPINION)
+
+
+def test_export_keeps_every_cell_of_a_row_with_an_overlong_text(campaign, tree, make_problem, tmp_path):
+    p = make_problem(tree["village_a1"], description="长" * 40_000)
+    out = tmp_path / "o.xlsx"
+    io.problems_export_cli(out=str(out), campaign_id=campaign.pk)
+    sheet = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    got = dict(zip(sheet[0], sheet[1], strict=True))
+    assert len(got["问题描述"]) == 32_767 and got["问题描述"].endswith("…（全文见系统）")
+    assert got["责任单位"] == "一村" and got["状态"] == "未整改" and int(got["系统编号"]) == p.pk

@@ -68,9 +68,9 @@ def test_every_write_path_keeps_tallies_exact(campaign, tree, users, make_proble
         ])
     assert_consistent(campaign)
     make_xlsx(tmp_path / "a.xlsx", H, [row(1), row(2, "审批环节多", status="已完成", 完成时间="2022-03-01")])
-    io.problems_import(actor="t", source=tmp_path / "a.xlsx", campaign=campaign, apply=True)
+    io.problems_import(actor="t", source=tmp_path / "a.xlsx", campaign=campaign, apply=True, override=True)  # also resets statuses
     make_xlsx(tmp_path / "b.xlsx", H, [row(1, status="已完成", 完成时间="2022-04-09"), row(2, "审批环节多", unit="三村", deadline="2023-01-01", status="整改中")])
-    io.problems_import(actor="t", source=tmp_path / "b.xlsx", campaign=campaign, apply=True)
+    io.problems_import(actor="t", source=tmp_path / "b.xlsx", campaign=campaign, apply=True, override=True)  # 未整改→已完成, 已完成→整改中
     assert_consistent(campaign, [users["office"], users["leader"], users["liaison_a"], users["liaison_b"]])
 
 
@@ -90,3 +90,27 @@ def test_stats_reads_tallies_with_the_contract_shape(campaign, tree, make_proble
     data = figures.figures(user=None, campaign=None)
     assert data["total"] == 1 and set(data["by_area"]["强化担当作为"]) >= {"total", "rectified", "rate", "overdue"}
     assert data["by_unit"] == {"平安镇": {"total": 1, "rectified": 0, "rate": 0.0, "overdue": 0, "on_time_rate": 0.0}}
+
+
+def test_signed_off_without_completion_date_reads_the_same_on_the_page_and_in_the_figures(campaign, tree, users, client_for):
+    """Old data signed off without 完成时间 (imports now refuse it): not on time, everywhere."""
+    from django.db import transaction
+
+    from duban.ledger.models import Problem
+
+    t = today()
+    with transaction.atomic():
+        services.problems_bulk_insert(actor="测试", campaign=campaign, rows=[
+            NewProblem(seq=1, description="旧台账已完成", unit_id=tree["village_a1"].pk, region_id=tree["town_a"].pk,
+                       deadline=t + dt.timedelta(days=30), status="signed_off", completed_on=None),
+            NewProblem(seq=2, description="按期完成", unit_id=tree["village_a1"].pk, region_id=tree["town_a"].pk,
+                       deadline=t + dt.timedelta(days=30), status="signed_off", completed_on=t),
+        ])
+    undated, dated = Problem.objects.get(seq=1), Problem.objects.get(seq=2)
+    assert (queries.deadline_state(undated), queries.deadline_state(dated)) == ("undated", "on_time")
+    page = client_for(users["office"]).get(f"/ledger/{undated.pk}/").content.decode()
+    assert "完成时间未填，不计按期" in page and "按期完成" not in page
+    rolled = tally_figures(campaign_ids=[campaign.pk])["total"]
+    counted = queries.totals(users["office"], campaign=campaign)
+    assert rolled["on_time"] == counted["on_time"] == 1
+    assert rolled["with_deadline_done"] == counted["with_deadline_done"] == 2

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,8 @@ from typing import IO, Any
 
 import python_calamine
 import xlsxwriter
+
+from duban.core.xlsx_guard import SheetFacts, UnsafeWorkbook, inspect
 
 XLSX_MAGIC = b"PK\x03\x04"
 Source = str | Path | bytes | IO[bytes]
@@ -114,28 +114,23 @@ def _read_bytes(source: Source, max_bytes: int | None) -> bytes:
     return data
 
 
-_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?>(?:<f[ >/])')
-
-
-def formula_cells(data: bytes, limit: int = 5) -> list[str]:
-    """Cells holding formulas in the first sheet (their cached values may be stale)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        names = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
-        if not names:
-            return []
-        found: list[str] = []
-        with zf.open(names[0]) as fh:
-            tail = b""
-            while chunk := fh.read(1 << 20):
-                buf = tail + chunk
-                tail = buf[-512:]
-                if b"<f" not in buf:  # the common case: no formula in this megabyte
-                    continue
-                for m in _FORMULA.finditer(buf):
-                    found.append(m.group(1).decode() + m.group(2).decode())
-                    if len(found) >= limit:
-                        return found
-        return found
+def _read_first_sheet(data: bytes) -> tuple[list[list[Any]], list, SheetFacts]:
+    """The first sheet's cells (from A1) and merged ranges, once `xlsx_guard` has checked
+    that reading them stays within the limits (calamine allocates the sheet's whole block)."""
+    if not data.startswith(XLSX_MAGIC):
+        raise ImportRejected([CellError(0, "", "不是有效的 xlsx 文件（文件内容不是 Excel 工作簿）")])
+    try:
+        facts = inspect(data)
+    except UnsafeWorkbook as exc:
+        raise ImportRejected([CellError(0, "", str(exc))]) from exc
+    try:
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = wb.get_sheet_by_index(0)
+        raw = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
+    except Exception as exc:  # calamine raises several error types for broken files
+        raise ImportRejected([CellError(0, "", f"无法读取 Excel 文件：{exc}")]) from exc
+    return raw, merged, facts
 
 
 def read_table(
@@ -151,15 +146,7 @@ def read_table(
     column, duplicate or merged header cells and (unless allowed) formula cells.
     """
     data = _read_bytes(source, max_bytes)
-    if not data.startswith(XLSX_MAGIC):
-        raise ImportRejected([CellError(0, "", "不是有效的 xlsx 文件（文件内容不是 Excel 工作簿）")])
-    try:
-        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = wb.get_sheet_by_index(0)
-        raw = sheet.to_python(skip_empty_area=False)
-        merged = sheet.merged_cell_ranges or []
-    except Exception as exc:  # calamine raises several error types for broken files
-        raise ImportRejected([CellError(0, "", f"无法读取 Excel 文件：{exc}")]) from exc
+    raw, merged, facts = _read_first_sheet(data)
 
     header_idx = next((i for i, r in enumerate(raw) if any(str(c).strip() for c in r if c is not None)), None)
     if header_idx is None:
@@ -186,7 +173,7 @@ def read_table(
             if col.required:
                 errors.append(CellError(header_idx + 1, col.name, f"缺少必需的列“{col.name}”；表头应包含：{'、'.join(c.name for c in layout if c.required)}"))
     if not allow_formulas:
-        cells = formula_cells(data)
+        cells = facts.formulas
         if cells:
             errors.append(CellError(0, "", f"文件含有公式（{'、'.join(cells)}），请粘贴为数值后再导入"))
     if errors:
@@ -232,16 +219,32 @@ def text(value: Any) -> str:
     return str(value).strip()
 
 
+CELL_MAX_CHARS = 32_767  # Excel's limit for one cell
+TRUNCATED_MARK = "…（全文见系统）"
+
+
+def fit_cell(value: Any) -> Any:
+    """A value Excel can hold: text beyond the cell limit is cut, with a visible mark."""
+    if isinstance(value, str) and len(value) > CELL_MAX_CHARS:
+        return value[: CELL_MAX_CHARS - len(TRUNCATED_MARK)] + TRUNCATED_MARK
+    return value
+
+
 def write_table(target: str | Path | IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str = "Sheet1") -> int:
-    """Stream rows into an xlsx file in constant memory; returns the number of data rows."""
+    """Stream rows into an xlsx file in constant memory; returns the number of data rows.
+
+    XlsxWriter's write_row stops at the first cell it cannot write (text over 32,767
+    characters returns -2) and leaves the rest of the row empty; such a row is written
+    again with the long text cut (`fit_cell`), so every cell is there."""
     wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd", "in_memory": False})
     ws = wb.add_worksheet(sheet)
     bold = wb.add_format({"bold": True})
-    ws.write_row(0, 0, list(header), bold)
+    ws.write_row(0, 0, [fit_cell(h) for h in header], bold)
     ws.freeze_panes(1, 0)
     n = 0
     for n, row in enumerate(rows, start=1):
-        ws.write_row(n, 0, row)
+        if ws.write_row(n, 0, row):
+            ws.write_row(n, 0, [fit_cell(v) for v in row])
     wb.close()
     return n
 

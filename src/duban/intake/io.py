@@ -45,6 +45,7 @@ SUGGESTION_LAYOUT = [
 EXPORT_HEADER = ["留言主题", "留言详情", "渠道", "提交时间", "联系人", "联系电话", "所属单位", "类别",
                  "查询码", "状态", "办理单位", "聚焦领域", "分类标签", "答复意见", "答复时间", "满意度", "评价意见"]
 _TIME = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?")
+PLACE_MAX = Suggestion._meta.get_field("place").max_length
 
 
 @dataclass
@@ -147,7 +148,7 @@ def suggestions_import(*, actor, source: Source, campaign: Campaign, max_bytes: 
                 campaign=campaign,
                 unit_id=unit_id,
                 place_unit_id=unit_id if unit_text else None,
-                place=unit_text,
+                place=unit_text[:PLACE_MAX],  # the unit itself is kept in place_unit
                 tracking_code=new_tracking_code(),
                 kind=kind,
                 channel=channel,

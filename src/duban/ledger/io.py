@@ -32,15 +32,17 @@ from django.utils import timezone
 
 from duban.audit.services import audit_bulk, user_action
 from duban.campaigns.models import Campaign
-from duban.core.dates import DateParseError, parse_date
+from duban.core.dates import DateParseError, parse_date, today
 from duban.core.xlsx import CellError, Column, ImportRejected, Source, read_table, text, write_table
+from duban.ledger import workflow
 from duban.ledger.models import Kind, Problem, ProblemEvent, Status
 from duban.ledger.models import Source as ProblemSource
 from duban.ledger.search import terms_text
 from duban.ledger.services import NewProblem, problems_bulk_insert, problems_bulk_update
 from duban.ledger.tally import key_of
 from duban.orgs.matching import UnitMatcher
-from duban.orgs.models import OrgUnit
+from duban.orgs.models import OrgUnit, Role
+from duban.orgs.scoping import can
 
 ID_COLUMN = "系统编号"
 LAYOUT = [
@@ -76,6 +78,13 @@ SOURCE_BY_LABEL.update({"群众反映": ProblemSource.OPINION, "意见建议": P
 KIND_LABEL = dict(Kind.choices)
 SOURCE_LABEL = dict(ProblemSource.choices)
 MAX_ERRORS = 2000
+SEQ_MAX = 2_147_483_647  # Problem.seq is a PositiveIntegerField (a 4-byte integer in PostgreSQL)
+ID_MAX = 9_223_372_036_854_775_807  # a BigAutoField
+OWNER_MAX = Problem._meta.get_field("owner").max_length
+# Status changes a re-import may make as workflow steps, by (status before, status in the file):
+# the file's 整改中 on a 待认领 problem is 认领; its 已完成 on a submitted one is 销号.
+OVERRIDE_NOTE = "推进办更正（导入台账，状态不按流程）"
+FILE_TRANSITIONS = {(Status.PENDING, "整改中"): "claim", (Status.SUBMITTED, "已完成"): "sign_off"}
 # The cells a re-import compares, in file order: (column, field).
 COMPARED = [
     ("问题描述", "description"), ("聚焦领域", "focus_area_id"), ("问题来源", "source"), ("责任单位", "unit_id"),
@@ -90,6 +99,7 @@ class RowChange:
     problem_id: int
     seq: int
     cells: dict[str, tuple[Any, Any]]  # column → (before, after) as people read them
+    override: bool = False  # a status change outside the workflow, by the supervising office
 
 
 @dataclass
@@ -102,6 +112,7 @@ class ImportPlan:
     unchanged: int = 0
     applied: bool = False
     sha256: str = ""
+    override: bool = False  # the importer asked for the office override (推进办更正)
 
     @property
     def created(self) -> int:
@@ -111,11 +122,16 @@ class ImportPlan:
     def updated(self) -> int:
         return len(self.changes) if self.applied else 0
 
+    @property
+    def overridden(self) -> int:
+        return sum(1 for c in self.changes if c.override)
+
     def summary(self) -> str:
+        extra = f"（其中推进办更正状态 {self.overridden} 条）" if self.overridden else ""
         if self.applied:
-            return f"导入完成：新建 {len(self.new)} 条，更新 {len(self.changes)} 条，未变 {self.unchanged} 条（共 {self.rows} 行）"
+            return f"导入完成：新建 {len(self.new)} 条，更新 {len(self.changes)} 条{extra}，未变 {self.unchanged} 条（共 {self.rows} 行）"
         return (
-            f"预览（未写入）：将新建 {len(self.new)} 条，更新 {len(self.changes)} 条"
+            f"预览（未写入）：将新建 {len(self.new)} 条，更新 {len(self.changes)} 条{extra}"
             f"（{sum(len(c.cells) for c in self.changes)} 个单元格），未变 {self.unchanged} 条；加 --apply 执行"
         )
 
@@ -127,6 +143,7 @@ class _Rows:
 
     def __init__(self, n: int):
         self.n = n
+        self.present: set[str] = set()  # the file's columns: an absent one leaves its field as it is
         self.rownums: list[int] = []
         self.seqs: list[Any] = []
         self.pids: list[int | None] = [None] * n
@@ -150,6 +167,78 @@ def _int(value: Any) -> int | None:
         return None
 
 
+class _Rights:
+    """What the importer may do to each row, by the one permission layer (orgs.scoping)
+    and the workflow's own rules (ledger.workflow), remembered per unit.
+
+    A person must be office (推进办) over every unit a row touches: a new row's unit, an
+    existing problem's unit and the unit it moves to. Signing off — a new row as 已完成,
+    a 销号 step, an office override, changing a signed-off problem's 完成时间 or any
+    problem's 整改时限 — takes the supervising side of the workflow (office over the
+    supervising unit, never a member of the responsible unit). The system (the CLI run
+    without a user) is the administrator: it skips the person checks, not the workflow.
+    """
+
+    def __init__(self, actor, campaign: Campaign, matcher: UnitMatcher):
+        self.user = actor if getattr(actor, "pk", None) is not None else None
+        self.campaign = campaign
+        self.matcher = matcher
+        self._units: dict[int, OrgUnit] = {campaign.unit_id: campaign.unit}
+        self._office: dict[int, bool] = {}
+        self._supervises: dict[tuple[int, int | None], bool] = {}
+
+    def load(self, unit_ids) -> None:
+        missing = {u for u in unit_ids if u is not None and u not in self._units}
+        if missing:
+            self._units.update(OrgUnit.objects.only("id", "name", "path", "depth", "parent_id").in_bulk(missing))
+
+    def label(self, unit_id: int) -> str:
+        ref = self.matcher.by_id.get(unit_id)
+        if ref is not None:
+            return self.matcher.label(ref)
+        self.load([unit_id])
+        unit = self._units.get(unit_id)
+        return unit.name if unit else str(unit_id)
+
+    def office(self, unit_id: int) -> bool:
+        if self.user is None:
+            return True
+        hit = self._office.get(unit_id)
+        if hit is None:
+            self.load([unit_id])
+            unit = self._units.get(unit_id)
+            hit = self._office[unit_id] = unit is not None and can(self.user, unit, Role.OFFICE)
+        return hit
+
+    def problem(self, unit_id: int, supervisor_id: int | None, status: str) -> Problem:
+        """An unsaved Problem carrying what the workflow's rules look at."""
+        self.load([unit_id, supervisor_id])
+        p = Problem(campaign=self.campaign, unit=self._units[unit_id], status=status)
+        if supervisor_id is not None:
+            p.supervisor = self._units[supervisor_id]
+        return p
+
+    def supervises(self, unit_id: int, supervisor_id: int | None = None) -> bool:
+        if self.user is None:
+            return True
+        key = (unit_id, supervisor_id)
+        hit = self._supervises.get(key)
+        if hit is None:
+            hit = self._supervises[key] = workflow.is_supervisor(self.user, self.problem(unit_id, supervisor_id, Status.PENDING))
+        return hit
+
+    def step(self, name: str, *, status: str, unit_id: int, supervisor_id: int | None) -> str | None:
+        """Why this workflow step may not be taken here, or None when it may."""
+        t = workflow.get(name)
+        if self.user is None:
+            return None if status in t.sources else f"“{Status(status).label}”状态的问题不能{t.label}"
+        try:
+            workflow.check(self.user, self.problem(unit_id, supervisor_id, status), name)
+        except workflow.TransitionError as exc:
+            return str(exc)
+        return None
+
+
 def _resolve_campaign(campaign_id: int | None) -> Campaign:
     qs = Campaign.objects.select_related("unit")
     c = qs.filter(pk=campaign_id).first() if campaign_id else qs.filter(is_active=True).order_by("-start_date", "-id").first()
@@ -163,14 +252,19 @@ def _txt(value: Any) -> str:
 
 
 # Where each column's checks come in a row's error list (the order of the checks).
-_ERROR_ORDER = {"序号": 0, "问题描述": 1, "责任单位": 2, "聚焦领域": 3, "问题来源": 4, "整改时限": 5, "完成时间": 6, "整改类型": 7, "状态": 9, ID_COLUMN: 10}
+_ERROR_ORDER = {"序号": 0, "问题描述": 1, "责任单位": 2, "聚焦领域": 3, "问题来源": 4, "责任人": 5, "整改时限": 6, "完成时间": 7, "整改类型": 8,
+                "状态": 10, ID_COLUMN: 11}
 
 
 def plan_import(
-    *, source: Source, campaign: Campaign, units=None, max_bytes: int | None = None, visible_ids=None
+    *, source: Source, campaign: Campaign, actor=None, override: bool = False, units=None, max_bytes: int | None = None,
+    visible_ids=None,
 ) -> ImportPlan:
     """Read and check the whole file; return what applying it would do. Writes nothing.
 
+    `actor` is the importer: a person is checked row by row (see `_Rights`); anything else
+    (the CLI's "命令行") is the system. `override` asks for the office override: status
+    changes outside the workflow, allowed only where the importer supervises the row.
     `units` restricts the 责任单位 names to a queryset (a user's visible units);
     `visible_ids(ids) -> set` restricts which existing problems a re-import may change.
 
@@ -191,10 +285,12 @@ def plan_import(
     else:
         data = source.read(limit + 1)
     table = read_table(data, LAYOUT, max_bytes=limit)
-    plan = ImportPlan(campaign=campaign, rows=len(table.rows), sha256=hashlib.sha256(data or b"").hexdigest())
+    plan = ImportPlan(campaign=campaign, rows=len(table.rows), sha256=hashlib.sha256(data or b"").hexdigest(), override=override)
     matcher = UnitMatcher(units)
+    rights = _Rights(actor, campaign, matcher)
     areas = {a.name: a.pk for a in campaign.focus_areas.all()}
     rows = _Rows(len(table.rows))
+    rows.present = set(table.columns)
     rows.rownums = [r for r, _ in table.rows]
     rownums = rows.rownums
     errors: list[tuple[int, int, CellError]] = []
@@ -230,6 +326,9 @@ def plan_import(
         seq = int(raw) if raw.__class__ is float and raw.is_integer() else _int(raw)
         if seq is None or seq < 1:
             err(i, "序号", f"序号应为正整数，而不是“{text(raw)}”")
+            seq = None
+        elif seq > SEQ_MAX:
+            err(i, "序号", f"序号 {seq} 太大，应为 1 到 {SEQ_MAX} 之间的整数")
             seq = None
         elif seq in seq_rows:
             err(i, "序号", f"序号 {seq} 与第{seq_rows[seq]}行重复")
@@ -313,15 +412,30 @@ def plan_import(
         if kind is None:
             err(i, "整改类型", f"未知整改类型“{text(raw)}”；可用：立行立改、限期整改、长期坚持")
         elif kind == Kind.DEADLINE and deadlines[i] is None:
-            err(i, "整改时限", "限期整改的问题需要填写整改时限", order=8)
+            err(i, "整改时限", "限期整改的问题需要填写整改时限", order=9)
         kinds.append(kind)
     statuses = mapped("状态", FILE_STATUS.get, lambda raw: f"未知状态“{text(raw)}”；可用：未整改、整改中、已完成", default=Status.PENDING)
+    # One rule for 按期: a signed-off problem is on time when its 完成时间 is on or before its
+    # 整改时限, so 已完成 needs the date (an unknown date would count as late in the figures).
+    completed_raw = column("完成时间")
+    now = today()
+    for i, status in enumerate(statuses):
+        if status == Status.SIGNED_OFF and completed_raw[i] is None:
+            err(i, "完成时间", "状态为“已完成”时需要填写完成时间（用于计算按期完成率）")
+        elif completed[i] is not None and completed[i] > now:
+            err(i, "完成时间", f"完成时间 {completed[i].isoformat()} 晚于今天")
+    for i, raw in enumerate(column("责任人")):
+        if raw is not None and len(_txt(raw)) > OWNER_MAX:
+            err(i, "责任人", f"超过 {OWNER_MAX} 字")
+    if rights.user is not None:
+        _check_units(rights, unit_ids, err)
     if ID_COLUMN in table.columns:
         for i, raw in enumerate(column(ID_COLUMN)):
             if raw is not None:
                 pid = _int(raw)
-                if pid is None:
-                    err(i, ID_COLUMN, f"系统编号应为数字，而不是“{text(raw)}”")
+                if pid is None or not 1 <= pid <= ID_MAX:
+                    err(i, ID_COLUMN, f"系统编号应为导出时生成的正整数，而不是“{text(raw)}”")
+                    pid = None
                 rows.pids[i] = pid
     if errors:
         errors.sort(key=lambda e: (e[0], e[1]))
@@ -336,8 +450,18 @@ def plan_import(
         "progress": plain("整改进展"), "status": statuses, "completed_on": completed,
     }
     rows.extras = [table.extra_values(cells) for _, cells in table.rows] if table.extras else [{} for _ in range(rows.n)]
-    _match(plan, rows, campaign, matcher, visible_ids)
+    _match(plan, rows, campaign, matcher, visible_ids, rights)
     return plan
+
+
+def _check_units(rights: _Rights, unit_ids: list[Any], err) -> None:
+    """Every row's 责任单位 must be a unit the person is office over."""
+    distinct = set(unit_ids) - {None}
+    rights.load(distinct)
+    allowed = {u: rights.office(u) for u in distinct}
+    for i, u in enumerate(unit_ids):
+        if u is not None and not allowed[u]:
+            err(i, "责任单位", f"您不是“{rights.label(u)}”或其上级单位的推进办，不能导入该单位的问题")
 
 
 _NEW_PROBLEM_ARGS = ("seq", "description", "unit_id", "region_id", "focus_area_id", "source", "owner", "supervisor_id", "measures",
@@ -358,7 +482,7 @@ class _Bad:
         self.message = message
 
 
-def _match(plan: ImportPlan, rows: _Rows, campaign: Campaign, matcher: UnitMatcher, visible_ids) -> None:
+def _match(plan: ImportPlan, rows: _Rows, campaign: Campaign, matcher: UnitMatcher, visible_ids, rights: _Rights) -> None:
     existing_seq = dict(Problem.objects.filter(campaign=campaign).values_list("seq", "id"))
     errors: list[CellError] = []
     pids = rows.pids
@@ -406,6 +530,11 @@ def _match(plan: ImportPlan, rows: _Rows, campaign: Campaign, matcher: UnitMatch
                        c["completed_on"][i], rows.extras[i])
             for i in new
         ]
+    if rights.user is not None:
+        for i in new:  # a new row arriving past the responsible unit's own steps
+            if c["status"][i] in (Status.SUBMITTED, Status.RETURNED, Status.SIGNED_OFF) and not rights.supervises(unit_ids[i]):
+                errors.append(CellError(rows.rownums[i], "状态", f"“{_status_label(c['status'][i])}”只能由督办单位（推进办）导入，"
+                                        f"且不能是责任单位“{rights.label(unit_ids[i])}”本身"))
     if targets and visible_ids is not None:
         allowed = visible_ids(list(targets))
         for pid, i in targets.items():
@@ -415,26 +544,25 @@ def _match(plan: ImportPlan, rows: _Rows, campaign: Campaign, matcher: UnitMatch
         raise ImportRejected(errors)
     if not targets:
         return
-    fields = [f for _, f in COMPARED] + ["id", "seq", "extra"]
+    fields = [f for _, f in COMPARED] + ["id", "seq", "extra", "supervisor_id"]
     names = _unit_labels(matcher)
     areas = dict(campaign.focus_areas.values_list("id", "name"))
     ids = list(targets)
     for start in range(0, len(ids), 5000):
-        for cur in Problem.objects.filter(pk__in=ids[start : start + 5000]).values(*fields):
+        batch = list(Problem.objects.filter(pk__in=ids[start : start + 5000]).values(*fields))
+        if rights.user is not None:
+            rights.load({cur["unit_id"] for cur in batch} | {cur["supervisor_id"] for cur in batch})
+        for cur in batch:
             i = targets[cur["id"]]
             values, extra, seq = rows.values(i), rows.extras[i], seqs[i]
             cells: dict[str, tuple[Any, Any]] = {}
             update: dict[str, Any] = {}
-            for col, f in COMPARED:
-                before, after = cur[f], values[f]
-                if f == "status":
-                    if STATUS_TO_FILE[before] == STATUS_TO_FILE[after]:
-                        continue  # the file only knows 未整改/整改中/已完成
-                elif f == "completed_on" and after is None:
-                    continue
-                if before != after:
-                    cells[col] = (_show(f, before, names, areas), _show(f, after, names, areas))
-                    update[f] = after
+            row_errors = _row_changes(cur, values, rows.present, rights, plan.override, cells, update)
+            if row_errors:
+                errors += [CellError(rows.rownums[i], col, msg) for col, msg in row_errors]
+                continue
+            cells = {col: (_show(f, cells[col][0], names, areas), _show(f, cells[col][1], names, areas)) for col, f in COMPARED if col in cells}
+            override = update.pop("_override", False)
             if seq != cur["seq"]:
                 cells["序号"] = (cur["seq"], seq)
                 update["seq"] = seq
@@ -444,11 +572,68 @@ def _match(plan: ImportPlan, rows: _Rows, campaign: Campaign, matcher: UnitMatch
                         cells[k] = (cur["extra"].get(k), v)
                 update["extra"] = {**cur["extra"], **extra}
             if cells:
-                plan.changes.append(RowChange(rows.rownums[i], cur["id"], seq, cells))
+                plan.changes.append(RowChange(rows.rownums[i], cur["id"], seq, cells, override=override))
                 plan.updates[cur["id"]] = update
             else:
                 plan.unchanged += 1
+    if errors:
+        errors.sort(key=lambda e: e.row)
+        raise ImportRejected(errors[:MAX_ERRORS])
     plan.changes.sort(key=lambda c: c.row)
+
+
+def _status_label(status: str) -> str:
+    return STATUS_TO_FILE[status] if status in (Status.PENDING, Status.SIGNED_OFF) else str(Status(status).label)
+
+
+def _row_changes(cur: dict[str, Any], values: dict[str, Any], present: set[str], rights: _Rights, override: bool,
+                 cells: dict[str, tuple[Any, Any]], update: dict[str, Any]) -> list[tuple[str, str]]:
+    """Fill `cells` (column → (before, after)) and `update` (field → value) for one matched
+    problem; return (column, message) for what this importer may not change."""
+    errors: list[tuple[str, str]] = []
+    unit_id, sup_id, status = cur["unit_id"], cur["supervisor_id"], cur["status"]
+    if not rights.office(unit_id):
+        return [("序号", f"序号 {cur['seq']} 的问题属于“{rights.label(unit_id)}”，不在您推进办管理的范围内")]
+    for col, f in COMPARED:
+        if col not in present or f in ("status", "completed_on"):
+            continue
+        before, after = cur[f], values[f]
+        if before == after:
+            continue
+        if f == "deadline" and not rights.supervises(unit_id, sup_id):
+            # moving a deadline is approving an extension: the supervising side's step
+            errors.append((col, "整改时限的变更须由督办单位（推进办）同意延期，且不能是责任单位本身；请在系统中申请延期"))
+            continue
+        cells[col] = (before, after)
+        update[f] = after
+    final = status
+    if "状态" in present and STATUS_TO_FILE[status] != STATUS_TO_FILE[values["status"]]:
+        label_after = STATUS_TO_FILE[values["status"]]
+        step = FILE_TRANSITIONS.get((status, label_after))
+        why = rights.step(step, status=status, unit_id=unit_id, supervisor_id=sup_id) if step else None
+        if step and why is None:
+            final = workflow.get(step).target
+        elif override and rights.supervises(unit_id, sup_id):
+            final = values["status"]
+            update["_override"] = True
+        else:
+            how = "请在系统中办理，或由督办单位（推进办）勾选“推进办更正”后导入"
+            errors.append(("状态", f"状态不能从“{STATUS_TO_FILE[status]}”改为“{label_after}”：{why or '台账流程中没有这一步（认领→申请销号并附佐证→销号）'}；{how}"))
+        if final != status:
+            cells["状态"] = (status, final)
+            update["status"] = final
+    if final == Status.SIGNED_OFF:
+        after = values["completed_on"]
+        if "完成时间" in present and after is not None and after != cur["completed_on"]:
+            if status == Status.SIGNED_OFF and not rights.supervises(unit_id, sup_id):
+                errors.append(("完成时间", "已销号问题的完成时间只能由督办单位（推进办）修改，且不能是责任单位本身"))
+            else:
+                cells["完成时间"] = (cur["completed_on"], after)
+                update["completed_on"] = after
+    elif cur["completed_on"] is not None and status == Status.SIGNED_OFF:
+        cells["完成时间"] = (cur["completed_on"], None)  # reopened by the override: no longer completed
+        update["completed_on"] = None
+    return errors
 
 
 def unit_labels(units: dict[int, tuple[str, int | None]]) -> dict[int, str]:
@@ -588,6 +773,7 @@ def _apply_updates(actor, plan: ImportPlan) -> None:
     changed_fields: set[str] = {"updated_at"}
     events = []
     before_keys = {p.pk: key_of(p) for p in problems}
+    overridden = {c.problem_id for c in plan.changes if c.override}
     for p in problems:
         upd = plan.updates[p.pk]
         before_status = p.status
@@ -604,32 +790,48 @@ def _apply_updates(actor, plan: ImportPlan) -> None:
             p.completed_on = now.date()
             changed_fields.add("completed_on")
         p.updated_at = now
+        override = p.pk in overridden
         events.append(ProblemEvent(problem=p, at=now, actor=actor if getattr(actor, "pk", None) else None,
                                    actor_name=actor.get_username() if getattr(actor, "pk", None) else str(actor),
-                                   action="import_update", from_status=before_status, to_status=p.status, note="重新导入台账更新"))
+                                   action="import_override" if override else "import_update", from_status=before_status,
+                                   to_status=p.status, note=OVERRIDE_NOTE if override else "重新导入台账更新"))
     names = [f[:-3] if f.endswith("_id") else f for f in changed_fields]
     problems_bulk_update(problems=problems, fields=names, before_keys=before_keys)
     ProblemEvent.objects.bulk_create(events, batch_size=2000)
     by_id = {c.problem_id: c for c in plan.changes}
-    audit_bulk(actor=actor, verb="problem.import_update", objects=problems,
-               changes_of=lambda p: {k: list(v) for k, v in by_id[p.pk].cells.items()}, note="重新导入台账")
+
+    def changes_of(p):
+        return {k: list(v) for k, v in by_id[p.pk].cells.items()}
+
+    plain = [p for p in problems if p.pk not in overridden]
+    if plain:
+        audit_bulk(actor=actor, verb="problem.import_update", objects=plain, changes_of=changes_of, note="重新导入台账")
+    if overridden:
+        # an override is audited as one: its own verb, so the trail can list every such change
+        audit_bulk(actor=actor, verb="problem.import_override", objects=[p for p in problems if p.pk in overridden],
+                   changes_of=changes_of, note=OVERRIDE_NOTE)
 
 
-def problems_import(*, actor, source: Source, campaign: Campaign, apply: bool = False, units=None, max_bytes: int | None = None, visible_ids=None) -> ImportPlan:
+def problems_import(
+    *, actor, source: Source, campaign: Campaign, apply: bool = False, override: bool = False, units=None, max_bytes: int | None = None,
+    visible_ids=None,
+) -> ImportPlan:
     """Check the file, then write it: a fresh ledger at once; a re-import only with apply=True."""
-    plan = plan_import(source=source, campaign=campaign, units=units, max_bytes=max_bytes, visible_ids=visible_ids)
+    plan = plan_import(source=source, campaign=campaign, actor=actor, override=override, units=units, max_bytes=max_bytes, visible_ids=visible_ids)
     if plan.changes and not apply:
         return plan
     return apply_plan(actor=actor, plan=plan)
 
 
-def problems_import_cli(*, actor, source: Source, campaign_id: int | None = None, apply: bool = False, stdout=None) -> ImportPlan:
+def problems_import_cli(
+    *, actor, source: Source, campaign_id: int | None = None, apply: bool = False, override: bool = False, stdout=None
+) -> ImportPlan:
     campaign = _resolve_campaign(campaign_id)
-    plan = problems_import(actor=actor, source=source, campaign=campaign, apply=apply)
+    plan = problems_import(actor=actor, source=source, campaign=campaign, apply=apply, override=override)
     if stdout is not None and not plan.applied:
         for c in plan.changes[:100]:
             cells = "；".join(f"{k}：{b or '（空）'} → {a or '（空）'}" for k, (b, a) in c.cells.items())
-            stdout.write(f"第{c.row}行 序号{c.seq}：{cells}")
+            stdout.write(f"第{c.row}行 序号{c.seq}{'（推进办更正）' if c.override else ''}：{cells}")
         if len(plan.changes) > 100:
             stdout.write(f"……另有 {len(plan.changes) - 100} 行有变化")
     return plan

@@ -54,13 +54,19 @@ def due_soon_days() -> int:
 
 
 def deadline_state(problem: Problem, on: dt.date | None = None) -> str:
-    """overdue / due_soon / open / on_time / late / "" (no deadline), in Asia/Shanghai."""
+    """overdue / due_soon / open / on_time / late / undated / "" (no deadline), in Asia/Shanghai.
+
+    The same rule as the figures (ledger.tally, `_rate_aggregates`): signed off is on time
+    only with a 完成时间 on or before the 整改时限; without one ("undated", old data: imports
+    now require it) it counts as not on time, and the page says why.
+    """
     on = on or today()
     if problem.deadline is None:
         return ""
     if problem.status == Status.SIGNED_OFF:
-        done = problem.completed_on or on
-        return "on_time" if done <= problem.deadline else "late"
+        if problem.completed_on is None:
+            return "undated"
+        return "on_time" if problem.completed_on <= problem.deadline else "late"
     if problem.deadline < on:
         return "overdue"
     if problem.deadline <= on + dt.timedelta(days=due_soon_days()):
@@ -68,7 +74,8 @@ def deadline_state(problem: Problem, on: dt.date | None = None) -> str:
     return "open"
 
 
-DEADLINE_LABELS = {"overdue": ("逾期", "red"), "due_soon": ("即将到期", "orange"), "on_time": ("按期完成", "green"), "late": ("逾期完成", "orange"), "open": ("", "")}
+DEADLINE_LABELS = {"overdue": ("逾期", "red"), "due_soon": ("即将到期", "orange"), "on_time": ("按期完成", "green"), "late": ("逾期完成", "orange"), "open": ("", ""),
+                   "undated": ("完成时间未填，不计按期", "orange")}
 
 
 def overdue_q(on: dt.date | None = None) -> Q:

@@ -31,6 +31,7 @@ def key_for(*, campaign_id: int, region_id: int | None, focus_area_id: int | Non
         if deadline is None:
             state = DONE_NO_DEADLINE
         else:
+            # no 完成时间 (old data; imports now require it): not on time — the page says so too
             state = ON_TIME if completed_on is not None and completed_on <= deadline else LATE
         return (campaign_id, region_id or 0, focus_area_id or 0, state, NO_DATE)
     return (campaign_id, region_id or 0, focus_area_id or 0, OPEN, deadline or NO_DATE)

@@ -261,9 +261,10 @@ def _session_token(request, token: str) -> Path:
     return _import_dir() / token
 
 
-def _plan(request, campaign, source):
+def _plan(request, campaign, source, *, override: bool = False):
     return io.plan_import(
-        source=source, campaign=campaign, units=visible_units(request.user), max_bytes=IMPORT_MAX_BYTES,
+        source=source, campaign=campaign, actor=request.user, override=override, units=visible_units(request.user),
+        max_bytes=IMPORT_MAX_BYTES,
         visible_ids=lambda ids: set(queries.visible_problems(request.user).filter(pk__in=ids).values_list("id", flat=True)),
     )
 
@@ -284,7 +285,7 @@ def problem_import(request: HttpRequest) -> HttpResponse:
             data = upload.read()
             request.session["ledger_imports"] = [*request.session.get("ledger_imports", [])[-9:], token]
             try:
-                plan = _plan(request, campaign, data)
+                plan = _plan(request, campaign, data, override=form.cleaned_data["override"])
             except ImportRejected as exc:
                 write_errors(_import_dir() / f"{token}-errors.xlsx", exc.errors)
                 ctx.update(errors=exc.errors[:500], n_errors=len(exc.errors), token=token)
@@ -306,7 +307,7 @@ def problem_import_apply(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("导入已失效，请重新上传")
     campaign = _campaign(request)
     try:
-        plan = io.apply_plan(actor=request.user, plan=_plan(request, campaign, path.read_bytes()))
+        plan = io.apply_plan(actor=request.user, plan=_plan(request, campaign, path.read_bytes(), override=request.POST.get("override") == "1"))
     except ImportRejected as exc:
         messages.error(request, f"导入失败：{len(exc.errors)} 处错误，未写入任何数据（台账可能已被修改，请重新上传）")
         return redirect("ledger:problem_import")

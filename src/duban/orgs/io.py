@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from duban.core.xlsx import CellError, Column, ImportRejected, Source, read_table, require, text, write_table
 from duban.orgs.matching import UnitMatcher
-from duban.orgs.models import OrgUnit, UnitKind
+from duban.orgs.models import OrgUnit, Role, UnitKind
+from duban.orgs.scoping import can, visible_units
 from duban.orgs.services import NewUnit, units_bulk_create
 
 UNIT_LAYOUT = [
@@ -15,6 +16,8 @@ UNIT_LAYOUT = [
     Column("单位类型", required=True, aliases=("类型",)),
     Column("单位代码"),
 ]
+NAME_MAX = OrgUnit._meta.get_field("name").max_length
+CODE_MAX = OrgUnit._meta.get_field("code").max_length
 
 
 @dataclass
@@ -29,9 +32,18 @@ def units_import(*, actor, source: Source, max_bytes: int | None = None, root: O
     A parent is an existing unit (matched by name, or "上级/名称" where a name repeats) or
     another row of the same file. An empty 上级单位 makes a top-level unit, allowed only
     where no `root` restricts the import to a subtree.
+
+    A person (`actor` a user) names parents among the units they see, must be office over
+    each existing parent (a row under another row inherits that row's check) and only a
+    superuser makes top-level units. The system (the CLI's "命令行") is not restricted.
     """
+    person = actor if getattr(actor, "pk", None) is not None else None
     table = read_table(source, UNIT_LAYOUT, max_bytes=max_bytes)
-    matcher = UnitMatcher(root.subtree() if root is not None else None)
+    if root is not None:
+        matcher = UnitMatcher(root.subtree())
+    else:
+        matcher = UnitMatcher(visible_units(person) if person is not None else None)
+    office: dict[int, bool] = {}
     errors: list[CellError] = []
     in_file: dict[str, int] = {}  # name → first row in the file
     seen_pairs: dict[tuple[str, str], int] = {}
@@ -44,6 +56,11 @@ def units_import(*, actor, source: Source, max_bytes: int | None = None, root: O
         kind = UnitKind.from_label(kind_text) if kind_text else None
         if kind_text and kind is None:
             errors.append(CellError(rownum, "单位类型", f"未知单位类型“{kind_text}”；可用：{'、'.join(str(c.label) for c in UnitKind)}"))
+        if len(name) > NAME_MAX:
+            errors.append(CellError(rownum, "单位名称", f"超过 {NAME_MAX} 字"))
+            continue
+        if len(code) > CODE_MAX:
+            errors.append(CellError(rownum, "单位代码", f"超过 {CODE_MAX} 字"))
         if not name:
             continue
         pair = (parent, name)
@@ -58,8 +75,8 @@ def units_import(*, actor, source: Source, max_bytes: int | None = None, root: O
     for rownum, name, parent, kind, code in parsed:
         parent_key, parent_id = None, None
         if not parent:
-            if root is not None:
-                errors.append(CellError(rownum, "上级单位", "上级单位不能为空"))
+            if root is not None or (person is not None and not person.is_superuser):
+                errors.append(CellError(rownum, "上级单位", "上级单位不能为空（只有系统管理员可以新建顶层单位）"))
                 continue
         elif parent in in_file and parent != name:
             parent_key = parent
@@ -69,6 +86,12 @@ def units_import(*, actor, source: Source, max_bytes: int | None = None, root: O
                 errors.append(CellError(rownum, "上级单位", resolved.replace("未知单位", "未知上级单位")))
                 continue
             parent_id = resolved
+            if person is not None:
+                if parent_id not in office:
+                    office[parent_id] = can(person, OrgUnit.objects.only("id", "path").get(pk=parent_id), Role.OFFICE)
+                if not office[parent_id]:
+                    errors.append(CellError(rownum, "上级单位", f"您不是“{parent}”或其上级单位的推进办，不能在其下新建单位"))
+                    continue
         if parent_id is not None and OrgUnit.objects.filter(parent_id=parent_id, name=name).exists():
             errors.append(CellError(rownum, "单位名称", f"“{parent}”下已有同名单位“{name}”"))
             continue

@@ -1,4 +1,9 @@
-"""`duban import units|problems|tasks|projects|suggestions FILE.xlsx`: all or nothing."""
+"""`duban import units|problems|tasks|projects|suggestions FILE.xlsx`: all or nothing.
+
+The command runs as the system (the administrator who has the shell): no person's scope
+applies, but a problem's status still changes only by the workflow's steps unless
+`--office-override` is given (then audited as an override).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--campaign", type=int, default=None, help="campaign id (default: the active one)")
         parser.add_argument("--errors-out", default=None, help="also write the error report to this xlsx")
         parser.add_argument("--apply", action="store_true", help="re-import: apply changes to matched rows")
+        parser.add_argument(
+            "--office-override", action="store_true",
+            help="problems: allow status changes outside the workflow (推进办更正), audited as overrides",
+        )
 
     def handle(self, *args, **opts):
         fn = optional_attr(IMPORTERS[opts["kind"]])
@@ -38,7 +47,8 @@ class Command(BaseCommand):
                 if opts["kind"] == "units":
                     result = fn(actor="命令行", source=opts["file"])
                 else:
-                    result = fn(actor="命令行", source=opts["file"], campaign_id=opts["campaign"], apply=opts["apply"], stdout=self.stdout)
+                    extra = {"override": True} if opts["office_override"] and opts["kind"] == "problems" else {}
+                    result = fn(actor="命令行", source=opts["file"], campaign_id=opts["campaign"], apply=opts["apply"], stdout=self.stdout, **extra)
         except ImportRejected as exc:
             for e in exc.errors:
                 self.stderr.write(str(e))
