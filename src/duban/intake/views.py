@@ -47,6 +47,12 @@ def _predictions(user, rows) -> dict:
     return triage_queries.predictions_for(user, rows)
 
 
+def _may_see_hot(user, campaign) -> bool:
+    from duban.triage import queries as triage_queries
+
+    return triage_queries.may_see_hot(user, campaign)
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
@@ -74,7 +80,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "channels": queries.channel_counts(request.user, campaign=campaign),
             "kinds": queries.kind_counts(request.user, campaign=campaign),
             "statuses": queries.status_counts(request.user, campaign=campaign),
-            "areas": list(focus_areas(campaign)),
+            "areas": list(focus_areas(campaign)), "show_hot": _may_see_hot(request.user, campaign),
         },
     )
 
@@ -103,7 +109,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pred": pred, "areas": list(focus_areas(s.campaign)), "units": route_units(s.campaign) if office else [],
             "reply_form": ReplyForm(initial={"reply": s.reply}), "photos": list(s.photos.all()),
             "history": history_for(s)[:50], "ledger_ready": ledger_link.ready(), "problem": problem,
-            "problem_url": ledger_link.problem_url(s.problem_id), "overdue": s.due_date and s.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and s.due_date < timezone.localdate(),
+            "problem_url": ledger_link.problem_url(problem.pk) if problem else "", "overdue": s.due_date and s.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and s.due_date < timezone.localdate(),
         },
     )
 
