@@ -9,23 +9,22 @@ from duban.intake.models import Suggestion
 from duban.intake.services import REPLY_DAYS
 from duban.orgs.models import Role
 from duban.orgs.scoping import can, scope
-from duban.triage import engine, services
+from duban.triage import engine
 from duban.triage.models import HotIssueRun, Prediction, RouterModel, TrainingExample
 
 
 def predictions_for(user, suggestions) -> dict[int, dict[str, list[dict]]]:
     """{suggestion id: {"area": [...], "label": [...], "unit": [...]}} for items the user sees.
 
-    Missing predictions are computed on the way (the router runs lazily on the rows shown).
+    Only reads: predictions are stored when items arrive and when a router is trained
+    (`services.ensure_predictions`), never while a page is shown.
     """
-    items = [s for s in suggestions if s is not None]
-    if not items:
+    ids = [s.pk for s in suggestions if s is not None]
+    if not ids:
         return {}
-    visible = set(scope(user, Suggestion.objects.filter(pk__in=[s.pk for s in items])).values_list("pk", flat=True))
-    items = [s for s in items if s.pk in visible]
-    services.ensure_predictions(items)
+    visible = scope(user, Suggestion.objects.filter(pk__in=ids)).values("pk")
     out: dict[int, dict[str, list[dict]]] = {}
-    for p in Prediction.objects.filter(suggestion_id__in=[s.pk for s in items]):
+    for p in Prediction.objects.filter(suggestion_id__in=visible):
         out.setdefault(p.suggestion_id, {})[p.target] = p.top
     return out
 

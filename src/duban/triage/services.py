@@ -85,6 +85,8 @@ def train_model(
             changes={"target": [None, row.get_target_display()], "n_train": [None, row.n_train], "metrics": [None, row.metrics]},
             note=source,
         )
+    if activate:
+        refresh_predictions(campaign=campaign)
     return row
 
 
@@ -176,8 +178,15 @@ def _decode(target: str, campaign: Campaign, top: list[tuple[str, float]], areas
     return out
 
 
+NEEDS_ROUTING = (Status.NEW, Status.REOPENED)
+
+
 def ensure_predictions(suggestions: Iterable[Suggestion]) -> int:
-    """Compute and store the top three for suggestions that lack a current prediction."""
+    """Compute and store the top three for suggestions that lack a current prediction.
+
+    Runs when items arrive (intake's arrival hook), when a router is trained or
+    registered, and in the demo build: pages only read the stored predictions.
+    """
     by_campaign: dict[int, list[Suggestion]] = {}
     for s in suggestions:
         by_campaign.setdefault(s.campaign_id, []).append(s)
@@ -210,6 +219,26 @@ def ensure_predictions(suggestions: Iterable[Suggestion]) -> int:
                 ])
             made += len(todo)
     return made
+
+
+def predict_arrived(suggestions: Sequence[Suggestion]) -> int:
+    """intake's arrival hook: predict for the new items that wait for routing."""
+    return ensure_predictions([s for s in suggestions if s.pk is not None and s.status in NEEDS_ROUTING])
+
+
+def refresh_predictions(*, campaign: Campaign | None = None, batch: int = 1000) -> int:
+    """Predict for every item waiting for routing (all campaigns when None) that lacks a
+    prediction from the active routers: after a router is trained or registered."""
+    qs = Suggestion.objects.filter(status__in=NEEDS_ROUTING).only("id", "campaign_id", "title", "body", "status").order_by("id")
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    made, last = 0, 0
+    while True:
+        chunk = list(qs.filter(id__gt=last)[:batch])
+        if not chunk:
+            return made
+        made += ensure_predictions(chunk)
+        last = chunk[-1].pk
 
 
 # ---------------------------------------------------------------------------- routing decisions
