@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
 from duban.core.dates import today
+from duban.core.redirects import redirect_back
 from duban.core.xlsx import ImportRejected, write_errors
 from duban.ledger import io, queries, services, storage, workflow
 from duban.ledger.forms import BulkForm, EvidenceForm, ImportForm, NoteForm, ProblemForm, TransitionForm
@@ -208,7 +209,6 @@ def problem_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST, user=request.user)
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     visible_ids = list(scope(request.user, queries.visible_problems(request.user).filter(pk__in=ids)).values_list("id", flat=True))
-    back = request.POST.get("next") or "ledger:problem_list"
     if not visible_ids:
         messages.error(request, "请先勾选问题")
     elif not form.is_valid():
@@ -224,7 +224,7 @@ def problem_bulk(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"已调整 {n} 个问题的整改时限")
         except (PermissionDenied, ValidationError) as exc:
             messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-    return redirect(back) if back.startswith("/") else redirect(back)
+    return redirect_back(request, "ledger:problem_list")
 
 
 @login_required
