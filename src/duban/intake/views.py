@@ -24,7 +24,7 @@ from duban.intake import ledger_link, queries, services
 from duban.intake.forms import HotlineForm, ImportForm, ReplyForm, add_errors
 from duban.intake.io import suggestions_export, suggestions_import
 from duban.intake.models import Channel, Kind, Photo, Status
-from duban.intake.privacy import can_see_contact, mask_name, mask_phone
+from duban.intake.privacy import can_see_contact, mask_name, mask_phone, may_see_contacts
 from duban.orgs.models import OrgUnit, Role, UnitKind
 from duban.orgs.scoping import can, check_visible, home_unit, is_office
 
@@ -232,7 +232,7 @@ def export(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
     g = request.GET
     qs = queries.suggestion_list(request.user, campaign=campaign, status=g.get("status", ""), channel=g.get("channel", ""), kind=g.get("kind", ""), q=g.get("q", "").strip())
-    with_contacts = campaign is not None and can(request.user, campaign.unit, Role.OFFICE)
+    with_contacts = may_see_contacts(request.user, campaign)
     tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     suggestions_export(tmp, qs, with_contacts=with_contacts)
     tmp.seek(0)

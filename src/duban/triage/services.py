@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -333,6 +334,15 @@ def _aware(value):
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
+def poster_key(s: Suggestion) -> str:
+    """Who posted, for counting distinct posters: a salted hash, never the phone itself
+    (pages show the contact from the suggestion, masked but for the office)."""
+    if s.source_hash:
+        return s.source_hash
+    digits = "".join(ch for ch in s.contact_phone if ch.isdigit())
+    return "p" + hashlib.sha256(f"{settings.SECRET_KEY}:{digits}".encode()).hexdigest()[:15] if digits else ""
+
+
 def suggestion_messages(campaign: Campaign, since: dt.date | None = None) -> list[dict]:
     qs = Suggestion.objects.filter(campaign=campaign).select_related("place_unit")
     if since:
@@ -341,7 +351,7 @@ def suggestion_messages(campaign: Campaign, since: dt.date | None = None) -> lis
     for s in qs.order_by("submitted_at").iterator(chunk_size=5000):
         out.append({
             "id": s.pk, "suggestion_id": s.pk, "title": s.title, "text": s.body, "time": s.submitted_at,
-            "user": s.source_hash or s.contact_phone or "", "likes": 0, "dislikes": 0,
+            "user": poster_key(s), "likes": 0, "dislikes": 0,
             "place": s.place_unit.name if s.place_unit_id else s.place,
         })
     return out

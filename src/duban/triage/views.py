@@ -66,7 +66,7 @@ def hot(request: HttpRequest) -> HttpResponse:
     if request.GET.get("run", "").isdigit():
         run = next((r for r in runs if r.pk == int(request.GET["run"])), None)
     run = run or (runs[0] if runs else None)
-    issues = list(run.issues.order_by("rank")[:30]) if run else []
+    issues = queries.hot_issues(request.user, run, campaign=campaign) if run else []
     return render(request, "triage/hot.html", {"campaign": campaign, "runs": runs, "run": run, "issues": issues, "office": campaign is not None and can(request.user, campaign.unit, Role.OFFICE)})
 
 
