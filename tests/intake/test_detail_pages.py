@@ -56,3 +56,22 @@ def test_liaison_is_not_offered_the_hot_issues_button(users, client_for, campaig
     assert button not in c.get("/intake/").content.decode()
     assert c.get("/triage/hot/").status_code == 403
     assert button in client_for(users["leader"]).get("/intake/").content.decode()
+
+
+@pytest.mark.parametrize("data", [{"unit": "abc"}, {"focus_area": "abc"}, {"unit": "999999"}, {"focus_area": "999999"}])
+def test_to_problem_with_bad_input_is_refused_not_500(users, client_for, tree, make_suggestion, data):
+    from duban.ledger.models import Problem
+
+    s = make_suggestion(unit=tree["town_a"])
+    r = client_for(users["office"]).post(f"/intake/{s.pk}/to-problem/", data, follow=True)
+    assert r.status_code == 200
+    assert "本活动" in r.content.decode()
+    assert not Problem.objects.exists()
+    s.refresh_from_db()
+    assert s.problem_id is None
+
+
+def test_bad_forms_answer_400(users, client_for, campaign):
+    office = client_for(users["office"])
+    assert office.post("/intake/new/", {"channel": "bogus", "body": ""}).status_code == 400
+    assert office.post("/ledger/new/", {"description": "x", "unit": "洮北区", "deadline": "下个月吧"}).status_code == 400

@@ -149,9 +149,14 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def to_problem(request: HttpRequest, pk: int) -> HttpResponse:
     s = _get(request, pk)
-    unit = OrgUnit.objects.filter(pk=request.POST.get("unit") or s.unit_id).first()
-    area = s.campaign.focus_areas.filter(pk=request.POST.get("focus_area") or 0).first()
+    raw_unit, raw_area = request.POST.get("unit", "").strip(), request.POST.get("focus_area", "").strip()
+    unit = OrgUnit.objects.filter(pk=raw_unit, path__subtree=s.campaign.unit.path).first() if raw_unit.isdigit() else s.unit
+    area = s.campaign.focus_areas.filter(pk=raw_area).first() if raw_area.isdigit() else None
     try:
+        if unit is None or (raw_unit and not raw_unit.isdigit()):
+            raise ValidationError("请选择本活动范围内的责任单位")
+        if raw_area and area is None:
+            raise ValidationError("聚焦领域不属于本活动")
         problem = ledger_link.to_problem(actor=request.user, suggestion=s, unit=unit, focus_area=area, description=request.POST.get("description", ""))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
@@ -202,9 +207,10 @@ def new(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
+                # The one time staff see a code: the operator reads it back to the caller.
                 messages.success(request, f"已登记。请告知来电人查询码：{s.code_display}")
                 return redirect("intake:detail", pk=s.pk)
-    return render(request, "intake/new.html", {"form": form, "campaign": campaign})
+    return render(request, "intake/new.html", {"form": form, "campaign": campaign}, status=400 if form.errors else 200)
 
 
 @login_required

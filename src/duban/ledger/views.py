@@ -118,7 +118,7 @@ def problem_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已登记问题（序号 {p.seq}）")
             return redirect("ledger:problem_detail", pk=p.pk)
-    return render(request, "ledger/problem_form.html", {"form": form, "campaign": campaign})
+    return render(request, "ledger/problem_form.html", {"form": form, "campaign": campaign}, status=400 if form.errors else 200)
 
 
 @login_required
