@@ -124,6 +124,6 @@ def test_inside_scope_works(world, users, client_for, png):
     r = c.post(f"/api/problems/{p.pk}/transitions/submit", data="{}", content_type="application/json")
     assert r.status_code == 200 and r.json()["status"] == "submitted"
     r = c.post(f"/api/problems/{p.pk}/transitions/sign_off", data="{}", content_type="application/json")
-    assert r.status_code == 409
+    assert r.status_code == 403  # the wrong side: forbidden, not an illegal transition (issue 8 item 20a)
     r = client_for(users["office"]).post(f"/api/problems/{p.pk}/transitions/sign_off", data="{}", content_type="application/json")
     assert r.status_code == 200 and r.json()["status"] == "signed_off"

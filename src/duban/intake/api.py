@@ -36,8 +36,9 @@ def _errors(exc: ValidationError) -> str:
 
 
 class SuggestionOut(Schema):
+    """What staff read: never the tracking code (the submitter's key to rating the reply)."""
+
     id: int
-    tracking_code: str
     campaign_id: int
     kind: str
     kind_label: str
@@ -73,7 +74,7 @@ class SuggestionOut(Schema):
 def _out(user, s: Suggestion, show: bool | None = None) -> dict:
     show = can_see_contact(user, s) if show is None else show
     return {
-        "id": s.pk, "tracking_code": s.tracking_code, "campaign_id": s.campaign_id, "kind": s.kind, "kind_label": s.get_kind_display(),
+        "id": s.pk, "campaign_id": s.campaign_id, "kind": s.kind, "kind_label": s.get_kind_display(),
         "channel": s.channel, "channel_label": s.get_channel_display(), "title": s.title, "body": s.body,
         "contact_name": s.contact_name if show else mask_name(s.contact_name),
         "contact_phone": s.contact_phone if show else mask_phone(s.contact_phone),
@@ -184,7 +185,11 @@ class SuggestionIn(Schema):
     campaign_id: int | None = None
 
 
-@router.post("", response={201: SuggestionOut}, summary="登记一条意见建议（热线、来信、来访、座谈会等）")
+class SuggestionCreated(SuggestionOut):
+    tracking_code: str  # once, for the operator to read back to the caller
+
+
+@router.post("", response={201: SuggestionCreated}, summary="登记一条意见建议（热线、来信、来访、座谈会等）；只在此时返回查询码，供告知来电人")
 def create_suggestion(request, payload: SuggestionIn):
     campaign = campaigns_for(request.user).filter(pk=payload.campaign_id).first() if payload.campaign_id else current_campaign(request.user)
     if campaign is None:
@@ -203,7 +208,7 @@ def create_suggestion(request, payload: SuggestionIn):
         raise HttpError(403, str(exc) or "无权登记") from exc
     except ValidationError as exc:
         raise HttpError(422, _errors(exc)) from exc
-    return Reply(201, _out(request.user, queries.suggestion_get(request.user, s.pk) or s))
+    return Reply(201, {**_out(request.user, queries.suggestion_get(request.user, s.pk) or s), "tracking_code": s.tracking_code})
 
 
 class RouteIn(Schema):

@@ -20,7 +20,7 @@ from duban.campaigns.models import Campaign
 from duban.core.dates import DateParseError, parse_date
 from duban.core.xlsx import CellError, Column, ImportRejected, Source, read_table, text, write_table
 from duban.intake.models import Channel, Kind, Status, Suggestion, new_tracking_code
-from duban.intake.privacy import mask_name, mask_phone
+from duban.intake.privacy import contact_shown
 from duban.intake.services import (
     MAX_BODY,
     MAX_TITLE,
@@ -42,8 +42,9 @@ SUGGESTION_LAYOUT = [
     Column("所属单位", aliases=("单位", "涉及单位")),
     Column("类别", aliases=("类型", "诉求类别")),
 ]
+# No 查询码: the tracking code is the submitter's key to rating the reply, never shown to staff.
 EXPORT_HEADER = ["留言主题", "留言详情", "渠道", "提交时间", "联系人", "联系电话", "所属单位", "类别",
-                 "查询码", "状态", "办理单位", "聚焦领域", "分类标签", "答复意见", "答复时间", "满意度", "评价意见"]
+                 "状态", "办理单位", "聚焦领域", "分类标签", "答复意见", "答复时间", "满意度", "评价意见"]
 _TIME = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?")
 PLACE_MAX = Suggestion._meta.get_field("place").max_length
 
@@ -178,11 +179,11 @@ def suggestions_import_cli(*, actor, source: Source, campaign_id: int | None = N
 
 def export_rows(qs, *, with_contacts: bool):
     for s in qs.select_related("unit", "focus_area", "place_unit").order_by("submitted_at", "id").iterator(chunk_size=2000):
-        name, phone = (s.contact_name, s.contact_phone) if with_contacts else (mask_name(s.contact_name), mask_phone(s.contact_phone))
+        name, phone = contact_shown(s.contact_name, s.contact_phone, full=with_contacts)
         yield (
             s.title, s.body, s.get_channel_display(), timezone.localtime(s.submitted_at).strftime("%Y-%m-%d %H:%M:%S"),
             name, phone, s.place_unit.name if s.place_unit_id else s.place, s.get_kind_display(),
-            s.tracking_code, s.get_status_display(), s.unit.name, s.focus_area.name if s.focus_area_id else "", s.label,
+            s.get_status_display(), s.unit.name, s.focus_area.name if s.focus_area_id else "", s.label,
             s.reply, timezone.localtime(s.replied_at).strftime("%Y-%m-%d %H:%M:%S") if s.replied_at else "",
             s.get_rating_display() if s.rating else "", s.rating_comment,
         )

@@ -65,7 +65,8 @@ def to_problem(*, actor, suggestion: Suggestion, unit=None, focus_area=None, des
         focus_area=focus_area,
         source=SOURCE_OF_KIND.get(suggestion.kind, "opinion"),
         deadline=deadline,
-        extra={"意见建议查询码": suggestion.tracking_code, "意见建议编号": suggestion.pk},
+        # The suggestion's id links the two; its tracking code stays with the submitter.
+        extra={"意见建议编号": suggestion.pk},
     )
     services.suggestion_link_problem(actor=actor, suggestion=suggestion, problem_id=problem.pk, created=True, unit=unit)
     return problem

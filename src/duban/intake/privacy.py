@@ -1,9 +1,19 @@
-"""Who may read a submitter's name and phone, and how lists show them (masked)."""
+"""Submitters' names and phones: the one rule for who reads them in full, and the masking.
+
+Only the campaign office (推进办) over an item reads its submitter's name and phone in
+full; everyone else — leaders, units, anyone on a list — sees 张* and 138****5678. Every
+output that carries a contact (pages, API, exports, hot issues) goes through here.
+"""
 
 from __future__ import annotations
 
+import re
+
 from duban.orgs.models import Role
 from duban.orgs.scoping import can
+
+# A whole value that is a phone number: digits with the separators people type.
+_PHONE_LIKE = re.compile(r"^[0-9+\-\s()（）转]+$")
 
 
 def mask_name(name: str) -> str:
@@ -24,8 +34,26 @@ def mask_phone(phone: str) -> str:
     return "*" * (len(digits) - 2) + digits[-2:]
 
 
-def can_see_contact(user, suggestion) -> bool:
-    """Only the campaign office (推进办) over the item's campaign reads name and phone."""
+def mask_if_phone(text: str) -> str:
+    """A poster label from a file ("A0004260" stays, "13812345678" → 138****5678)."""
+    text = (text or "").strip()
+    if _PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
+        return mask_phone(text)
+    return text
+
+
+def may_see_contacts(user, campaign) -> bool:
+    """The one rule: the campaign office (推进办) over the campaign reads contacts in full."""
     if getattr(user, "is_superuser", False):
         return True
-    return can(user, suggestion.campaign.unit, Role.OFFICE)
+    return campaign is not None and can(user, campaign.unit, Role.OFFICE)
+
+
+def can_see_contact(user, suggestion) -> bool:
+    """May `user` read this suggestion's submitter's name and phone in full?"""
+    return may_see_contacts(user, suggestion.campaign)
+
+
+def contact_shown(name: str, phone: str, *, full: bool) -> tuple[str, str]:
+    """(name, phone) as a reader sees them: in full for the office, else masked."""
+    return (name or "", phone or "") if full else (mask_name(name), mask_phone(phone))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import filetype
@@ -36,6 +37,28 @@ MIN_REPLY = 2
 PHONE_RE = re.compile(r"^[0-9+\-\s()（）转]{5,30}$")
 ROUTE_FIELDS = ("unit", "focus_area", "label", "status")
 REPLY_FIELDS = ("reply", "status")
+
+log = logging.getLogger(__name__)
+
+# Work other apps do as suggestions arrive (the router's predictions, so pages only read
+# them). Apps that build on intake register here from their AppConfig.ready(): intake
+# never imports them (triage builds on intake, never the reverse).
+_arrival_hooks: list[Callable[[Sequence[Suggestion]], object]] = []
+
+
+def on_arrival(hook: Callable[[Sequence[Suggestion]], object]) -> None:
+    """Run `hook(suggestions)` after suggestions are recorded, in the same transaction."""
+    if hook not in _arrival_hooks:
+        _arrival_hooks.append(hook)
+
+
+def _arrived(items: Sequence[Suggestion]) -> None:
+    for hook in _arrival_hooks:
+        try:
+            with transaction.atomic():  # a savepoint: a failing hint never loses a submission
+                hook(items)
+        except Exception:  # noqa: BLE001 - the item is recorded either way; the hint can be made later
+            log.exception("arrival hook %s failed", getattr(hook, "__qualname__", hook))
 
 
 def _is_user(actor) -> bool:
@@ -173,6 +196,7 @@ def suggestion_submit(
         obj=s,
         changes={"kind": [None, s.get_kind_display()], "channel": [None, s.get_channel_display()], "title": [None, s.title], "照片": [None, len(checked)]},
     )
+    _arrived([s])
     return s
 
 
@@ -187,10 +211,11 @@ def suggestions_bulk_create(*, actor, rows: Sequence[Suggestion], note: str = ""
         if _is_user(actor) and r.created_by_id is None:
             r.created_by = actor
     created = Suggestion.objects.bulk_create(rows, batch_size=batch_size)
+    if created and created[0].pk is None:  # backends without RETURNING: reload the ids
+        codes = [r.tracking_code for r in created]
+        created = list(Suggestion.objects.filter(tracking_code__in=codes))
+    _arrived(created)
     if audit:
-        if created and created[0].pk is None:  # backends without RETURNING: reload the ids
-            codes = [r.tracking_code for r in created]
-            created = list(Suggestion.objects.filter(tracking_code__in=codes))
         audit_bulk(
             actor=actor,
             verb="suggestion.submit",

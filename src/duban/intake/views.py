@@ -24,7 +24,7 @@ from duban.intake import ledger_link, queries, services
 from duban.intake.forms import HotlineForm, ImportForm, ReplyForm, add_errors
 from duban.intake.io import suggestions_export, suggestions_import
 from duban.intake.models import Channel, Kind, Photo, Status
-from duban.intake.privacy import can_see_contact, mask_name, mask_phone
+from duban.intake.privacy import can_see_contact, mask_name, mask_phone, may_see_contacts
 from duban.orgs.models import OrgUnit, Role, UnitKind
 from duban.orgs.scoping import can, check_visible, home_unit, is_office
 
@@ -45,6 +45,12 @@ def _predictions(user, rows) -> dict:
     from duban.triage import queries as triage_queries
 
     return triage_queries.predictions_for(user, rows)
+
+
+def _may_see_hot(user, campaign) -> bool:
+    from duban.triage import queries as triage_queries
+
+    return triage_queries.may_see_hot(user, campaign)
 
 
 @login_required
@@ -74,7 +80,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "channels": queries.channel_counts(request.user, campaign=campaign),
             "kinds": queries.kind_counts(request.user, campaign=campaign),
             "statuses": queries.status_counts(request.user, campaign=campaign),
-            "areas": list(focus_areas(campaign)),
+            "areas": list(focus_areas(campaign)), "show_hot": _may_see_hot(request.user, campaign),
         },
     )
 
@@ -103,7 +109,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pred": pred, "areas": list(focus_areas(s.campaign)), "units": route_units(s.campaign) if office else [],
             "reply_form": ReplyForm(initial={"reply": s.reply}), "photos": list(s.photos.all()),
             "history": history_for(s)[:50], "ledger_ready": ledger_link.ready(), "problem": problem,
-            "problem_url": ledger_link.problem_url(s.problem_id), "overdue": s.due_date and s.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and s.due_date < timezone.localdate(),
+            "problem_url": ledger_link.problem_url(problem.pk) if problem else "", "overdue": s.due_date and s.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and s.due_date < timezone.localdate(),
         },
     )
 
@@ -143,9 +149,14 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def to_problem(request: HttpRequest, pk: int) -> HttpResponse:
     s = _get(request, pk)
-    unit = OrgUnit.objects.filter(pk=request.POST.get("unit") or s.unit_id).first()
-    area = s.campaign.focus_areas.filter(pk=request.POST.get("focus_area") or 0).first()
+    raw_unit, raw_area = request.POST.get("unit", "").strip(), request.POST.get("focus_area", "").strip()
+    unit = OrgUnit.objects.filter(pk=raw_unit, path__subtree=s.campaign.unit.path).first() if raw_unit.isdigit() else s.unit
+    area = s.campaign.focus_areas.filter(pk=raw_area).first() if raw_area.isdigit() else None
     try:
+        if unit is None or (raw_unit and not raw_unit.isdigit()):
+            raise ValidationError("请选择本活动范围内的责任单位")
+        if raw_area and area is None:
+            raise ValidationError("聚焦领域不属于本活动")
         problem = ledger_link.to_problem(actor=request.user, suggestion=s, unit=unit, focus_area=area, description=request.POST.get("description", ""))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
@@ -196,9 +207,10 @@ def new(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
+                # The one time staff see a code: the operator reads it back to the caller.
                 messages.success(request, f"已登记。请告知来电人查询码：{s.code_display}")
                 return redirect("intake:detail", pk=s.pk)
-    return render(request, "intake/new.html", {"form": form, "campaign": campaign})
+    return render(request, "intake/new.html", {"form": form, "campaign": campaign}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -226,7 +238,7 @@ def export(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
     g = request.GET
     qs = queries.suggestion_list(request.user, campaign=campaign, status=g.get("status", ""), channel=g.get("channel", ""), kind=g.get("kind", ""), q=g.get("q", "").strip())
-    with_contacts = campaign is not None and can(request.user, campaign.unit, Role.OFFICE)
+    with_contacts = may_see_contacts(request.user, campaign)
     tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     suggestions_export(tmp, qs, with_contacts=with_contacts)
     tmp.seek(0)

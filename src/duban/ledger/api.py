@@ -24,7 +24,7 @@ from duban.campaigns.models import Campaign, FocusArea
 from duban.campaigns.queries import campaigns_for, current_campaign
 from duban.core.dates import today
 from duban.ledger import queries, services, storage, workflow
-from duban.ledger.models import Kind, Problem, Source, Status
+from duban.ledger.models import Kind, Problem, Source, Status, version_of
 from duban.orgs.queries import unit_get
 
 router = Router(tags=["整改台账"])
@@ -64,6 +64,7 @@ class ProblemRow(BaseModel):
     extra: dict[str, Any]
     created_at: dt.datetime
     updated_at: dt.datetime
+    version: int  # send it back with PATCH: a stale one answers 409 with what changed
 
 
 class ProblemOut(Schema, ProblemRow):
@@ -143,6 +144,7 @@ class ProblemIn(Schema):
 
 
 class ProblemPatch(Schema):
+    version: int | None = None  # the version the client read; when stale: 409, nothing saved
     description: str | None = None
     unit_id: int | None = None
     focus_area_id: int | None = None
@@ -253,6 +255,7 @@ class ProblemRows:
             for name, names in labels.items():
                 r[f"{name}_label"] = names.get(r[name], r[name])
             r["deadline_state"] = queries.deadline_state(SimpleNamespace(**r), on)
+            r["version"] = version_of(r["updated_at"])
         return rows
 
 
@@ -304,10 +307,11 @@ def create_problem(request, payload: ProblemIn):
     return Reply(201, queries.problem_get(request.user, p.pk))
 
 
-@router.patch("/{problem_id}", response=ProblemOut, summary="修改问题")
+@router.patch("/{problem_id}", response={200: ProblemOut, 409: dict}, summary="修改问题（带上读到的 version；过期则 409 并列出他人改动的字段）")
 def update_problem(request, problem_id: int, payload: ProblemPatch):
     problem = _get(request, problem_id)
     data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
     fields: dict[str, Any] = {}
     for k, v in data.items():
         if k == "unit_id":
@@ -319,7 +323,10 @@ def update_problem(request, problem_id: int, payload: ProblemPatch):
         else:
             fields[k] = v
     try:
-        services.problem_update(actor=request.user, problem=problem, **fields)
+        services.problem_update(actor=request.user, problem=problem, version=version, **fields)
+    except services.EditConflict as exc:
+        changed = {k: {**c, "at": c["at"].isoformat()} for k, c in exc.changed.items()}
+        return Reply(409, {"detail": str(exc), "version": exc.problem.version, "changed": changed})
     except (PermissionDenied, ValidationError) as exc:
         raise _errors(exc) from exc
     return queries.problem_get(request.user, problem_id)

@@ -13,7 +13,7 @@ class Config(AppConfig):
 
         verbs = {
             "problem.create": _("登记问题"), "problem.update": _("修改问题"), "problem.bulk_create": _("导入问题"),
-            "problem.import_update": _("导入更新问题"), "problem.assign": _("交办"), "problem.extend": _("批量延期"),
+            "problem.import_update": _("导入更新问题"), "problem.import_override": _("导入改状态（推进办特批）"), "problem.assign": _("交办"), "problem.extend": _("批量延期"),
             "problem.note": _("填写进展"), "problem.evidence_add": _("上传佐证材料"),
         }
         verbs.update({f"problem.{t.name}": t.label for t in TRANSITIONS.values()})

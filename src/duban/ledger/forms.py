@@ -68,6 +68,41 @@ class ProblemForm(forms.Form):
         return data
 
 
+class ProblemEditForm(ProblemForm):
+    """The edit form: only the fields this user may change. It carries what the editor
+    loaded — each field's value (hidden initial) and the problem's version — so the view
+    saves only what the editor changed and a save from an outdated form is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, editable=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in [n for n in self.fields if n != "version"]:
+            if name in editable:
+                self.fields[name].show_hidden_initial = True
+            else:
+                del self.fields[name]
+
+
+def unit_label(user, unit) -> str:
+    """How to type `unit` so UnitField finds it for this user: its name, or 上级/名称 where the name repeats."""
+    if unit is None:
+        return ""
+    if unit.parent_id is None or visible_units(user).filter(name=unit.name).count() <= 1:
+        return unit.name
+    return f"{unit.parent.name}/{unit.name}"
+
+
+def problem_initial(user, problem) -> dict:
+    """The edit form's values for a problem, as the form reads them back."""
+    return {
+        "description": problem.description, "focus_area": problem.focus_area_id, "source": problem.source,
+        "unit": unit_label(user, problem.unit), "owner": problem.owner, "supervisor": unit_label(user, problem.supervisor),
+        "measures": problem.measures, "deadline": problem.deadline.isoformat() if problem.deadline else "", "kind": problem.kind,
+        "version": problem.version,
+    }
+
+
 class TransitionForm(forms.Form):
     reason = forms.CharField(label="理由/说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     date = CnDateField(label="延期至", required=False)

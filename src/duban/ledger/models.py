@@ -11,6 +11,8 @@ indexed with a GIN index on PostgreSQL and an FTS5 table on SQLite (see migratio
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -107,6 +109,24 @@ class Problem(models.Model):
 
     def supervising_unit_id(self) -> int:
         return self.supervisor_id or self.campaign.unit_id
+
+    @property
+    def version(self) -> int:
+        """Changes with every write (all of them set updated_at): editors send it back so a
+        save from an outdated form is refused instead of reverting someone else's change."""
+        return version_of(self.updated_at)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def version_of(updated_at: dt.datetime) -> int:
+    """updated_at in whole microseconds: an integer that JSON and forms carry exactly."""
+    return (updated_at - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def version_time(version: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=version)
 
 
 class ProblemEvent(models.Model):

@@ -448,3 +448,31 @@ def totals(user, *, campaign: Campaign | None = None, on: dt.date | None = None)
     out = _finish(row)
     out["due_soon"] = int(row.get("due_soon") or 0)
     return out
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Problem._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 - audit keys that are not fields ("佐证材料", import columns)
+        return name
+
+
+def changes_since(problem: Problem, version: int) -> dict[str, dict[str, Any]]:
+    """What was changed on the problem after `version` (Problem.version), from the audit
+    trail: {field: {"label", "before", "after", "by", "at"}}, oldest before, newest after.
+
+    Ledger services record a write's audit row before they stamp updated_at, so the rows
+    after a version's time are exactly the later writes.
+    """
+    from duban.audit.queries import history_for
+    from duban.ledger.models import version_time
+
+    out: dict[str, dict[str, Any]] = {}
+    later = history_for(problem).filter(at__gt=version_time(version)).exclude(verb="problem.create")
+    for ev in later.order_by("at", "id"):
+        for name, change in (ev.changes or {}).items():
+            if not (isinstance(change, list) and len(change) == 2):
+                continue
+            item = out.setdefault(name, {"label": _field_label(name), "before": change[0]})
+            item.update(after=change[1], by=ev.actor_name, at=ev.at)
+    return out

@@ -28,6 +28,7 @@ from duban.campaigns.models import Campaign, FocusArea
 from duban.core.dates import today
 from duban.ledger import storage, workflow
 from duban.ledger.models import Evidence, Kind, Problem, ProblemEvent, Source, Status
+from duban.ledger.queries import changes_since
 from duban.ledger.search import index_new, terms_text
 from duban.ledger.tally import key_of, tally_add_rows, tally_apply, tally_shift
 from duban.orgs.models import OrgUnit, Role
@@ -37,8 +38,7 @@ PROBLEM_FIELDS = (
     "seq", "description", "focus_area", "source", "unit", "owner", "supervisor", "measures",
     "deadline", "kind", "progress", "status", "completed_on",
 )
-EDITABLE = ("description", "focus_area", "source", "unit", "owner", "supervisor", "measures", "deadline", "kind")
-LIAISON_EDITABLE = ("owner", "measures")
+EDITABLE, LIAISON_EDITABLE = workflow.EDITABLE, workflow.LIAISON_EDITABLE
 AUDIT_BATCH = 5000
 
 
@@ -127,38 +127,95 @@ def problem_create(
     return problem
 
 
+SIGNED_OFF_MESSAGE = "该问题已销号，不能再修改或填写整改进展；如需继续整改，请由督办单位“重新整改”"
+
+
+class EditConflict(Exception):
+    """The problem was changed after the editor loaded it (a stale version): nothing saved.
+
+    `changed` says what changed since, from the audit trail (queries.changes_since).
+    """
+
+    def __init__(self, problem: Problem, changed: dict[str, dict[str, Any]]):
+        self.problem, self.changed = problem, changed
+        names = "、".join(c["label"] for c in changed.values()) or "内容"
+        super().__init__(f"保存失败：该问题在您打开后已被他人修改（{names}）。请核对最新内容后再保存。")
+
+
+def _text(value: str) -> str:
+    return value.replace("\r\n", "\n").strip()  # browsers post textareas with CRLF
+
+
+def _same(problem: Problem, name: str, value: Any) -> bool:
+    """Is `value` what the problem already has? Units and areas by id, dates as dates, text stripped."""
+    f = Problem._meta.get_field(name)
+    if f.is_relation:
+        return getattr(problem, f.attname) == (value.pk if value is not None else None)
+    current = getattr(problem, name)
+    if isinstance(value, str):
+        value = _text(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if value is None and isinstance(current, str):
+        value = ""
+    return current == value
+
+
+def _stamp(problem: Problem) -> None:
+    # Called after the write's audit row: rows later than a version's time are then
+    # exactly the later writes (queries.changes_since, the edit conflict's "what changed").
+    problem.updated_at = timezone.now()
+
+
 @transaction.atomic
-def problem_update(*, actor, problem: Problem, **fields: Any) -> Problem:
-    """Edit the ledger fields. The office edits everything; a liaison only owner and measures."""
+def problem_update(*, actor, problem: Problem, version: int | None = None, **fields: Any) -> Problem:
+    """Edit the ledger fields. The office edits everything; a liaison only owner and measures.
+
+    Only fields whose value really changes count (units and areas by id, dates as dates,
+    text without surrounding spaces): a form that posts every field changes — and needs
+    permission for — only what was edited. With `version` (Problem.version when the editor
+    loaded it) a problem changed since raises EditConflict and nothing is saved. On a
+    signed-off problem only the supervising side may change anything.
+    """
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"不能修改：{', '.join(sorted(unknown))}")
-    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "unit").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
+    if _is_user(actor) and not can(actor, problem.unit, Role.OFFICE, Role.LIAISON):
+        raise PermissionDenied("无权修改该问题")
+    if version is not None and version != problem.version:
+        raise EditConflict(problem, changes_since(problem, version))
+    if "unit" in fields and fields["unit"] is None:
+        raise ValidationError({"unit": "责任单位不能为空"})
+    fields = {k: v for k, v in fields.items() if not _same(problem, k, v)}
+    if not fields:
+        return problem
     if _is_user(actor):
-        if can(actor, problem.unit, Role.OFFICE):
-            pass
-        elif can(actor, problem.unit, Role.LIAISON):
-            if set(fields) - set(LIAISON_EDITABLE):
-                raise PermissionDenied("联络员只能修改责任人和整改措施")
-        else:
-            raise PermissionDenied("无权修改该问题")
+        if not can(actor, problem.unit, Role.OFFICE) and set(fields) - set(LIAISON_EDITABLE):
+            raise PermissionDenied("联络员只能修改责任人和整改措施")
+        if not workflow.may_change_signed_off(actor, problem):
+            raise PermissionDenied(SIGNED_OFF_MESSAGE)
         new_unit = fields.get("unit")
         if new_unit is not None and new_unit.pk != problem.unit_id:
             _require(actor, new_unit, Role.OFFICE, message="只能把问题交给本人可管理的单位")
     before = snapshot(problem, PROBLEM_FIELDS)
     old_key = key_of(problem)
     for k, v in fields.items():
-        setattr(problem, k, v.strip() if isinstance(v, str) else v)
+        if isinstance(v, str):
+            v = _text(v)
+        elif v is None and isinstance(getattr(problem, k), str):
+            v = ""  # a text field sent as null means empty, never NULL
+        setattr(problem, k, v)
     if "unit" in fields:
         problem.region_id = problem.unit.region_id
     _validate(problem)
     problem.search_terms = terms_text(problem.description)
-    problem.updated_at = timezone.now()
-    problem.save()
-    tally_shift(old_key, key_of(problem))
     changes = diff(before, snapshot(problem, PROBLEM_FIELDS))
     if changes:
         audit_record(actor=actor, verb="problem.update", obj=problem, changes=changes)
+    _stamp(problem)
+    problem.save()
+    tally_shift(old_key, key_of(problem))
     return problem
 
 
@@ -168,15 +225,17 @@ def problem_note(*, actor, problem: Problem, note: str) -> ProblemEvent:
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "进展说明不能为空"})
-    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "unit").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
     if _is_user(actor) and not (workflow.is_responsible(actor, problem) or workflow.is_supervisor(actor, problem)):
         raise PermissionDenied("无权填写该问题的整改进展")
+    if _is_user(actor) and not workflow.may_change_signed_off(actor, problem):
+        raise PermissionDenied(SIGNED_OFF_MESSAGE)
     before = problem.progress
     problem.progress = note
-    problem.updated_at = timezone.now()
-    problem.save(update_fields=["progress", "updated_at"])
     event = _event(problem, actor, "progress", before=problem.status, note=note)
     audit_record(actor=actor, verb="problem.note", obj=problem, changes={"progress": [before, note]})
+    _stamp(problem)
+    problem.save(update_fields=["progress", "updated_at"])
     return event
 
 
@@ -259,14 +318,14 @@ def problem_transition(
         problem.deadline, problem.extension_to, problem.extension_reason = problem.extension_to, None, ""
     elif name == "refuse_extension":
         problem.extension_to, problem.extension_reason = None, ""
-    problem.updated_at = timezone.now()
-    problem.save()
-    tally_shift(old_key, key_of(problem))
     _event(problem, actor, name, before=before_status, note=note)
     audit_record(
         actor=actor, verb=f"problem.{name}", obj=problem,
         changes=diff(before, snapshot(problem, ("status", "deadline", "completed_on", "extension_to"))), note=reason,
     )
+    _stamp(problem)
+    problem.save()
+    tally_shift(old_key, key_of(problem))
     return problem
 
 
@@ -319,18 +378,20 @@ def problem_bulk_assign(*, actor, problem_ids: Iterable[int], unit: OrgUnit, own
     _require(actor, unit, Role.OFFICE, message="只能交给本人可管理的单位")
     problems = _bulk_targets(actor, problem_ids)
     befores = {p.pk: snapshot(p, ("unit", "owner")) for p in problems}
-    now = timezone.now()
     deltas: Counter = Counter()
     for p in problems:
         deltas[key_of(p)] -= 1
-        p.unit, p.region_id, p.updated_at = unit, unit.region_id, now
+        p.unit, p.region_id = unit, unit.region_id
         deltas[key_of(p)] += 1
         if owner is not None:
             p.owner = owner.strip()
-    Problem.objects.bulk_update(problems, ["unit", "region", "owner", "updated_at"], batch_size=1000)
-    tally_apply(deltas)
     with user_action():
         audit_bulk(actor=actor, verb="problem.assign", objects=problems, changes_of=lambda p: diff(befores[p.pk], snapshot(p, ("unit", "owner"))))
+    now = timezone.now()  # after the audit rows: see _stamp
+    for p in problems:
+        p.updated_at = now
+    Problem.objects.bulk_update(problems, ["unit", "region", "owner", "updated_at"], batch_size=1000)
+    tally_apply(deltas)
     return len(problems)
 
 
@@ -345,16 +406,19 @@ def problem_bulk_extend(*, actor, problem_ids: Iterable[int], deadline: dt.date,
     deltas: Counter = Counter()
     for p in problems:
         deltas[key_of(p)] -= 1
-        p.deadline, p.updated_at = deadline, now
+        p.deadline = deadline
         deltas[key_of(p)] += 1
-    Problem.objects.bulk_update(problems, ["deadline", "updated_at"], batch_size=1000)
-    tally_apply(deltas)
     ProblemEvent.objects.bulk_create(
         [ProblemEvent(problem=p, at=now, actor=actor if _is_user(actor) else None, actor_name=_actor_name(actor), action="extend",
                       from_status=p.status, to_status=p.status, note=f"整改时限调整为 {deadline:%Y-%m-%d}：{reason}") for p in problems]
     )
     with user_action():
         audit_bulk(actor=actor, verb="problem.extend", objects=problems, changes_of=lambda p: {"deadline": [befores[p.pk], deadline]}, note=reason)
+    now = timezone.now()  # after the audit rows: see _stamp
+    for p in problems:
+        p.updated_at = now
+    Problem.objects.bulk_update(problems, ["deadline", "updated_at"], batch_size=1000)
+    tally_apply(deltas)
     return len(problems)
 
 
@@ -469,7 +533,7 @@ def visible_problem(user, pk: int) -> Problem | None:
 
 
 __all__ = [
-    "NewProblem", "problem_add_evidence", "problem_approve_extension", "problem_bulk_assign", "problem_bulk_extend",
+    "EditConflict", "NewProblem", "problem_add_evidence", "problem_approve_extension", "problem_bulk_assign", "problem_bulk_extend",
     "problem_claim", "problem_create", "problem_note", "problem_refuse_extension", "problem_reopen", "problem_request_extension",
     "problem_return", "problem_sign_off", "problem_submit", "problem_transition", "problem_update", "problems_bulk_insert",
     "problems_bulk_update",

@@ -17,14 +17,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
 from duban.core.dates import today
+from duban.core.redirects import redirect_back
 from duban.core.xlsx import ImportRejected, write_errors
 from duban.ledger import io, queries, services, storage, workflow
-from duban.ledger.forms import BulkForm, EvidenceForm, ImportForm, NoteForm, ProblemForm, TransitionForm
+from duban.ledger.forms import (
+    BulkForm,
+    EvidenceForm,
+    ImportForm,
+    NoteForm,
+    ProblemEditForm,
+    ProblemForm,
+    TransitionForm,
+    problem_initial,
+)
 from duban.ledger.models import Kind, Source, Status
 from duban.orgs.models import Role
 from duban.orgs.scoping import can, home_unit, is_office, scope, visible_units
@@ -88,17 +99,9 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "p": problem, "timeline": queries.timeline(problem), "evidence": queries.evidence_list(problem),
         "history": history_for(problem)[:50], "transitions": available, "transition_form": TransitionForm(),
         "note_form": NoteForm(), "evidence_form": EvidenceForm(), "can_write": can_write and problem.is_open,
-        "can_edit": can(request.user, problem.unit, Role.OFFICE, Role.LIAISON),
+        "can_edit": bool(workflow.editable_fields(request.user, problem)),
         "deadline_state": queries.deadline_state(problem), "labels": queries.DEADLINE_LABELS,
     })
-
-
-def _form_initial(problem) -> dict:
-    return {
-        "description": problem.description, "focus_area": problem.focus_area_id, "source": problem.source,
-        "unit": problem.unit.name, "owner": problem.owner, "supervisor": problem.supervisor.name if problem.supervisor_id else "",
-        "measures": problem.measures, "deadline": problem.deadline.isoformat() if problem.deadline else "", "kind": problem.kind,
-    }
 
 
 @login_required
@@ -115,7 +118,7 @@ def problem_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已登记问题（序号 {p.seq}）")
             return redirect("ledger:problem_detail", pk=p.pk)
-    return render(request, "ledger/problem_form.html", {"form": form, "campaign": campaign})
+    return render(request, "ledger/problem_form.html", {"form": form, "campaign": campaign}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -123,17 +126,56 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _problem_or_404(request, pk)
     if not can(request.user, problem.unit, Role.OFFICE, Role.LIAISON):
         raise PermissionDenied("无权修改该问题")
-    form = ProblemForm(request.POST or None, initial=_form_initial(problem), user=request.user, campaign=problem.campaign)
-    if request.method == "POST" and form.is_valid():
-        changed = {k: form.cleaned_data[k] for k in form.changed_data if k in services.EDITABLE}
-        try:
-            services.problem_update(actor=request.user, problem=problem, **changed)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
+    editable = workflow.editable_fields(request.user, problem)
+    if not editable:  # signed off, and this user is not the supervising side
+        messages.error(request, services.SIGNED_OFF_MESSAGE)
+        return redirect("ledger:problem_detail", pk=problem.pk)
+    form = ProblemEditForm(request.POST or None, initial=problem_initial(request.user, problem), user=request.user,
+                           campaign=problem.campaign, editable=editable)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            # Only what this editor changed (against the values the form was loaded with).
+            changed = {k: form.cleaned_data[k] for k in form.changed_data if k in editable}
+            try:
+                services.problem_update(actor=request.user, problem=problem, version=form.cleaned_data.get("version"), **changed)
+            except services.EditConflict as exc:
+                form, status = _conflict_form(request, exc, mine=set(changed), editable=editable), 409
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or "无权修改该问题")
+                status = 403
+            except ValidationError as exc:
+                form.add_error(None, "；".join(exc.messages))
+            else:
+                messages.success(request, "已保存")
+                return redirect("ledger:problem_detail", pk=problem.pk)
+    return render(request, "ledger/problem_form.html", {"form": form, "p": problem, "campaign": problem.campaign,
+                                                        "editable": editable}, status=status)
+
+
+def _conflict_form(request: HttpRequest, exc: services.EditConflict, *, mine: set[str], editable) -> ProblemEditForm:
+    """The form again, on the current problem: fields someone else changed show their new
+    value unless this editor changed them too (then both are named); the new version lets
+    the editor save once they have checked."""
+    current = {k: "" if v is None else str(v) for k, v in problem_initial(request.user, exc.problem).items()}
+    data = request.POST.copy()
+    for name in editable:
+        data[f"initial-{name}"] = current[name]
+        if name in exc.changed and name not in mine:
+            data[name] = current[name]
+    data["version"] = current["version"]
+    form = ProblemEditForm(data, initial=current, user=request.user, campaign=exc.problem.campaign, editable=editable)
+    form.is_valid()
+    form.add_error(None, str(exc))
+    for name, c in exc.changed.items():
+        who = f"（{c['by']}，{timezone.localtime(c['at']):%m-%d %H:%M}）"
+        text = f"{c['label']}：“{c['before'] or '空'}” → “{c['after'] or '空'}”{who}"
+        if name in mine and name in form.fields:
+            form.add_error(name, f"他人已修改{text}；您填写的内容未保存，确认后再次保存")
         else:
-            messages.success(request, "已保存")
-            return redirect("ledger:problem_detail", pk=problem.pk)
-    return render(request, "ledger/problem_form.html", {"form": form, "p": problem, "campaign": problem.campaign})
+            form.add_error(None, f"已被修改：{text}")
+    return form
 
 
 @login_required
@@ -148,7 +190,12 @@ def problem_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse
     try:
         services.problem_transition(actor=request.user, problem=problem, name=name, reason=form.cleaned_data["reason"],
                                     date=form.cleaned_data["date"], files=files)
-    except (workflow.TransitionError, PermissionDenied, storage.EvidenceRejected) as exc:
+    except PermissionDenied as exc:  # the wrong side (TransitionForbidden): 403 with the page and the reason
+        messages.error(request, str(exc) or "无权执行该操作")
+        response = problem_detail(request, pk)
+        response.status_code = 403
+        return response
+    except (workflow.TransitionError, storage.EvidenceRejected) as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
@@ -166,8 +213,13 @@ def problem_note(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError("进展说明不能为空")
         services.problem_note(actor=request.user, problem=problem, note=form.cleaned_data["note"])
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or "无权填写该问题的整改进展")
+        response = problem_detail(request, pk)
+        response.status_code = 403
+        return response
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
     return redirect("ledger:problem_detail", pk=pk)
 
 
@@ -208,7 +260,6 @@ def problem_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST, user=request.user)
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     visible_ids = list(scope(request.user, queries.visible_problems(request.user).filter(pk__in=ids)).values_list("id", flat=True))
-    back = request.POST.get("next") or "ledger:problem_list"
     if not visible_ids:
         messages.error(request, "请先勾选问题")
     elif not form.is_valid():
@@ -224,7 +275,7 @@ def problem_bulk(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"已调整 {n} 个问题的整改时限")
         except (PermissionDenied, ValidationError) as exc:
             messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-    return redirect(back) if back.startswith("/") else redirect(back)
+    return redirect_back(request, "ledger:problem_list")
 
 
 @login_required

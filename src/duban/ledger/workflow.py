@@ -12,19 +12,26 @@
 * "responsible": the responsible unit (liaison or office role over the problem's unit);
 * "supervisor": the supervising unit (office role over the problem's supervising unit,
   default the campaign's unit) — and never a member of the responsible unit itself.
-Anything not in the table is an illegal transition and raises `TransitionError`.
+Anything not in the table is an illegal transition and raises `TransitionError`; a legal one
+fired by the wrong side raises `TransitionForbidden` (also a PermissionDenied: HTTP 403).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
+
 from duban.ledger.models import Problem, Status
 from duban.orgs.models import Role
-from duban.orgs.scoping import grants, role_for
+from duban.orgs.scoping import can, grants, role_for
 
 RESPONSIBLE = "responsible"
 SUPERVISOR = "supervisor"
+
+# The ledger fields of a problem an editor may change: the office all, a liaison two.
+EDITABLE = ("description", "focus_area", "source", "unit", "owner", "supervisor", "measures", "deadline", "kind")
+LIAISON_EDITABLE = ("owner", "measures")
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,11 @@ TRANSITIONS: dict[str, Transition] = {
 
 class TransitionError(Exception):
     """An illegal transition, or one this user may not fire; the message is for people."""
+
+
+class TransitionForbidden(TransitionError, PermissionDenied):
+    """A legal transition fired by the wrong side (a unit signing off its own problem):
+    not allowed for this user, so 403 — where an illegal transition is a 409."""
 
 
 def get(name: str) -> Transition:
@@ -108,8 +120,21 @@ def check(user, problem: Problem, name: str) -> Transition:
         raise TransitionError("没有待审批的延期申请")
     if not side_allows(user, problem, t):
         who = "责任单位" if t.side == RESPONSIBLE else "督办单位（推进办），且不能是责任单位本身"
-        raise TransitionError(f"只有{who}可以{t.label}")
+        raise TransitionForbidden(f"只有{who}可以{t.label}")
     return t
+
+
+def may_change_signed_off(user, problem: Problem) -> bool:
+    """A signed-off problem is closed for its unit: only the supervising side corrects it
+    or adds notes; the unit asks for 重新整改 instead."""
+    return problem.status != Status.SIGNED_OFF or is_supervisor(user, problem)
+
+
+def editable_fields(user, problem: Problem) -> tuple[str, ...]:
+    """The fields this user may change on this problem now (empty: none)."""
+    if not can(user, problem.unit, Role.OFFICE, Role.LIAISON) or not may_change_signed_off(user, problem):
+        return ()
+    return EDITABLE if can(user, problem.unit, Role.OFFICE) else LIAISON_EDITABLE
 
 
 def available(user, problem: Problem) -> list[Transition]:

@@ -150,8 +150,9 @@ class HotRunOut(Schema):
     issues: list[HotIssueOut]
 
     @staticmethod
-    def resolve_issues(obj) -> list:
-        return list(obj.issues.order_by("rank")[:30])
+    def resolve_issues(obj, context) -> list:
+        request = context["request"]  # contacts masked but for the office
+        return queries.hot_issues(request.user, obj, campaign=current_campaign(request.user))
 
 
 def _hot_run(request, run_id: int | None) -> HotIssueRun:

@@ -21,3 +21,10 @@ class Config(AppConfig):
         from duban.triage.queries import may_see_hot
 
         return [NavItem("triage:hot", _("热点问题"), 30, may_see_hot, active_for=("triage:",))]
+
+    def ready(self) -> None:
+        # New suggestions get the router's top three as they arrive, so the inbox only reads.
+        from duban.intake.services import on_arrival
+        from duban.triage.services import predict_arrived
+
+        on_arrival(predict_arrived)

@@ -6,26 +6,26 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from duban.intake.models import Suggestion
+from duban.intake.privacy import contact_shown, mask_if_phone, may_see_contacts
 from duban.intake.services import REPLY_DAYS
 from duban.orgs.models import Role
 from duban.orgs.scoping import can, scope
-from duban.triage import engine, services
-from duban.triage.models import HotIssueRun, Prediction, RouterModel, TrainingExample
+from duban.triage import engine
+from duban.triage.models import HotIssue, HotIssueRun, Prediction, RouterModel, TrainingExample
 
 
 def predictions_for(user, suggestions) -> dict[int, dict[str, list[dict]]]:
     """{suggestion id: {"area": [...], "label": [...], "unit": [...]}} for items the user sees.
 
-    Missing predictions are computed on the way (the router runs lazily on the rows shown).
+    Only reads: predictions are stored when items arrive and when a router is trained
+    (`services.ensure_predictions`), never while a page is shown.
     """
-    items = [s for s in suggestions if s is not None]
-    if not items:
+    ids = [s.pk for s in suggestions if s is not None]
+    if not ids:
         return {}
-    visible = set(scope(user, Suggestion.objects.filter(pk__in=[s.pk for s in items])).values_list("pk", flat=True))
-    items = [s for s in items if s.pk in visible]
-    services.ensure_predictions(items)
+    visible = scope(user, Suggestion.objects.filter(pk__in=ids)).values("pk")
     out: dict[int, dict[str, list[dict]]] = {}
-    for p in Prediction.objects.filter(suggestion_id__in=[s.pk for s in items]):
+    for p in Prediction.objects.filter(suggestion_id__in=visible):
         out.setdefault(p.suggestion_id, {})[p.target] = p.top
     return out
 
@@ -58,6 +58,31 @@ def hot_runs(user, campaign=None):
     if campaign is not None:
         qs = qs.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
     return qs
+
+
+def hot_issues(user, run: HotIssueRun, *, campaign=None, limit: int = 30) -> list[HotIssue]:
+    """The run's top issues; each message's poster as this user may see it.
+
+    A message from a suggestion shows that suggestion's contact (in full for the office,
+    masked for everyone else); a label from a file is masked when it is a phone number.
+    """
+    issues = list(run.issues.order_by("rank")[:limit])
+    full = may_see_contacts(user, run.campaign if run.campaign_id else campaign)
+    ids = {m["suggestion_id"] for h in issues for m in h.messages if m.get("suggestion_id")}
+    contacts = {pk: (name, phone) for pk, name, phone in Suggestion.objects.filter(pk__in=ids).values_list("id", "contact_name", "contact_phone")}
+    for h in issues:
+        shown = []
+        for m in h.messages:
+            m = dict(m)
+            sid = m.get("suggestion_id")
+            if sid:
+                name, phone = contact_shown(*contacts.get(sid, ("", "")), full=full)
+                m["user"] = " ".join(x for x in (name, phone) if x)
+            elif not full:
+                m["user"] = mask_if_phone(m.get("user", ""))
+            shown.append(m)
+        h.messages = shown  # for display only: never saved
+    return issues
 
 
 def router_figures(campaign) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -85,6 +86,8 @@ def train_model(
             changes={"target": [None, row.get_target_display()], "n_train": [None, row.n_train], "metrics": [None, row.metrics]},
             note=source,
         )
+    if activate:
+        refresh_predictions(campaign=campaign)
     return row
 
 
@@ -176,8 +179,15 @@ def _decode(target: str, campaign: Campaign, top: list[tuple[str, float]], areas
     return out
 
 
+NEEDS_ROUTING = (Status.NEW, Status.REOPENED)
+
+
 def ensure_predictions(suggestions: Iterable[Suggestion]) -> int:
-    """Compute and store the top three for suggestions that lack a current prediction."""
+    """Compute and store the top three for suggestions that lack a current prediction.
+
+    Runs when items arrive (intake's arrival hook), when a router is trained or
+    registered, and in the demo build: pages only read the stored predictions.
+    """
     by_campaign: dict[int, list[Suggestion]] = {}
     for s in suggestions:
         by_campaign.setdefault(s.campaign_id, []).append(s)
@@ -210,6 +220,26 @@ def ensure_predictions(suggestions: Iterable[Suggestion]) -> int:
                 ])
             made += len(todo)
     return made
+
+
+def predict_arrived(suggestions: Sequence[Suggestion]) -> int:
+    """intake's arrival hook: predict for the new items that wait for routing."""
+    return ensure_predictions([s for s in suggestions if s.pk is not None and s.status in NEEDS_ROUTING])
+
+
+def refresh_predictions(*, campaign: Campaign | None = None, batch: int = 1000) -> int:
+    """Predict for every item waiting for routing (all campaigns when None) that lacks a
+    prediction from the active routers: after a router is trained or registered."""
+    qs = Suggestion.objects.filter(status__in=NEEDS_ROUTING).only("id", "campaign_id", "title", "body", "status").order_by("id")
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    made, last = 0, 0
+    while True:
+        chunk = list(qs.filter(id__gt=last)[:batch])
+        if not chunk:
+            return made
+        made += ensure_predictions(chunk)
+        last = chunk[-1].pk
 
 
 # ---------------------------------------------------------------------------- routing decisions
@@ -304,6 +334,15 @@ def _aware(value):
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
+def poster_key(s: Suggestion) -> str:
+    """Who posted, for counting distinct posters: a salted hash, never the phone itself
+    (pages show the contact from the suggestion, masked but for the office)."""
+    if s.source_hash:
+        return s.source_hash
+    digits = "".join(ch for ch in s.contact_phone if ch.isdigit())
+    return "p" + hashlib.sha256(f"{settings.SECRET_KEY}:{digits}".encode()).hexdigest()[:15] if digits else ""
+
+
 def suggestion_messages(campaign: Campaign, since: dt.date | None = None) -> list[dict]:
     qs = Suggestion.objects.filter(campaign=campaign).select_related("place_unit")
     if since:
@@ -312,7 +351,7 @@ def suggestion_messages(campaign: Campaign, since: dt.date | None = None) -> lis
     for s in qs.order_by("submitted_at").iterator(chunk_size=5000):
         out.append({
             "id": s.pk, "suggestion_id": s.pk, "title": s.title, "text": s.body, "time": s.submitted_at,
-            "user": s.source_hash or s.contact_phone or "", "likes": 0, "dislikes": 0,
+            "user": poster_key(s), "likes": 0, "dislikes": 0,
             "place": s.place_unit.name if s.place_unit_id else s.place,
         })
     return out

@@ -8,23 +8,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from duban.campaigns.models import FocusArea
 from duban.campaigns.queries import current_campaign
+from duban.core.redirects import redirect_back
 from duban.intake import queries as intake_queries
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can
 from duban.triage import queries, services
 from duban.triage.models import Target
-
-
-def _back(request, fallback):
-    nxt = request.POST.get("next") or request.headers.get("Referer", "")
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-        return redirect(nxt)
-    return redirect(fallback)
 
 
 @login_required
@@ -49,7 +42,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "triage/_routed.html", {"s": s})
     messages.success(request, f"已分拣：{s.unit.name}" + (f" · {s.focus_area.name}" if s.focus_area_id else ""))
-    return _back(request, "intake:inbox")
+    return redirect_back(request, "intake:inbox", use_referer=True)
 
 
 @login_required
@@ -73,7 +66,7 @@ def hot(request: HttpRequest) -> HttpResponse:
     if request.GET.get("run", "").isdigit():
         run = next((r for r in runs if r.pk == int(request.GET["run"])), None)
     run = run or (runs[0] if runs else None)
-    issues = list(run.issues.order_by("rank")[:30]) if run else []
+    issues = queries.hot_issues(request.user, run, campaign=campaign) if run else []
     return render(request, "triage/hot.html", {"campaign": campaign, "runs": runs, "run": run, "issues": issues, "office": campaign is not None and can(request.user, campaign.unit, Role.OFFICE)})
 
 
