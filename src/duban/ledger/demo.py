@@ -69,9 +69,11 @@ def _district(ctx: DemoContext) -> None:
     units = ctx.towns + ctx.departments
     today = ctx.today
     problems = []
+    # The demo liaisons' towns (unit1, unit2) get three problems each, so each has work to show.
+    first = [t for t in ctx.towns[:2] for _ in range(3)]
     for aspect, (area_name, items) in TAOBEI_ASPECTS.items():
         for text in items:
-            unit = rng.choice(units)
+            unit = first.pop(0) if first else rng.choice(units)
             deadline = today + dt.timedelta(days=rng.choice([-20, -5, 3, 6, 15, 30, 45, 60, 90]))
             kind = rng.choice([Kind.IMMEDIATE, Kind.DEADLINE, Kind.DEADLINE, Kind.LONG_TERM])
             problems.append(services.problem_create(
