@@ -47,7 +47,9 @@ class Install:
 
 
 def _base_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_") and k not in ("DJANGO_SETTINGS_MODULE",)}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set in-process by the browser fixture; a real install never has it.
+    skip = ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_") and k not in skip}
     env.update(
         DJANGO_SETTINGS_MODULE="duban.settings",
         DUBAN_DATA_DIR=str(data_dir),
