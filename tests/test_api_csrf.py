@@ -7,8 +7,6 @@ credentials and act as "群众" whoever calls, so they need none either.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.test import Client
 

@@ -14,6 +14,7 @@ import datetime as dt
 import inspect
 import json
 import re
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
@@ -284,50 +285,64 @@ def _good(spec, name, schema, ids):
             "array": ["路灯不亮"], "object": {}}.get(kind, "路灯坏了很久没人修")
 
 
-def _api_requests(spec, world):
-    """(method, url, kwargs) for every operation × parameter × hostile value."""
+@dataclass
+class Operation:
+    method: str
+    path: str
+    content: dict
+    body_schema: dict | None
+    good_path: dict
+    good_body: dict
+
+    def call(self, path_values=None, query=None, body=None, raw=None, label=""):
+        """(method, url, client kwargs, label) of one request to this operation."""
+        values = {**self.good_path, **(path_values or {})}
+        url = re.sub(r"{(\w+)}", lambda m: quote(str(values[m.group(1)]), safe=""), self.path)
+        if self.method == "get":
+            return self.method, url, {"data": query or {}}, label or str(query or path_values or "")
+        qs = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in (query or {}).items())
+        url += "?" + qs if qs else ""
+        if self.body_schema is not None:
+            data = raw if raw is not None else json.dumps(body if body is not None else self.good_body)
+            return self.method, url, {"data": data, "content_type": "application/json"}, label or str(query or path_values or raw or "")
+        if "multipart/form-data" in self.content:
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            from duban.ledger.demo import tiny_png
+
+            upload = SimpleUploadedFile("现场\x00" + "长" * 300 + ".png", tiny_png(), content_type="image/png")
+            return self.method, url, {"data": {"file": upload}}, label or "file"
+        return self.method, url, {}, label or str(query or path_values or "")
+
+
+def _operations(spec, world):
     ids = _api_ids(world)
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
-            params = op.get("parameters", [])
-            good_path = {p["name"]: str(ids.get(p["name"], 1)) for p in params if p["in"] == "path"}
-            body_schema = None
             content = op.get("requestBody", {}).get("content", {})
-            if "application/json" in content:
-                body_schema = _resolve(spec, content["application/json"]["schema"])
-            good_body = {k: _good(spec, k, v, ids) for k, v in (body_schema or {}).get("properties", {}).items()}
+            body_schema = _resolve(spec, content["application/json"]["schema"]) if "application/json" in content else None
+            yield Operation(
+                method=method, path=path, content=content, body_schema=body_schema,
+                good_path={p["name"]: ids.get(p["name"], 1) for p in op.get("parameters", []) if p["in"] == "path"},
+                good_body={k: _good(spec, k, v, ids) for k, v in (body_schema or {}).get("properties", {}).items()},
+            ), op.get("parameters", [])
 
-            def call(path_values, query=None, body=None, path=path):
-                u = re.sub(r"{(\w+)}", lambda m: quote(str(path_values[m.group(1)]), safe=""), path)
-                if method == "get":
-                    return method, u, {"data": query or {}}
-                qs = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in (query or {}).items())
-                u += "?" + qs if qs else ""
-                if body_schema is not None:
-                    return method, u, {"data": json.dumps(body if body is not None else good_body), "content_type": "application/json"}
-                if "multipart/form-data" in content:
-                    from django.core.files.uploadedfile import SimpleUploadedFile
 
-                    return method, u, {"data": {"file": SimpleUploadedFile("x\x00" + "长" * 300 + ".png", b"\x89PNG\r\n")}}
-                return method, u, {}
-
-            yield call(good_path)
-            for p in params:
-                kind = _kind(_resolve(spec, p["schema"]))
-                for bad in QUERY_BAD.get(kind, QUERY_BAD["string"]):
-                    if p["in"] == "path":
-                        yield call({**good_path, p["name"]: bad})
-                    else:
-                        yield call(good_path, {p["name"]: bad})
-            for prop, prop_schema in (body_schema or {}).get("properties", {}).items():
-                kind = _kind(_resolve(spec, prop_schema))
-                for bad in JSON_BAD.get(kind, JSON_BAD["string"]):
-                    m, u, kw = call(good_path, body={**good_body, prop: bad})
-                    yield m, u, {**kw, "label": f"{prop}={bad!r}"[:60]}
-            if body_schema is not None:
-                for raw in ("{", "[]", '"\\u0000"', "null"):
-                    m, u, kw = call(good_path)
-                    yield m, u, {**kw, "data": raw}
+def _api_requests(spec, world):
+    """(method, url, kwargs, label) for every operation × parameter × hostile value."""
+    for op, params in _operations(spec, world):
+        yield op.call()
+        for p in params:
+            kind = _kind(_resolve(spec, p["schema"]))
+            for bad in QUERY_BAD.get(kind, QUERY_BAD["string"]):
+                yield op.call(path_values={p["name"]: bad}) if p["in"] == "path" else op.call(query={p["name"]: bad})
+        for prop, prop_schema in (op.body_schema or {}).get("properties", {}).items():
+            kind = _kind(_resolve(spec, prop_schema))
+            for bad in JSON_BAD.get(kind, JSON_BAD["string"]):
+                yield op.call(body={**op.good_body, prop: bad}, label=f"{prop}={bad!r}"[:60])
+        if op.body_schema is not None:
+            for raw in ("{", "[]", '"\\u0000"', "null"):
+                yield op.call(raw=raw, label=f"raw {raw}")
 
 
 @pytest.mark.django_db
@@ -337,9 +352,8 @@ def test_api_never_answers_5xx(world, who):
     spec = client.get("/api/openapi.json").json()
     failures = []
     n = 0
-    for method, u, kw in _api_requests(spec, world):
+    for method, u, kw, label in _api_requests(spec, world):
         n += 1
-        label = kw.pop("label", None) or str(kw.get("data"))[:80]
         r = _request(client, method, u, **kw)
         if r.status_code >= 500:
             failures.append(f"{method.upper()} {u[:100]} {label} → {r.status_code}")
