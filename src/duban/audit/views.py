@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
 
 from duban.audit.queries import audit_list, verbs
+from duban.core.validation import date_or_none, text_param
 from duban.orgs.scoping import is_office
 
 
@@ -21,11 +21,12 @@ def audit_events(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("只有推进办可以查看审计日志")
     g = request.GET
     filters = {
-        "actor": g.get("actor", "").strip(),
-        "verb": g.get("verb", "").strip(),
-        "action_id": g.get("action_id", "").strip(),
-        "since": parse_date(g.get("since", "") or "") if g.get("since") else None,
-        "until": parse_date(g.get("until", "") or "") if g.get("until") else None,
+        "actor": text_param(g, "actor"),
+        "verb": text_param(g, "verb"),
+        "action_id": text_param(g, "action_id"),
+        # An impossible date (2024-02-30) is ignored like a malformed one, not a 500.
+        "since": date_or_none(g.get("since")),
+        "until": date_or_none(g.get("until")),
     }
     try:
         uuid.UUID(filters["action_id"]) if filters["action_id"] else None

@@ -8,6 +8,7 @@ OverflowError on them and silently stores strings longer than the model allows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from django import forms
 from django.core import validators as django_validators
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.utils import dateparse
 from django.utils.translation import gettext_lazy as _
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -74,6 +76,14 @@ def ids_in(values: list[str]) -> list[int]:
 def text_param(params: Mapping[str, Any], name: str, *, max_length: int = MAX_QUERY) -> str:
     """A text filter from GET parameters: stripped, NUL dropped, cut to `max_length`."""
     return strip_nul(str(params.get(name) or "")).strip()[:max_length]
+
+
+def date_or_none(raw: object) -> dt.date | None:
+    """An ISO date from a query string; None when empty, malformed or impossible (2024-02-30)."""
+    try:
+        return dateparse.parse_date(strip_nul(str(raw or "")).strip()[:40])
+    except ValueError:
+        return None
 
 
 def max_length_of(model: type[Model], field: str) -> int:

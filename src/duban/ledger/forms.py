@@ -5,13 +5,19 @@ from __future__ import annotations
 from django import forms
 
 from duban.core.dates import DateParseError, parse_date
-from duban.ledger.models import Kind, Source
+from duban.core.validation import CleanTextForm, max_length_of
+from duban.ledger.models import Kind, Problem, Source
 from duban.orgs.matching import UnitMatcher
+from duban.orgs.models import OrgUnit
 from duban.orgs.scoping import visible_units
 
 
 class CnDateField(forms.CharField):
     """A date as offices type it (2022-03-31, 2022/3/31, 2022年3月31日, 2022.3.31)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        super().__init__(*args, **kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -28,6 +34,7 @@ class UnitField(forms.CharField):
 
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
+        kwargs.setdefault("max_length", 2 * max_length_of(OrgUnit, "name") + 1)  # "上级单位/单位名称"
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
@@ -37,17 +44,15 @@ class UnitField(forms.CharField):
         resolved = UnitMatcher(visible_units(self.user)).resolve(value)
         if isinstance(resolved, str):
             raise forms.ValidationError(resolved)
-        from duban.orgs.models import OrgUnit
-
         return OrgUnit.objects.get(pk=resolved)
 
 
-class ProblemForm(forms.Form):
+class ProblemForm(CleanTextForm, forms.Form):
     description = forms.CharField(label="问题描述", widget=forms.Textarea(attrs={"rows": 3}))
     focus_area = forms.ModelChoiceField(label="聚焦领域", queryset=None, required=False)
     source = forms.ChoiceField(label="问题来源", choices=Source.choices, initial=Source.SELF_CHECK)
     unit = UnitField(label="责任单位", help_text="单位名称；重名时写“上级单位/单位名称”")
-    owner = forms.CharField(label="责任人", required=False, max_length=60)
+    owner = forms.CharField(label="责任人", required=False, max_length=max_length_of(Problem, "owner"))
     supervisor = UnitField(label="督办单位", required=False, help_text="留空则由活动牵头单位（推进办）督办")
     measures = forms.CharField(label="整改措施", widget=forms.Textarea(attrs={"rows": 3}), required=False)
     deadline = CnDateField(label="整改时限", required=False, help_text="如 2022-03-31 或 2022年3月31日")
@@ -68,12 +73,12 @@ class ProblemForm(forms.Form):
         return data
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(CleanTextForm, forms.Form):
     reason = forms.CharField(label="理由/说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     date = CnDateField(label="延期至", required=False)
 
 
-class NoteForm(forms.Form):
+class NoteForm(CleanTextForm, forms.Form):
     note = forms.CharField(label="整改进展", widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -81,11 +86,11 @@ class EvidenceForm(forms.Form):
     file = forms.FileField(label="佐证材料")
 
 
-class BulkForm(forms.Form):
+class BulkForm(CleanTextForm, forms.Form):
     action = forms.ChoiceField(choices=[("assign", "批量交办"), ("extend", "批量延期")])
     ids = forms.CharField(widget=forms.HiddenInput, required=False)
     unit = UnitField(label="责任单位", required=False)
-    owner = forms.CharField(label="责任人", required=False)
+    owner = forms.CharField(label="责任人", required=False, max_length=max_length_of(Problem, "owner"))
     deadline = CnDateField(label="新时限", required=False)
     reason = forms.CharField(label="理由", required=False)
 

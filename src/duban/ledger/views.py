@@ -17,11 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
 from duban.core.dates import today
+from duban.core.validation import id_or_none, ids_in
 from duban.core.xlsx import ImportRejected, write_errors
 from duban.ledger import io, queries, services, storage, workflow
 from duban.ledger.forms import BulkForm, EvidenceForm, ImportForm, NoteForm, ProblemForm, TransitionForm
@@ -33,9 +35,9 @@ IMPORT_MAX_BYTES = 200 * 1024 * 1024
 
 
 def _campaign(request):
-    cid = request.GET.get("campaign") or request.POST.get("campaign")
-    if cid and str(cid).isdigit():
-        c = campaigns_for(request.user).filter(pk=int(cid)).first()
+    cid = id_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
+    if cid is not None:
+        c = campaigns_for(request.user).filter(pk=cid).first()
         if c is not None:
             return c
     return current_campaign(request.user)
@@ -206,9 +208,12 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def problem_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST, user=request.user)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = ids_in(request.POST.getlist("ids"))
     visible_ids = list(scope(request.user, queries.visible_problems(request.user).filter(pk__in=ids)).values_list("id", flat=True))
-    back = request.POST.get("next") or "ledger:problem_list"
+    back = request.POST.get("next") or ""
+    # Only a path on this site: anything else (a URL name, another host) goes to the list.
+    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
+        back = "ledger:problem_list"
     if not visible_ids:
         messages.error(request, "请先勾选问题")
     elif not form.is_valid():
@@ -224,7 +229,7 @@ def problem_bulk(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"已调整 {n} 个问题的整改时限")
         except (PermissionDenied, ValidationError) as exc:
             messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-    return redirect(back) if back.startswith("/") else redirect(back)
+    return redirect(back)
 
 
 @login_required
