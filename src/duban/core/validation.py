@@ -101,6 +101,24 @@ def refuse_nul(value: str) -> None:
         raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
 
 
+def check_text(value: str, max_length: int) -> str:
+    """For fields that turn text into something else (a unit, a date): check the typed
+    text itself, before the conversion, against NUL and its length."""
+    refuse_nul(value)
+    if len(value) > max_length:
+        raise ValidationError(_("不能超过 %(limit)d 个字符（现有 %(count)d 个）") % {"limit": max_length, "count": len(value)}, code="max_length")
+    return value
+
+
+class _TextCap(django_validators.MaxLengthValidator):
+    """MAX_TEXT for a text field that has no max_length; other values pass (a field's
+    to_python may already have made them a unit or a date)."""
+
+    def __call__(self, value: Any) -> None:
+        if isinstance(value, str):
+            super().__call__(value)
+
+
 class CleanTextForm:
     """Mixin for forms: every text field refuses NUL with our message and has a length cap.
 
@@ -114,8 +132,7 @@ class CleanTextForm:
                 continue
             kept = [v for v in field.validators if not isinstance(v, django_validators.ProhibitNullCharactersValidator)]
             if field.max_length is None:
-                field.max_length = MAX_TEXT
-                kept.append(django_validators.MaxLengthValidator(MAX_TEXT))
+                kept.append(_TextCap(MAX_TEXT))
             field.validators = [refuse_nul, *kept]
 
 

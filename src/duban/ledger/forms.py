@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from duban.core.dates import DateParseError, parse_date
-from duban.core.validation import CleanTextForm, max_length_of
+from duban.core.validation import CleanTextForm, check_text, max_length_of
 from duban.ledger.models import Kind, Problem, Source
 from duban.orgs.matching import UnitMatcher
 from duban.orgs.models import OrgUnit
@@ -15,14 +15,11 @@ from duban.orgs.scoping import visible_units
 class CnDateField(forms.CharField):
     """A date as offices type it (2022-03-31, 2022/3/31, 2022年3月31日, 2022.3.31)."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 40)
-        super().__init__(*args, **kwargs)
-
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return None
+        check_text(value, 40)
         try:
             return parse_date(value)
         except DateParseError as exc:
@@ -34,13 +31,13 @@ class UnitField(forms.CharField):
 
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
-        kwargs.setdefault("max_length", 2 * max_length_of(OrgUnit, "name") + 1)  # "上级单位/单位名称"
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return None
+        check_text(value, 2 * max_length_of(OrgUnit, "name") + 1)  # "上级单位/单位名称"
         resolved = UnitMatcher(visible_units(self.user)).resolve(value)
         if isinstance(resolved, str):
             raise forms.ValidationError(resolved)
