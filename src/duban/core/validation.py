@@ -165,4 +165,3 @@ def Search(max_length: int = MAX_QUERY) -> Any:  # noqa: N802
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Offset = Annotated[int, Field(ge=0, le=MAX_ID)]

@@ -24,7 +24,7 @@ from duban.campaigns.models import Campaign, FocusArea
 from duban.campaigns.queries import campaigns_for, current_campaign
 from duban.core.apischema import MAX_PAGE, answers
 from duban.core.dates import today
-from duban.core.validation import Id, ModelText, Offset, Search, Text
+from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
 from duban.ledger import queries, services, storage, workflow
 from duban.ledger.models import Kind, Problem, Source, Status
 from duban.orgs.queries import unit_get
@@ -267,11 +267,14 @@ class ProblemPage(BaseModel):
 
 
 @router.get("", response=answers({200: ProblemPage}), summary="问题列表（本人可见范围，可筛选、搜索、排序；limit ≤ 500）")
-def list_problems(request, filters: Query[FilterIn], limit: int = Query(100, ge=1, le=MAX_PAGE), offset: Offset = 0):  # noqa: B008
+def list_problems(request, filters: Query[FilterIn], limit: int = 100, offset: int = 0):
     f = _filter(filters)
     # The count comes from the roll-ups where they answer exactly (an office's unfiltered
     # list counts millions of rows in milliseconds), else by counting the same filter.
     rows = ProblemRows(queries.problem_list(request.user, f), lambda: queries.problem_count(request.user, f))
+    # Paging out of range is clamped, not refused (limit 1…500); the offset also stops at
+    # 2^63-1, beyond which the database cannot hold it (a 500 before).
+    limit, offset = max(1, min(limit, MAX_PAGE)), max(0, min(offset, MAX_ID))
     body = {"items": rows[offset : offset + limit], "count": rows.count()}
     # The rows come from .values() with exactly ProblemRow's types (tests validate the body
     # against ProblemPage); letting ninja re-validate and re-dump them cost a third of the
