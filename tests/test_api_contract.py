@@ -38,9 +38,9 @@ def test_every_operation_declares_the_errors_it_answers(client):
 @pytest.mark.django_db
 def test_error_bodies_are_one_chinese_sentence(client_for, users, campaign):
     c = client_for(users["office"])
-    r = c.get("/api/problems?limit=0&campaign=abc")
+    r = c.get("/api/units?limit=0&parent_id=abc")
     assert r.status_code == 422
     body = r.json()
-    assert body["detail"] == "输入有误：campaign：应为整数；limit：不能小于 1" or body["detail"] == "输入有误：limit：不能小于 1；campaign：应为整数"
-    assert {e["loc"][-1] for e in body["errors"]} == {"limit", "campaign"}
+    assert body["detail"] in ("输入有误：parent_id：应为整数；limit：不能小于 1", "输入有误：limit：不能小于 1；parent_id：应为整数")
+    assert {e["loc"][-1] for e in body["errors"]} == {"limit", "parent_id"}
     assert c.get("/api/problems/999999").json() == {"detail": "未找到该问题或无权查看"}
