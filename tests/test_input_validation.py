@@ -146,6 +146,8 @@ def test_public_api_refuses_nul_and_overlong_text_without_writing(campaign):
         r = c.post("/api/public/suggestions", body, content_type="application/json")
         assert r.status_code == 422, (body, r.content)
     assert not Suggestion.objects.exists()
+    r = c.post("/api/public/suggestions", {"body": "路灯\x00坏了"}, content_type="application/json")
+    assert r.json()["detail"] == "输入有误：body：不能包含空字符（\\0），请删除后重试"
 
 
 @pytest.mark.django_db

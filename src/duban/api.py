@@ -117,8 +117,10 @@ def _input_message(error: dict[str, Any]) -> str:
 
 
 def _field(loc: tuple | list) -> str:
-    # ("query", "limit") → "limit"; ("body", "payload", "owner") → "owner"
-    parts = [str(p) for p in loc if p not in ("query", "path", "body", "payload", "form", "file")]
+    # ("query", "limit") → "limit"; ("body", "payload", "owner") → "owner" (after "body"
+    # comes the view's argument name); ("body", "payload") → the body as a whole.
+    parts = [str(p) for p in loc]
+    parts = parts[2:] if parts[:1] == ["body"] else parts[1:]
     return ".".join(parts) or "请求内容"
 
 
