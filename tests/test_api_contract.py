@@ -33,6 +33,8 @@ def test_every_operation_declares_the_errors_it_answers(client):
                 assert "404" in codes, (method, path)
             if "requestBody" in op and "application/json" in op["requestBody"]["content"]:
                 assert "400" in codes, (method, path)  # malformed JSON
+            if method in ("post", "patch") and not path.startswith("/api/public/"):
+                assert "403" in codes, (method, path)  # not allowed, or a session write without CSRF token
 
 
 @pytest.mark.django_db

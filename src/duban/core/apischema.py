@@ -38,9 +38,11 @@ PUBLIC = (422, 429)
 
 def answers(ok: dict[int, Any], *codes: int, public: bool = False, body: bool = False) -> dict[int, Any]:
     """`response=` for an operation: its success schemas, plus ErrorOut for each code it
-    may answer (`body=True`: it reads a JSON body, which can be malformed: 400)."""
+    may answer. `body=True`: it reads a JSON body, which can be malformed (400), and — when
+    signed in — it is a write, refused without its CSRF token through the session (403)."""
     out = dict(ok)
-    for code in (*(PUBLIC if public else SIGNED_IN), *((400,) if body else ()), *codes):
+    extra = ((400,) if public else (400, 403)) if body else ()
+    for code in (*(PUBLIC if public else SIGNED_IN), *extra, *codes):
         out.setdefault(code, ErrorOut)
     return dict(sorted(out.items()))
 
