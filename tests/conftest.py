@@ -173,3 +173,23 @@ def district_demo(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def api_world(tree, users, campaign):
+    """One problem with evidence, one routed suggestion: real ids so API-wide tests (hostile
+    input, schema fuzzing) get past 404s."""
+    from duban.intake import services as intake_services
+    from duban.ledger import services as ledger_services
+    from duban.ledger.demo import tiny_png
+
+    problem = ledger_services.problem_create(
+        actor="测试", campaign=campaign, description="一村垃圾清运不及时", unit=tree["village_a1"], deadline=dt.date(2030, 1, 1),
+    )
+    evidence = ledger_services.problem_add_evidence(actor="测试", problem=problem, name="现场.png", data=tiny_png())
+    s = intake_services.suggestion_submit(actor="测试", campaign=campaign, body="村里路灯坏了很久没人修。", contact_phone="13812345678")
+    s = intake_services.suggestion_route(actor="测试", suggestion=s, unit=tree["town_a"])
+    return {
+        "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
+        "area": campaign.focus_areas.order_by("position").first(), "users": users, "tree": tree,
+    }

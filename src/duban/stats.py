@@ -10,6 +10,7 @@ from typing import Any
 
 from ninja import Router
 
+from duban.core.apischema import answers
 from duban.core.plugins import optional_import
 
 EMPTY: dict[str, dict[str, Any]] = {
@@ -42,6 +43,6 @@ def headline(user=None, campaign=None) -> dict[str, Any]:
 router = Router(tags=["统计"])
 
 
-@router.get("", summary="头条数据（与 duban stats --json 相同）")
-def stats(request) -> dict[str, Any]:
+@router.get("", response=answers({200: dict[str, dict[str, Any]]}), summary="头条数据（与 duban stats --json 相同）")
+def stats(request):
     return headline(user=request.user)

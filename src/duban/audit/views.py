@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from duban.audit.labels import verb_choices
 from duban.audit.queries import audit_list, may_read_trail, verbs
+from duban.core.validation import date_or_none, text_param
 
 
 @login_required
@@ -24,11 +24,11 @@ def audit_events(request: HttpRequest) -> HttpResponse:
     g = request.GET
     errors: list[str] = []
     filters = {
-        "actor": g.get("actor", "").strip()[:150],
-        "verb": g.get("verb", "").strip()[:60],
-        "action_id": g.get("action_id", "").strip(),
-        "since": _date(g.get("since"), _("起始日期"), errors),
-        "until": _date(g.get("until"), _("截止日期"), errors),
+        "actor": text_param(g, "actor", max_length=150),
+        "verb": text_param(g, "verb", max_length=60),
+        "action_id": text_param(g, "action_id"),
+        "since": _date(g, "since", _("起始日期"), errors),
+        "until": _date(g, "until", _("截止日期"), errors),
     }
     try:
         uuid.UUID(filters["action_id"]) if filters["action_id"] else None
@@ -38,13 +38,10 @@ def audit_events(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/list.html", {"page": page, "f": g, "verbs": verb_choices(verbs()), "errors": errors})
 
 
-def _date(raw: str | None, what: str, errors: list[str]) -> dt.date | None:
-    """A filter date, or None with a message for an impossible one (2024-02-30)."""
-    if not raw:
-        return None
-    try:
-        return parse_date(raw.strip())
-    except ValueError:
-        pass
-    errors.append(_("%(what)s“%(raw)s”不是有效日期，已忽略") % {"what": what, "raw": raw[:20]})
-    return None
+def _date(params, name: str, what: str, errors: list[str]) -> dt.date | None:
+    """A filter date, or None with a message for a malformed or impossible one (2024-02-30)."""
+    raw = text_param(params, name, max_length=40)
+    found = date_or_none(raw)
+    if raw and found is None:
+        errors.append(_("%(what)s“%(raw)s”不是有效日期，已忽略") % {"what": what, "raw": raw[:20]})
+    return found

@@ -8,6 +8,8 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from duban.campaigns.queries import campaigns_for, focus_areas
+from duban.core.apischema import answers
+from duban.core.validation import Id
 
 router = Router(tags=["活动"])
 
@@ -37,13 +39,13 @@ class CampaignOut(Schema):
         return list(focus_areas(obj))
 
 
-@router.get("", response=list[CampaignOut], summary="本人参与的活动")
+@router.get("", response=answers({200: list[CampaignOut]}), summary="本人参与的活动")
 def list_campaigns(request):
     return list(campaigns_for(request.user).prefetch_related("focus_areas"))
 
 
-@router.get("/{campaign_id}", response=CampaignOut, summary="活动详情")
-def get_campaign(request, campaign_id: int):
+@router.get("/{campaign_id}", response=answers({200: CampaignOut}, 404), summary="活动详情")
+def get_campaign(request, campaign_id: Id):
     c = campaigns_for(request.user).filter(pk=campaign_id).first()
     if c is None:
         raise HttpError(404, "未找到该活动或无权查看")

@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from duban.campaigns.models import Campaign
+from duban.campaigns.models import Campaign, FocusArea
+from duban.core.validation import CleanTextForm, max_length_of
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(CleanTextForm, forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["name", "start_date", "end_date", "description", "is_active"]
@@ -16,5 +17,5 @@ class CampaignForm(forms.ModelForm):
         }
 
 
-class FocusAreaForm(forms.Form):
-    name = forms.CharField(label=_("聚焦领域"), max_length=100)
+class FocusAreaForm(CleanTextForm, forms.Form):
+    name = forms.CharField(label=_("聚焦领域"), max_length=max_length_of(FocusArea, "name"))

@@ -13,8 +13,9 @@ def safe_next(request: HttpRequest, *, use_referer: bool = False) -> str:
     if not nxt and use_referer:
         nxt = request.headers.get("Referer", "")
     # Rejects other hosts ("//evil.example/x", "https://evil.example/"), other schemes
-    # ("javascript:…") and backslash tricks; relative paths of this site pass.
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # ("javascript:…") and backslash tricks. Only a path or a URL is taken: a bare word
+    # would be read by redirect() as a URL name and fail.
+    if nxt.startswith(("/", "http://", "https://")) and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return nxt
     return ""
 

@@ -5,7 +5,8 @@ caller is the campaign office. Public endpoints take no credentials, are rate li
 IP and reveal one item only to the holder of its tracking code.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: @paginate re-reads the view's parameter types
+# in ninja's own namespace, where string annotations such as "Id | None" cannot resolve.
 
 import datetime as dt
 
@@ -13,12 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import File, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status as Reply
 
 from duban.campaigns.models import Campaign, FocusArea
 from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.core.apischema import Pagination, answers
 from duban.core.ratelimit import client_ip, hit
+from duban.core.validation import MAX_TEXT, Id, ModelText, Search, Text
 from duban.core.xlsx import ImportRejected
 from duban.intake import ledger_link, queries, services
 from duban.intake.figures import figures
@@ -94,10 +97,10 @@ def _get(request, pk: int) -> Suggestion:
     return s
 
 
-@router.get("", response=list[SuggestionOut], summary="意见建议列表（本人可见范围；联系人脱敏）")
-@paginate(LimitOffsetPagination)
-def list_suggestions(request, status: str = "", channel: str = "", kind: str = "", q: str = "", unit_id: int | None = None,
-                     campaign_id: int | None = None, overdue: bool = False):
+@router.get("", response=answers({200: list[SuggestionOut]}), summary="意见建议列表（本人可见范围；联系人脱敏）")
+@paginate(Pagination)
+def list_suggestions(request, status: Search(20) = "", channel: Search(20) = "", kind: Search(20) = "", q: Search() = "", unit_id: Id | None = None,
+                     campaign_id: Id | None = None, overdue: bool = False):
     campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else None
     qs = queries.suggestion_list(request.user, campaign=campaign, status=status, channel=channel, kind=kind, q=q, unit_id=unit_id, overdue=overdue)
     office_campaigns: dict[int, bool] = {}
@@ -131,8 +134,8 @@ class CountsOut(Schema):
     by_status: dict[str, int]
 
 
-@router.get("/counts", response=CountsOut, summary="按渠道、类别、状态计数")
-def counts(request, campaign_id: int | None = None):
+@router.get("/counts", response=answers({200: CountsOut}), summary="按渠道、类别、状态计数")
+def counts(request, campaign_id: Id | None = None):
     campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else current_campaign(request.user)
     return {
         "by_channel": {label: n for _, label, n in queries.channel_counts(request.user, campaign=campaign)},
@@ -141,8 +144,8 @@ def counts(request, campaign_id: int | None = None):
     }
 
 
-@router.get("/figures", summary="意见建议头条数据（与 duban stats 的 suggestions 部分相同）")
-def suggestion_figures(request, campaign_id: int | None = None) -> dict:
+@router.get("/figures", response=answers({200: dict}), summary="意见建议头条数据（与 duban stats 的 suggestions 部分相同）")
+def suggestion_figures(request, campaign_id: Id | None = None):
     campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else None
     return figures(user=request.user, campaign=campaign)
 
@@ -153,8 +156,13 @@ class ImportOut(Schema):
     by_channel: dict[str, int]
 
 
-@router.post("/import", response={201: ImportOut, 400: dict}, summary="批量导入（xlsx，整表校验，推进办）")
-def import_suggestions(request, file: UploadedFile = File(...), campaign_id: int | None = None):  # noqa: B008
+class ImportErrorOut(Schema):
+    detail: str
+    errors: list[dict]
+
+
+@router.post("/import", response=answers({201: ImportOut, 400: ImportErrorOut}, 403, 404), summary="批量导入（xlsx，整表校验，推进办）")
+def import_suggestions(request, file: UploadedFile = File(...), campaign_id: Id | None = None):  # noqa: B008
     campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else current_campaign(request.user)
     if campaign is None:
         raise HttpError(404, "没有可导入的活动")
@@ -167,29 +175,30 @@ def import_suggestions(request, file: UploadedFile = File(...), campaign_id: int
     return Reply(201, {"created": result.created, "rows": result.rows, "by_channel": dict(result.by_channel)})
 
 
-@router.get("/{suggestion_id}", response=SuggestionOut, summary="意见建议详情")
-def get_suggestion(request, suggestion_id: int):
+@router.get("/{suggestion_id}", response=answers({200: SuggestionOut}, 404), summary="意见建议详情")
+def get_suggestion(request, suggestion_id: Id):
     return _out(request.user, _get(request, suggestion_id))
 
 
 class SuggestionIn(Schema):
-    body: str
-    title: str = ""
-    kind: str = Kind.ISSUE
-    channel: str = Channel.HOTLINE
-    contact_name: str = ""
-    contact_phone: str = ""
-    place: str = ""
-    place_unit_id: int | None = None
+    body: Text(MAX_TEXT)  # the service says "不能超过 5000 字" below this cap
+    title: ModelText(Suggestion, "title") = ""
+    kind: ModelText(Suggestion, "kind") = Kind.ISSUE
+    channel: ModelText(Suggestion, "channel") = Channel.HOTLINE
+    contact_name: ModelText(Suggestion, "contact_name") = ""
+    contact_phone: ModelText(Suggestion, "contact_phone") = ""
+    place: ModelText(Suggestion, "place") = ""
+    place_unit_id: Id | None = None
     submitted_at: dt.datetime | None = None
-    campaign_id: int | None = None
+    campaign_id: Id | None = None
 
 
 class SuggestionCreated(SuggestionOut):
     tracking_code: str  # once, for the operator to read back to the caller
 
 
-@router.post("", response={201: SuggestionCreated}, summary="登记一条意见建议（热线、来信、来访、座谈会等）；只在此时返回查询码，供告知来电人")
+@router.post("", response=answers({201: SuggestionCreated}, 403, 404, body=True),
+             summary="登记一条意见建议（热线、来信、来访、座谈会等）；只在此时返回查询码，供告知来电人")
 def create_suggestion(request, payload: SuggestionIn):
     campaign = campaigns_for(request.user).filter(pk=payload.campaign_id).first() if payload.campaign_id else current_campaign(request.user)
     if campaign is None:
@@ -212,13 +221,13 @@ def create_suggestion(request, payload: SuggestionIn):
 
 
 class RouteIn(Schema):
-    unit_id: int | None = None
-    focus_area_id: int | None = None
-    label: str | None = None
+    unit_id: Id | None = None
+    focus_area_id: Id | None = None
+    label: ModelText(Suggestion, "label") | None = None
 
 
-@router.post("/{suggestion_id}/route", response=SuggestionOut, summary="分拣：确认或更正办理单位、聚焦领域、分类标签（推进办）")
-def route(request, suggestion_id: int, payload: RouteIn):
+@router.post("/{suggestion_id}/route", response=answers({200: SuggestionOut}, 403, 404, body=True), summary="分拣：确认或更正办理单位、聚焦领域、分类标签（推进办）")
+def route(request, suggestion_id: Id, payload: RouteIn):
     from duban.triage.services import route_confirm
 
     s = _get(request, suggestion_id)
@@ -238,7 +247,7 @@ def route(request, suggestion_id: int, payload: RouteIn):
 
 
 class ReplyIn(Schema):
-    text: str
+    text: Text(MAX_TEXT)
 
 
 class ReplyOut(Schema):
@@ -246,8 +255,8 @@ class ReplyOut(Schema):
     flags: list[dict]
 
 
-@router.post("/{suggestion_id}/reply", response=ReplyOut, summary="答复（推进办或办理单位）；返回答复检查提示")
-def reply(request, suggestion_id: int, payload: ReplyIn):
+@router.post("/{suggestion_id}/reply", response=answers({200: ReplyOut}, 403, 404, body=True), summary="答复（推进办或办理单位）；返回答复检查提示")
+def reply(request, suggestion_id: Id, payload: ReplyIn):
     from duban.triage.queries import reply_flags
 
     s = _get(request, suggestion_id)
@@ -261,8 +270,8 @@ def reply(request, suggestion_id: int, payload: ReplyIn):
     return {"suggestion": _out(request.user, _get(request, s.pk)), "flags": flags}
 
 
-@router.post("/{suggestion_id}/close", response=SuggestionOut, summary="办结（推进办）")
-def close(request, suggestion_id: int):
+@router.post("/{suggestion_id}/close", response=answers({200: SuggestionOut}, 403, 404), summary="办结（推进办）")
+def close(request, suggestion_id: Id):
     s = _get(request, suggestion_id)
     try:
         s = services.suggestion_close(actor=request.user, suggestion=s)
@@ -272,9 +281,9 @@ def close(request, suggestion_id: int):
 
 
 class ToProblemIn(Schema):
-    unit_id: int | None = None
-    focus_area_id: int | None = None
-    description: str = ""
+    unit_id: Id | None = None
+    focus_area_id: Id | None = None
+    description: Text() = ""
     deadline: dt.date | None = None
 
 
@@ -283,8 +292,8 @@ class ProblemLinkOut(Schema):
     problem_id: int
 
 
-@router.post("/{suggestion_id}/to-problem", response={201: ProblemLinkOut}, summary="转为整改台账问题（推进办）")
-def to_problem(request, suggestion_id: int, payload: ToProblemIn):
+@router.post("/{suggestion_id}/to-problem", response=answers({201: ProblemLinkOut}, 403, 404, body=True), summary="转为整改台账问题（推进办）")
+def to_problem(request, suggestion_id: Id, payload: ToProblemIn):
     s = _get(request, suggestion_id)
     unit = OrgUnit.objects.filter(pk=payload.unit_id).first() if payload.unit_id else None
     area = FocusArea.objects.filter(pk=payload.focus_area_id, campaign=s.campaign).first() if payload.focus_area_id else None
@@ -298,11 +307,11 @@ def to_problem(request, suggestion_id: int, payload: ToProblemIn):
 
 
 class JoinIn(Schema):
-    problem_id: int
+    problem_id: Id
 
 
-@router.post("/{suggestion_id}/join-problem", response=ProblemLinkOut, summary="并入已有问题（推进办）")
-def join_problem(request, suggestion_id: int, payload: JoinIn):
+@router.post("/{suggestion_id}/join-problem", response=answers({200: ProblemLinkOut}, 403, 404, body=True), summary="并入已有问题（推进办）")
+def join_problem(request, suggestion_id: Id, payload: JoinIn):
     s = _get(request, suggestion_id)
     try:
         problem = ledger_link.join_problem(actor=request.user, suggestion=s, problem_id=payload.problem_id)
@@ -325,15 +334,15 @@ def _limit(request, scope: str) -> None:
 
 
 class PublicIn(Schema):
-    body: str
-    title: str = ""
-    kind: str = Kind.SUGGESTION
-    contact_name: str = ""
-    contact_phone: str = ""
-    place: str = ""
-    place_unit_id: int | None = None
-    campaign_id: int | None = None
-    website: str = ""  # the honeypot: leave empty
+    body: Text(MAX_TEXT)  # the service says "不能超过 5000 字" below this cap
+    title: ModelText(Suggestion, "title") = ""
+    kind: ModelText(Suggestion, "kind") = Kind.SUGGESTION
+    contact_name: ModelText(Suggestion, "contact_name") = ""
+    contact_phone: ModelText(Suggestion, "contact_phone") = ""
+    place: ModelText(Suggestion, "place") = ""
+    place_unit_id: Id | None = None
+    campaign_id: Id | None = None
+    website: Text(200) = ""  # the honeypot: leave empty
 
 
 class PublicCreated(Schema):
@@ -382,7 +391,11 @@ def _public_status(s: Suggestion) -> dict:
     }
 
 
-@public_router.post("/suggestions", auth=None, response={201: PublicCreated, 200: dict}, summary="群众提交意见建议（无需登录，按 IP 限流）")
+class PublicThanks(Schema):
+    detail: str
+
+
+@public_router.post("/suggestions", auth=None, response=answers({201: PublicCreated, 200: PublicThanks}, 400, 404, public=True), summary="群众提交意见建议（无需登录，按 IP 限流）")
 def public_submit(request, payload: PublicIn):
     _limit(request, "submit")
     if payload.website:
@@ -405,8 +418,8 @@ def public_submit(request, payload: PublicIn):
     return Reply(201, {"tracking_code": s.tracking_code, "code_display": s.code_display, "status_url": f"/s/t/{s.tracking_code}/"})
 
 
-@public_router.get("/suggestions/{code}", auth=None, response=PublicStatus, summary="凭查询码查看办理进度和答复")
-def public_status(request, code: str):
+@public_router.get("/suggestions/{code}", auth=None, response=answers({200: PublicStatus}, 404, public=True), summary="凭查询码查看办理进度和答复")
+def public_status(request, code: Search(40)):
     _limit(request, "lookup")
     s = queries.by_code(code)
     if s is None:
@@ -415,12 +428,12 @@ def public_status(request, code: str):
 
 
 class RatingIn(Schema):
-    rating: str
-    comment: str = ""
+    rating: ModelText(Suggestion, "rating")
+    comment: Text(1000) = ""
 
 
-@public_router.post("/suggestions/{code}/rating", auth=None, response=PublicStatus, summary="评价答复：满意 satisfied / 基本满意 basic / 不满意 unsatisfied（不满意将重新办理）")
-def public_rate(request, code: str, payload: RatingIn):
+@public_router.post("/suggestions/{code}/rating", auth=None, response=answers({200: PublicStatus}, 400, 404, public=True), summary="评价答复：满意 satisfied / 基本满意 basic / 不满意 unsatisfied（不满意将重新办理）")
+def public_rate(request, code: Search(40), payload: RatingIn):
     _limit(request, "rate")
     s = queries.by_code(code)
     if s is None:
@@ -437,8 +450,8 @@ class PublicUnit(Schema):
     name: str
 
 
-@public_router.get("/units", auth=None, response=list[PublicUnit], summary="留言时可选的乡镇和部门")
-def public_units(request, campaign_id: int | None = None):
+@public_router.get("/units", auth=None, response=answers({200: list[PublicUnit]}, public=True), summary="留言时可选的乡镇和部门")
+def public_units(request, campaign_id: Id | None = None):
     _limit(request, "lookup")
     from duban.intake.public_views import unit_choices
 

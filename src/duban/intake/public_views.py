@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from duban.campaigns.models import Campaign
 from duban.core.ratelimit import client_ip, hit
+from duban.core.validation import id_or_none
 from duban.intake import queries, services
 from duban.intake.forms import LookupForm, PublicSubmitForm, RatingForm, add_errors
 from duban.intake.models import Channel, Status, format_code
@@ -38,9 +39,9 @@ def too_many(request: HttpRequest, scope: str) -> HttpResponse | None:
 
 def public_campaign(request: HttpRequest) -> Campaign | None:
     qs = Campaign.objects.filter(is_active=True).select_related("unit")
-    cid = request.GET.get("c") or request.POST.get("c")
-    if cid and str(cid).isdigit():
-        found = qs.filter(pk=int(cid)).first()
+    cid = id_or_none(request.GET.get("c") or request.POST.get("c"))
+    if cid is not None:
+        found = qs.filter(pk=cid).first()
         if found:
             return found
     return qs.order_by("-start_date", "-id").first()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
+from duban.core.validation import id_or_none, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
 from duban.orgs.models import OrgUnit
 from duban.orgs.scoping import scope
@@ -50,6 +54,16 @@ def suggestion_list(
 
         qs = qs.filter(status__in=[Status.NEW, Status.ASSIGNED, Status.REOPENED], due_date__lt=today())
     return qs.select_related("unit", "focus_area", "campaign__unit")
+
+
+def filter_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The inbox and export filters from GET parameters, as `suggestion_list` arguments:
+    text stripped of NUL and bounded; a unit id outside 1..2^63-1 is ignored."""
+    return {
+        "status": text_param(params, "status", max_length=20), "channel": text_param(params, "channel", max_length=20),
+        "kind": text_param(params, "kind", max_length=20), "q": text_param(params, "q"),
+        "unit_id": id_or_none(params.get("unit")), "overdue": params.get("overdue") == "1",
+    }
 
 
 def suggestion_get(user, pk: int) -> Suggestion | None:

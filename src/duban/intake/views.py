@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
 from duban.campaigns.queries import current_campaign, focus_areas
+from duban.core.validation import MAX_TEXT, id_or_none, strip_nul
 from duban.core.xlsx import ImportRejected
 from duban.intake import ledger_link, queries, services
 from duban.intake.forms import HotlineForm, ImportForm, ReplyForm, add_errors
@@ -58,12 +59,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
     office = is_office(request.user)
     g = request.GET
-    status = g.get("status", "new" if office and "status" not in g else "")
-    unit_id = int(g["unit"]) if g.get("unit", "").isdigit() else None
-    qs = queries.suggestion_list(
-        request.user, campaign=campaign, status=status, channel=g.get("channel", ""), kind=g.get("kind", ""),
-        q=g.get("q", "").strip(), unit_id=unit_id, overdue=g.get("overdue") == "1",
-    )
+    filters = queries.filter_params(g)
+    if office and "status" not in g:
+        filters["status"] = "new"
+    status, unit_id = filters["status"], filters["unit_id"]
+    qs = queries.suggestion_list(request.user, campaign=campaign, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
     rows = list(page.object_list)
     for s in rows:
@@ -76,7 +76,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "intake/inbox.html",
         {
             "page": page, "rows": rows, "campaign": campaign, "office": office, "status": status,
-            "channel": g.get("channel", ""), "kind": g.get("kind", ""), "q": g.get("q", ""), "unit_id": unit_id,
+            "channel": filters["channel"], "kind": filters["kind"], "q": filters["q"], "unit_id": unit_id,
             "channels": queries.channel_counts(request.user, campaign=campaign),
             "kinds": queries.kind_counts(request.user, campaign=campaign),
             "statuses": queries.status_counts(request.user, campaign=campaign),
@@ -140,7 +140,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def close(request: HttpRequest, pk: int) -> HttpResponse:
     s = _get(request, pk)
-    services.suggestion_close(actor=request.user, suggestion=s, note=request.POST.get("note", ""))
+    services.suggestion_close(actor=request.user, suggestion=s, note=strip_nul(request.POST.get("note", ""))[:MAX_TEXT])
     messages.success(request, "已办结")
     return redirect("intake:detail", pk=s.pk)
 
@@ -150,14 +150,19 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 def to_problem(request: HttpRequest, pk: int) -> HttpResponse:
     s = _get(request, pk)
     raw_unit, raw_area = request.POST.get("unit", "").strip(), request.POST.get("focus_area", "").strip()
-    unit = OrgUnit.objects.filter(pk=raw_unit, path__subtree=s.campaign.unit.path).first() if raw_unit.isdigit() else s.unit
-    area = s.campaign.focus_areas.filter(pk=raw_area).first() if raw_area.isdigit() else None
+    unit_id, area_id = id_or_none(raw_unit), id_or_none(raw_area)
+    if unit_id:
+        unit = OrgUnit.objects.filter(pk=unit_id, path__subtree=s.campaign.unit.path).first()
+    else:
+        unit = None if raw_unit else s.unit
+    area = s.campaign.focus_areas.filter(pk=area_id).first() if area_id else None
+    description = strip_nul(request.POST.get("description", ""))[:MAX_TEXT]
     try:
-        if unit is None or (raw_unit and not raw_unit.isdigit()):
+        if unit is None:
             raise ValidationError("请选择本活动范围内的责任单位")
         if raw_area and area is None:
             raise ValidationError("聚焦领域不属于本活动")
-        problem = ledger_link.to_problem(actor=request.user, suggestion=s, unit=unit, focus_area=area, description=request.POST.get("description", ""))
+        problem = ledger_link.to_problem(actor=request.user, suggestion=s, unit=unit, focus_area=area, description=description)
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -169,11 +174,11 @@ def to_problem(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def join_problem(request: HttpRequest, pk: int) -> HttpResponse:
     s = _get(request, pk)
-    raw = request.POST.get("problem_id", "").strip()
+    problem_id = id_or_none(request.POST.get("problem_id"))
     try:
-        if not raw.isdigit():
+        if problem_id is None:
             raise ValidationError("请填写问题编号")
-        problem = ledger_link.join_problem(actor=request.user, suggestion=s, problem_id=int(raw))
+        problem = ledger_link.join_problem(actor=request.user, suggestion=s, problem_id=problem_id)
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -236,8 +241,8 @@ def import_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def export(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
-    g = request.GET
-    qs = queries.suggestion_list(request.user, campaign=campaign, status=g.get("status", ""), channel=g.get("channel", ""), kind=g.get("kind", ""), q=g.get("q", "").strip())
+    f = queries.filter_params(request.GET)
+    qs = queries.suggestion_list(request.user, campaign=campaign, status=f["status"], channel=f["channel"], kind=f["kind"], q=f["q"])
     with_contacts = may_see_contacts(request.user, campaign)
     tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     suggestions_export(tmp, qs, with_contacts=with_contacts)

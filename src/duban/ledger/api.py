@@ -18,13 +18,15 @@ from ninja import File, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status as Reply
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from duban.campaigns.models import Campaign, FocusArea
 from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.core.apischema import MAX_PAGE, answers
 from duban.core.dates import today
+from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
 from duban.ledger import queries, services, storage, workflow
-from duban.ledger.models import Kind, Problem, Source, Status, version_of
+from duban.ledger.models import MAX_VERSION, Kind, Problem, Source, Status, version_of
 from duban.orgs.queries import unit_get
 
 router = Router(tags=["整改台账"])
@@ -130,54 +132,60 @@ class ProblemDetailOut(ProblemOut):
         return [t.name for t in workflow.available(context["request"].user, obj)]
 
 
+# Lengths come from the model fields the values are written to (core.validation).
 class ProblemIn(Schema):
-    description: str
-    unit_id: int
-    campaign_id: int | None = None
-    focus_area_id: int | None = None
-    source: str = Source.SELF_CHECK
-    owner: str = ""
-    supervisor_id: int | None = None
-    measures: str = ""
+    description: ModelText(Problem, "description")
+    unit_id: Id
+    campaign_id: Id | None = None
+    focus_area_id: Id | None = None
+    source: ModelText(Problem, "source") = Source.SELF_CHECK
+    owner: ModelText(Problem, "owner") = ""
+    supervisor_id: Id | None = None
+    measures: ModelText(Problem, "measures") = ""
     deadline: dt.date | None = None
-    kind: str = Kind.DEADLINE
+    kind: ModelText(Problem, "kind") = Kind.DEADLINE
 
 
 class ProblemPatch(Schema):
-    version: int | None = None  # the version the client read; when stale: 409, nothing saved
-    description: str | None = None
-    unit_id: int | None = None
-    focus_area_id: int | None = None
-    source: str | None = None
-    owner: str | None = None
-    supervisor_id: int | None = None
-    measures: str | None = None
+    """Only the fields sent change; null clears focus area, supervisor and deadline — the
+    other fields cannot be empty, so null is refused for them (422) rather than stored.
+    `version` is the one the client read: when another save came in between, 409 and
+    nothing saved."""
+
+    version: int | None = Field(None, ge=0, le=MAX_VERSION)
+    description: ModelText(Problem, "description") = None
+    unit_id: Id = None
+    focus_area_id: Id | None = None
+    source: ModelText(Problem, "source") = None
+    owner: ModelText(Problem, "owner") = None
+    supervisor_id: Id | None = None
+    measures: ModelText(Problem, "measures") = None
     deadline: dt.date | None = None
-    kind: str | None = None
+    kind: ModelText(Problem, "kind") = None
 
 
 class TransitionIn(Schema):
-    reason: str = ""
+    reason: Text() = ""
     date: dt.date | None = None
 
 
 class NoteIn(Schema):
-    note: str
+    note: Text()
 
 
 class FilterIn(Schema):
-    campaign: int | None = None
-    area: int | None = None
-    unit: int | None = None
-    status: str = ""
+    campaign: Id | None = None
+    area: Id | None = None
+    unit: Id | None = None
+    status: Search(20) = ""
     overdue: bool = False
     due_soon: bool = False
-    source: str = ""
-    kind: str = ""
-    deadline_from: str = ""
-    deadline_to: str = ""
-    q: str = ""
-    sort: str = "-id"
+    source: Search(20) = ""
+    kind: Search(20) = ""
+    deadline_from: Search(40) = ""
+    deadline_to: Search(40) = ""
+    q: Search() = ""
+    sort: Search(20) = "-id"
 
 
 def _filter(params: FilterIn) -> queries.ProblemFilter:
@@ -229,7 +237,6 @@ def _detail(request, problem: Problem) -> Problem:
     return problem
 
 
-MAX_LIMIT = 500
 ROW_FIELDS = (
     "id", "campaign_id", "seq", "description", "focus_area_id", "source", "unit_id", "owner", "supervisor_id",
     "measures", "deadline", "original_deadline", "kind", "progress", "status", "completed_on", "extension_to", "extra",
@@ -264,13 +271,15 @@ class ProblemPage(BaseModel):
     count: int
 
 
-@router.get("", response=ProblemPage, summary="问题列表（本人可见范围，可筛选、搜索、排序；limit ≤ 500）")
+@router.get("", response=answers({200: ProblemPage}), summary="问题列表（本人可见范围，可筛选、搜索、排序；limit ≤ 500）")
 def list_problems(request, filters: Query[FilterIn], limit: int = 100, offset: int = 0):
     f = _filter(filters)
     # The count comes from the roll-ups where they answer exactly (an office's unfiltered
     # list counts millions of rows in milliseconds), else by counting the same filter.
     rows = ProblemRows(queries.problem_list(request.user, f), lambda: queries.problem_count(request.user, f))
-    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
+    # Paging out of range is clamped, not refused (limit 1…500); the offset also stops at
+    # 2^63-1, beyond which the database cannot hold it (a 500 before).
+    limit, offset = max(1, min(limit, MAX_PAGE)), max(0, min(offset, MAX_ID))
     body = {"items": rows[offset : offset + limit], "count": rows.count()}
     # The rows come from .values() with exactly ProblemRow's types (tests validate the body
     # against ProblemPage); letting ninja re-validate and re-dump them cost a third of the
@@ -278,20 +287,32 @@ def list_problems(request, filters: Query[FilterIn], limit: int = 100, offset: i
     return HttpResponse(json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False), content_type="application/json")
 
 
-@router.get("/rates", summary="整改率、按期率、逾期：按聚焦领域/单位/来源/月份")
-def problem_rates(request, by: str = "area", campaign: int | None = None) -> list[dict[str, Any]]:
+class RateOut(Schema):
+    key: int | str | None
+    label: str
+    total: int
+    rectified: int
+    rate: float
+    overdue: int
+    on_time: int
+    with_deadline_done: int
+    on_time_rate: float
+
+
+@router.get("/rates", response=answers({200: list[RateOut]}), summary="整改率、按期率、逾期：按聚焦领域/单位/来源/月份")
+def problem_rates(request, by: Search(20) = "area", campaign: Id | None = None):
     if by not in queries.GROUPINGS:
         raise HttpError(422, f"by 应为 {'/'.join(queries.GROUPINGS)}")
     c = campaigns_for(request.user).filter(pk=campaign).first() if campaign else None
     return queries.rates(request.user, campaign=c, by=by)
 
 
-@router.get("/{problem_id}", response=ProblemDetailOut, summary="问题详情（含整改动态、佐证材料、可执行的操作）")
-def get_problem(request, problem_id: int):
+@router.get("/{problem_id}", response=answers({200: ProblemDetailOut}, 404), summary="问题详情（含整改动态、佐证材料、可执行的操作）")
+def get_problem(request, problem_id: Id):
     return _detail(request, _get(request, problem_id))
 
 
-@router.post("", response={201: ProblemOut}, summary="登记问题")
+@router.post("", response=answers({201: ProblemOut}, 403, 404, body=True), summary="登记问题")
 def create_problem(request, payload: ProblemIn):
     campaign = campaigns_for(request.user).filter(pk=payload.campaign_id).first() if payload.campaign_id else current_campaign(request.user)
     if campaign is None:
@@ -307,8 +328,23 @@ def create_problem(request, payload: ProblemIn):
     return Reply(201, queries.problem_get(request.user, p.pk))
 
 
-@router.patch("/{problem_id}", response={200: ProblemOut, 409: dict}, summary="修改问题（带上读到的 version；过期则 409 并列出他人改动的字段）")
-def update_problem(request, problem_id: int, payload: ProblemPatch):
+class ChangeOut(Schema):
+    label: str
+    before: Any = None
+    after: Any = None
+    by: str = ""
+    at: str
+
+
+class ConflictOut(Schema):
+    detail: str
+    version: int
+    changed: dict[str, ChangeOut]
+
+
+@router.patch("/{problem_id}", response=answers({200: ProblemOut, 409: ConflictOut}, 403, 404, body=True),
+              summary="修改问题（带上读到的 version；过期则 409 并列出他人改动的字段）")
+def update_problem(request, problem_id: Id, payload: ProblemPatch):
     problem = _get(request, problem_id)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
@@ -332,8 +368,8 @@ def update_problem(request, problem_id: int, payload: ProblemPatch):
     return queries.problem_get(request.user, problem_id)
 
 
-@router.post("/{problem_id}/transitions/{name}", response=ProblemDetailOut, summary="流转：claim/submit/sign_off/return/request_extension/approve_extension/refuse_extension/reopen")
-def transition(request, problem_id: int, name: str, payload: TransitionIn):
+@router.post("/{problem_id}/transitions/{name}", response=answers({200: ProblemDetailOut}, 403, 404, 409, body=True), summary="流转：claim/submit/sign_off/return/request_extension/approve_extension/refuse_extension/reopen")
+def transition(request, problem_id: Id, name: Search(40), payload: TransitionIn):
     problem = _get(request, problem_id)
     try:
         services.problem_transition(actor=request.user, problem=problem, name=name, reason=payload.reason, date=payload.date)
@@ -342,8 +378,8 @@ def transition(request, problem_id: int, name: str, payload: TransitionIn):
     return _detail(request, _get(request, problem_id))
 
 
-@router.post("/{problem_id}/notes", response={201: EventOut}, summary="填写整改进展")
-def add_note(request, problem_id: int, payload: NoteIn):
+@router.post("/{problem_id}/notes", response=answers({201: EventOut}, 403, 404, body=True), summary="填写整改进展")
+def add_note(request, problem_id: Id, payload: NoteIn):
     problem = _get(request, problem_id)
     try:
         return Reply(201, services.problem_note(actor=request.user, problem=problem, note=payload.note))
@@ -351,8 +387,8 @@ def add_note(request, problem_id: int, payload: NoteIn):
         raise _errors(exc) from exc
 
 
-@router.post("/{problem_id}/evidence", response={201: EvidenceOut}, summary="上传佐证材料（图片、PDF、Office 文档）")
-def upload_evidence(request, problem_id: int, file: File[UploadedFile]):
+@router.post("/{problem_id}/evidence", response=answers({201: EvidenceOut}, 400, 403, 404), summary="上传佐证材料（图片、PDF、Office 文档）")
+def upload_evidence(request, problem_id: Id, file: File[UploadedFile]):
     problem = _get(request, problem_id)
     if file.size and file.size > storage.max_bytes():
         raise HttpError(422, f"文件过大，上限 {storage.max_bytes() // 1048576} MB")
@@ -362,8 +398,8 @@ def upload_evidence(request, problem_id: int, file: File[UploadedFile]):
         raise _errors(exc) from exc
 
 
-@router.get("/{problem_id}/evidence/{evidence_id}", summary="下载佐证材料", response={200: None})
-def download_evidence(request, problem_id: int, evidence_id: int):
+@router.get("/{problem_id}/evidence/{evidence_id}", summary="下载佐证材料", response=answers({200: None}, 404))
+def download_evidence(request, problem_id: Id, evidence_id: Id):
     ev = services.evidence_for_download(request.user, evidence_id)
     if ev is None or ev.problem_id != problem_id:
         raise HttpError(404, "未找到该材料或无权查看")

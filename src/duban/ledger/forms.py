@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import forms
 
 from duban.core.dates import DateParseError, parse_date
-from duban.ledger.models import Kind, Source
+from duban.core.validation import CleanTextForm, check_text, max_length_of
+from duban.ledger.models import MAX_VERSION, Kind, Problem, Source
 from duban.orgs.matching import UnitMatcher
+from duban.orgs.models import OrgUnit
 from duban.orgs.scoping import visible_units
 
 
@@ -17,6 +19,7 @@ class CnDateField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return None
+        check_text(value, 40)
         try:
             return parse_date(value)
         except DateParseError as exc:
@@ -34,20 +37,19 @@ class UnitField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return None
+        check_text(value, 2 * max_length_of(OrgUnit, "name") + 1)  # "上级单位/单位名称"
         resolved = UnitMatcher(visible_units(self.user)).resolve(value)
         if isinstance(resolved, str):
             raise forms.ValidationError(resolved)
-        from duban.orgs.models import OrgUnit
-
         return OrgUnit.objects.get(pk=resolved)
 
 
-class ProblemForm(forms.Form):
+class ProblemForm(CleanTextForm, forms.Form):
     description = forms.CharField(label="问题描述", widget=forms.Textarea(attrs={"rows": 3}))
     focus_area = forms.ModelChoiceField(label="聚焦领域", queryset=None, required=False)
     source = forms.ChoiceField(label="问题来源", choices=Source.choices, initial=Source.SELF_CHECK)
     unit = UnitField(label="责任单位", help_text="单位名称；重名时写“上级单位/单位名称”")
-    owner = forms.CharField(label="责任人", required=False, max_length=60)
+    owner = forms.CharField(label="责任人", required=False, max_length=max_length_of(Problem, "owner"))
     supervisor = UnitField(label="督办单位", required=False, help_text="留空则由活动牵头单位（推进办）督办")
     measures = forms.CharField(label="整改措施", widget=forms.Textarea(attrs={"rows": 3}), required=False)
     deadline = CnDateField(label="整改时限", required=False, help_text="如 2022-03-31 或 2022年3月31日")
@@ -73,7 +75,7 @@ class ProblemEditForm(ProblemForm):
     loaded — each field's value (hidden initial) and the problem's version — so the view
     saves only what the editor changed and a save from an outdated form is refused."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_VERSION)
 
     def __init__(self, *args, editable=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,12 +105,12 @@ def problem_initial(user, problem) -> dict:
     }
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(CleanTextForm, forms.Form):
     reason = forms.CharField(label="理由/说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     date = CnDateField(label="延期至", required=False)
 
 
-class NoteForm(forms.Form):
+class NoteForm(CleanTextForm, forms.Form):
     note = forms.CharField(label="整改进展", widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -116,11 +118,11 @@ class EvidenceForm(forms.Form):
     file = forms.FileField(label="佐证材料")
 
 
-class BulkForm(forms.Form):
+class BulkForm(CleanTextForm, forms.Form):
     action = forms.ChoiceField(choices=[("assign", "批量交办"), ("extend", "批量延期")])
     ids = forms.CharField(widget=forms.HiddenInput, required=False)
     unit = UnitField(label="责任单位", required=False)
-    owner = forms.CharField(label="责任人", required=False)
+    owner = forms.CharField(label="责任人", required=False, max_length=max_length_of(Problem, "owner"))
     deadline = CnDateField(label="新时限", required=False)
     reason = forms.CharField(label="理由", required=False)
 

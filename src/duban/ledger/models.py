@@ -125,6 +125,10 @@ def version_of(updated_at: dt.datetime) -> int:
     return (updated_at - _EPOCH) // dt.timedelta(microseconds=1)
 
 
+# The largest version a client may send: the last microsecond a datetime can hold.
+MAX_VERSION = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(microseconds=1)
+
+
 def version_time(version: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=version)
 

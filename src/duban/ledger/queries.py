@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from duban.campaigns.models import Campaign
 from duban.core.dates import DateParseError, parse_date, today
 from duban.core.numbers import ratio
+from duban.core.validation import parse_id, strip_nul, text_param
 from duban.ledger.models import OPEN_STATUSES, Kind, Problem, ProblemTally, Source, Status
 from duban.ledger.search import search_filter
 from duban.orgs.models import PATH_STEP, OrgUnit, Role
@@ -104,37 +105,39 @@ class ProblemFilter:
 
     @classmethod
     def from_params(cls, params) -> tuple[ProblemFilter, list[str]]:
-        """From GET parameters (or any mapping); bad values are dropped and reported."""
+        """From GET parameters (or any mapping); bad values are dropped and reported.
+
+        Ids outside 1..2^63-1, impossible dates and unknown choices are reported, never
+        passed on (the database would answer a 500); NUL characters are dropped.
+        """
         f, errors = cls(), []
         for name in ("campaign", "area", "unit"):
-            raw = (params.get(name) or "").strip() if hasattr(params, "get") else ""
-            if raw:
-                try:
-                    setattr(f, name, int(raw))
-                except ValueError:
-                    errors.append(f"{name} 应为数字")
-        f.status = params.get("status", "") or ""
+            try:
+                setattr(f, name, parse_id(strip_nul(str(params.get(name) or ""))))
+            except ValueError:
+                errors.append(f"{name} 应为有效的编号（1 到 9223372036854775807 之间的整数）")
+        f.status = text_param(params, "status", max_length=40)
         if f.status and f.status not in Status.values:
             errors.append(f"未知状态“{f.status}”")
             f.status = ""
-        f.source = params.get("source", "") or ""
+        f.source = text_param(params, "source", max_length=40)
         if f.source and f.source not in Source.values:
             errors.append(f"未知问题来源“{f.source}”")
             f.source = ""
-        f.kind = params.get("kind", "") or ""
+        f.kind = text_param(params, "kind", max_length=40)
         if f.kind and f.kind not in Kind.values:
             errors.append(f"未知整改类型“{f.kind}”")
             f.kind = ""
         f.overdue = str(params.get("overdue", "")).lower() in ("1", "true", "on", "yes")
         f.due_soon = str(params.get("due_soon", "")).lower() in ("1", "true", "on", "yes")
         for name in ("deadline_from", "deadline_to"):
-            raw = params.get(name) or ""
+            raw = text_param(params, name, max_length=40)
             if raw:
                 try:
                     setattr(f, name, parse_date(raw))
                 except DateParseError as exc:
                     errors.append(str(exc))
-        f.q = (params.get("q") or "").strip()[:100]
+        f.q = text_param(params, "q")
         sort = params.get("sort") or "-id"
         f.sort = sort if sort in SORTS else "-id"
         return f, errors

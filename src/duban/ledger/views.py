@@ -24,6 +24,7 @@ from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
 from duban.core.dates import today
 from duban.core.redirects import redirect_back
+from duban.core.validation import id_or_none, ids_in
 from duban.core.xlsx import ImportRejected, write_errors
 from duban.ledger import io, queries, services, storage, workflow
 from duban.ledger.forms import (
@@ -44,9 +45,9 @@ IMPORT_MAX_BYTES = 200 * 1024 * 1024
 
 
 def _campaign(request):
-    cid = request.GET.get("campaign") or request.POST.get("campaign")
-    if cid and str(cid).isdigit():
-        c = campaigns_for(request.user).filter(pk=int(cid)).first()
+    cid = id_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
+    if cid is not None:
+        c = campaigns_for(request.user).filter(pk=cid).first()
         if c is not None:
             return c
     return current_campaign(request.user)
@@ -258,7 +259,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def problem_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST, user=request.user)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = ids_in(request.POST.getlist("ids"))
     visible_ids = list(scope(request.user, queries.visible_problems(request.user).filter(pk__in=ids)).values_list("id", flat=True))
     if not visible_ids:
         messages.error(request, "请先勾选问题")

@@ -1,13 +1,16 @@
 """Org-unit endpoints; every one goes through the scoping rule."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: @paginate re-reads the view's parameter types
+# in ninja's own namespace, where string annotations such as "Id | None" cannot resolve.
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from duban.core.apischema import Pagination, answers
+from duban.core.validation import Id, ModelText, Search
 from duban.orgs import queries, services
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can
@@ -35,27 +38,27 @@ class UnitOut(Schema):
 
 
 class UnitIn(Schema):
-    name: str
-    kind: str
-    parent_id: int
-    code: str = ""
+    name: ModelText(OrgUnit, "name")
+    kind: ModelText(OrgUnit, "kind")
+    parent_id: Id
+    code: ModelText(OrgUnit, "code") = ""
 
 
-@router.get("", response=list[UnitOut], summary="单位列表（本人可见范围）", url_name="unit_list")
-@paginate(LimitOffsetPagination)
-def list_units(request, q: str = "", kind: str = "", parent_id: int | None = None, under_id: int | None = None):
+@router.get("", response=answers({200: list[UnitOut]}), summary="单位列表（本人可见范围）", url_name="unit_list")
+@paginate(Pagination)
+def list_units(request, q: Search() = "", kind: Search(20) = "", parent_id: Id | None = None, under_id: Id | None = None):
     return queries.unit_list(request.user, q=q, kind=kind, parent_id=parent_id, under_id=under_id)
 
 
-@router.get("/{unit_id}", response=UnitOut, summary="单位详情", url_name="unit_detail")
-def get_unit(request, unit_id: int):
+@router.get("/{unit_id}", response=answers({200: UnitOut}, 404), summary="单位详情", url_name="unit_detail")
+def get_unit(request, unit_id: Id):
     unit = queries.unit_get(request.user, unit_id)
     if unit is None:
         raise HttpError(404, "未找到该单位或无权查看")
     return unit
 
 
-@router.post("", response={201: UnitOut}, summary="新建下级单位（推进办）")
+@router.post("", response=answers({201: UnitOut}, 403, 404, body=True), summary="新建下级单位（推进办）")
 def create_unit(request, payload: UnitIn):
     parent = queries.unit_get(request.user, payload.parent_id)
     if parent is None:

@@ -1,27 +1,28 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from duban.orgs.models import Role, UnitKind
+from duban.core.validation import CleanTextForm, max_length_of
+from duban.orgs.models import Membership, OrgUnit, Role, UnitKind
 
 
-class UnitForm(forms.Form):
-    name = forms.CharField(label=_("单位名称"), max_length=120)
+class UnitForm(CleanTextForm, forms.Form):
+    name = forms.CharField(label=_("单位名称"), max_length=max_length_of(OrgUnit, "name"))
     kind = forms.ChoiceField(label=_("单位类型"), choices=UnitKind.choices)
-    code = forms.CharField(label=_("单位代码"), max_length=40, required=False)
+    code = forms.CharField(label=_("单位代码"), max_length=max_length_of(OrgUnit, "code"), required=False)
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
 
 
-class MemberForm(forms.Form):
+class MemberForm(CleanTextForm, forms.Form):
     """Add a person to a unit: a new account, or an existing username with a new role."""
 
     username = forms.CharField(label=_("用户名"), max_length=150)
     full_name = forms.CharField(label=_("姓名"), max_length=60, required=False)
     password = forms.CharField(label=_("初始密码（新账号）"), required=False, widget=forms.PasswordInput, min_length=8)
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices, initial=Role.LIAISON)
-    title = forms.CharField(label=_("职务"), max_length=60, required=False)
+    title = forms.CharField(label=_("职务"), max_length=max_length_of(Membership, "title"), required=False)
 
 
 class TokenForm(forms.Form):

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from duban.audit.queries import history_for
+from duban.core.validation import text_param
 from duban.core.xlsx import ImportRejected
 from duban.orgs import queries, services
 from duban.orgs.forms import ImportForm, MemberForm, UnitForm
@@ -30,8 +31,7 @@ CHILD_KIND = {
 
 @login_required
 def unit_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    kind = request.GET.get("kind", "")
+    q, kind = text_param(request.GET, "q"), text_param(request.GET, "kind", max_length=20)
     if q or kind:
         units = queries.unit_list(request.user, q=q, kind=kind)
         page = Paginator(units, 50).get_page(request.GET.get("page"))

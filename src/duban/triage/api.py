@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.core.apischema import answers
+from duban.core.validation import Id, Text
 from duban.intake import queries as intake_queries
 from duban.orgs.models import Role
 from duban.orgs.scoping import can
@@ -18,7 +20,7 @@ from duban.triage.models import HotIssueRun, Target
 router = Router(tags=["分拣与热点"])
 
 
-def _campaign(request, campaign_id: int | None):
+def _campaign(request, campaign_id: Id | None):
     c = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else current_campaign(request.user)
     if c is None:
         raise HttpError(404, "未找到活动或无权查看")
@@ -39,8 +41,8 @@ class PredictionsOut(Schema):
     label: list[Choice] = []
 
 
-@router.get("/predictions/{suggestion_id}", response=PredictionsOut, summary="路由器对一条意见建议的前三建议（推进办）")
-def predictions(request, suggestion_id: int):
+@router.get("/predictions/{suggestion_id}", response=answers({200: PredictionsOut}, 403, 404), summary="路由器对一条意见建议的前三建议（推进办）")
+def predictions(request, suggestion_id: Id):
     s = intake_queries.suggestion_get(request.user, suggestion_id)
     if s is None:
         raise HttpError(404, "未找到该意见建议或无权查看")
@@ -51,9 +53,9 @@ def predictions(request, suggestion_id: int):
 
 
 class ClassifyIn(Schema):
-    texts: list[str]
-    target: str = Target.LABEL
-    campaign_id: int | None = None
+    texts: list[Text()] = Field(..., max_length=5000)
+    target: Target = Target.LABEL
+    campaign_id: Id | None = None
     k: int = 3
 
 
@@ -62,11 +64,9 @@ class ClassifyOut(Schema):
     items: list[list[Choice]]
 
 
-@router.post("/classify", response=ClassifyOut, summary="用启用的模型给任意文本分类（每条返回前 k 个及置信度）")
+@router.post("/classify", response=answers({200: ClassifyOut}, 404, body=True), summary="用启用的模型给任意文本分类（每条返回前 k 个及置信度）")
 def classify(request, payload: ClassifyIn):
     campaign = _campaign(request, payload.campaign_id)
-    if len(payload.texts) > 5000:
-        raise HttpError(422, "一次最多 5000 条")
     rm = services.active_models(campaign).get(payload.target)
     if rm is None:
         raise HttpError(404, "该预测对象还没有启用的模型")
@@ -94,18 +94,18 @@ class ModelOut(Schema):
         return obj.get_target_display()
 
 
-@router.get("/models", response=list[ModelOut], summary="分拣模型（版本与交叉验证指标）")
-def list_models(request, campaign_id: int | None = None):
+@router.get("/models", response=answers({200: list[ModelOut]}, 404), summary="分拣模型（版本与交叉验证指标）")
+def list_models(request, campaign_id: Id | None = None):
     campaign = _campaign(request, campaign_id)
     return list(queries.models_for(request.user, campaign)[:100])
 
 
 class TrainIn(Schema):
-    target: str = Target.AREA
-    campaign_id: int | None = None
+    target: Target = Target.AREA
+    campaign_id: Id | None = None
 
 
-@router.post("/models/train", response={201: ModelOut}, summary="用本活动已分拣的历史（含人工更正）重新训练（推进办）")
+@router.post("/models/train", response=answers({201: ModelOut}, 403, 404, body=True), summary="用本活动已分拣的历史（含人工更正）重新训练（推进办）")
 def train(request, payload: TrainIn):
     campaign = _campaign(request, payload.campaign_id)
     if not can(request.user, campaign.unit, Role.OFFICE):
@@ -166,17 +166,14 @@ def _hot_run(request, run_id: int | None) -> HotIssueRun:
     return run
 
 
-@router.get("/hot", response=HotRunOut, summary="最新的热点问题（前 30 个及其留言）")
+@router.get("/hot", response=answers({200: HotRunOut}, 403, 404), summary="最新的热点问题（前 30 个及其留言）")
 def hot_latest(request):
     return _hot_run(request, None)
 
 
-@router.get("/hot/{run_id}", response=HotRunOut, summary="某次热点分析的结果")
-def hot_run(request, run_id: int):
-    return _hot_run(request, run_id)
-
-
-@router.post("/hot/run", response={201: HotRunOut}, summary="对本活动的意见建议运行热点分析（推进办）")
+# Before "/hot/{run_id}": ninja matches routes in the order they are added, and a POST
+# to /hot/run would otherwise meet the GET-only /hot/{run_id} and answer 405.
+@router.post("/hot/run", response=answers({201: HotRunOut}, 403), summary="对本活动的意见建议运行热点分析（推进办）")
 def hot_run_now(request):
     campaign = current_campaign(request.user)
     if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
@@ -184,9 +181,14 @@ def hot_run_now(request):
     return Status(201, services.hot_from_suggestions(actor=request.user, campaign=campaign))
 
 
+@router.get("/hot/{run_id}", response=answers({200: HotRunOut}, 403, 404), summary="某次热点分析的结果")
+def hot_run(request, run_id: Id):
+    return _hot_run(request, run_id)
+
+
 class ReplyCheckIn(Schema):
-    suggestion_id: int
-    text: str
+    suggestion_id: Id
+    text: Text()
 
 
 class Flag(Schema):
@@ -194,7 +196,7 @@ class Flag(Schema):
     message: str
 
 
-@router.post("/reply-check", response=list[Flag], summary="答复检查：过短、答非所问、超期")
+@router.post("/reply-check", response=answers({200: list[Flag]}, 404, body=True), summary="答复检查：过短、答非所问、超期")
 def reply_check(request, payload: ReplyCheckIn):
     s = intake_queries.suggestion_get(request.user, payload.suggestion_id)
     if s is None:

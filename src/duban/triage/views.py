@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 from duban.campaigns.models import FocusArea
 from duban.campaigns.queries import current_campaign
 from duban.core.redirects import redirect_back
+from duban.core.validation import id_or_none, max_length_of, strip_nul
 from duban.intake import queries as intake_queries
+from duban.intake.models import Suggestion
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can
 from duban.triage import queries, services
@@ -29,10 +31,13 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, s.campaign.unit, Role.OFFICE):
         raise PermissionDenied("只有推进办可以分拣")
     p = request.POST
-    unit = OrgUnit.objects.filter(pk=p["unit"], path__subtree=s.campaign.unit.path).first() if p.get("unit", "").isdigit() else None
-    area = FocusArea.objects.filter(pk=p["focus_area"], campaign=s.campaign).first() if p.get("focus_area", "").isdigit() else None
-    label = p.get("label") if "label" in p else None
+    unit_id, area_id = id_or_none(p.get("unit")), id_or_none(p.get("focus_area"))
+    unit = OrgUnit.objects.filter(pk=unit_id, path__subtree=s.campaign.unit.path).first() if unit_id else None
+    area = FocusArea.objects.filter(pk=area_id, campaign=s.campaign).first() if area_id else None
+    label = strip_nul(p["label"]).strip() if "label" in p else None
     try:
+        if label is not None and len(label) > max_length_of(Suggestion, "label"):
+            raise ValidationError(f"分类标签不能超过 {max_length_of(Suggestion, 'label')} 个字符")
         s = services.route_confirm(actor=request.user, suggestion=s, unit=unit, focus_area=area, label=label)
     except ValidationError as exc:
         if request.headers.get("HX-Request"):
@@ -97,7 +102,7 @@ def train(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
     if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
         raise PermissionDenied("只有推进办可以训练分拣模型")
-    target = request.POST.get("target", Target.AREA)
+    target = strip_nul(request.POST.get("target", Target.AREA))[:20]
     try:
         m = services.train_from_history(actor=request.user, campaign=campaign, target=target)
     except ValidationError as exc:
