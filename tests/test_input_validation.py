@@ -194,7 +194,7 @@ def test_problem_form_caps_owner_at_the_model_length(office, campaign, tree):
 
     data = {"description": "村口路灯不亮", "unit": "一村", "source": "self_check", "kind": "long_term", "owner": "王" * 61}
     r = office.post("/ledger/new/", data)
-    assert r.status_code == 200 and "60" in r.content.decode()
+    assert r.status_code == 400 and "60" in r.content.decode()  # the form again, with the reason
     data["owner"] = "王" * 60
     assert office.post("/ledger/new/", data).status_code == 302
     assert Problem.objects.get().owner == "王" * 60

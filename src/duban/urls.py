@@ -10,7 +10,7 @@ from duban.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("favicon.ico", RedirectView.as_view(url=static("duban/favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("duban/favicon.svg"), permanent=True), name="favicon"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("duban.orgs.account_urls")),
