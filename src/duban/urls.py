@@ -6,12 +6,15 @@ from django.views.generic.base import RedirectView
 
 from duban.api import api
 from duban.core import views as core_views
+from duban.orgs.forms import AdminLoginForm, LoginForm
+
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("duban/favicon.svg"), permanent=True), name="favicon"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("duban.orgs.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

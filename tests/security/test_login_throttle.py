@@ -124,3 +124,19 @@ def test_forwarded_for_behind_a_proxy_counts_the_real_client(users, settings):
     assert _login(_client(proxy), "office", "pw-office", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
     # Another real client behind the same proxy logs in.
     assert _login(_client(proxy), "office", "pw-office", HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/login/", "/admin/login/"])
+def test_overlong_credentials_are_a_form_error_not_a_500(users, path):
+    """Django's login forms never enforced the username length; the lockout table then
+    overflowed (500 on PostgreSQL). Found by tests/test_hostile_input.py."""
+    from axes.models import AccessAttempt
+
+    c = _client()
+    html = c.get(path).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    r = c.post(path, {"username": "长" * 10_000, "password": "x" * 10_000, "csrfmiddlewaretoken": token})
+    assert r.status_code == 200 and ("用户名或密码不正确" in r.content.decode() or "150" in r.content.decode())
+    r = c.post(path, {"username": "leader\x00", "password": "pw", "csrfmiddlewaretoken": token})
+    assert r.status_code == 200
+    assert not AccessAttempt.objects.filter(username__startswith="长").exists()

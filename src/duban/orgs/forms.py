@@ -1,4 +1,7 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core import validators as django_validators
 from django.utils.translation import gettext_lazy as _
 
 from duban.core.validation import CleanTextForm, max_length_of
@@ -41,3 +44,23 @@ class TokenForm(forms.Form):
             "required": _("请填写有效期"),
         },
     )
+
+
+class _BoundedLogin(CleanTextForm):
+    """Django's login forms set the username's max_length after the field is built, so only
+    the HTML attribute knew it, and a 10,000-character name reached authenticate() — and the
+    lockout table, whose column it overflows (a 500 on PostgreSQL). Enforce it, and cap the password."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(django_validators.MaxLengthValidator(username.max_length))
+        self.fields["password"].validators.append(django_validators.MaxLengthValidator(4096))
+
+
+class LoginForm(_BoundedLogin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(_BoundedLogin, AdminAuthenticationForm):
+    pass
