@@ -27,7 +27,8 @@ _PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕
 _NOTE = re.compile(r"^(?:注|备注|说明|附注|填表说明|填报说明|注意事项)\s*[0-9一二三四五六七八九十]*\s*[:：.．、]")
 _FILLER = re.compile(
     r"^(?:填报单位|填报人|填表人|填报时间|填报日期|填表日期|填表时间|报送单位|报送时间|报送日期|制表单位|制表人|制表时间|"
-    r"审核人|审核|联系人|联系电话|单位负责人|负责人|分管领导|主要负责人|单位名称|单位|日期|时间)\s*(?:（盖章）|\(盖章\))?\s*[:：]"
+    r"审核人|审核|联系人|联系电话|单位负责人|负责人|分管领导|主要负责人|单位名称|单位|日期|时间|收集单位|收集日期|收集时间|"
+    r"汇总单位|统计时间|统计日期|截止时间|截至时间|截止日期|截至日期)\s*(?:（盖章）|\(盖章\))?\s*[:：]"
 )
 _SECTION = re.compile(r"^(?:[一二三四五六七八九十百]+\s*[、.．]|[（(][一二三四五六七八九十百]+[)）]|第[一二三四五六七八九十百]+(?:部分|方面|类|项))")
 _TOTALS = {"合计", "小计", "总计", "共计"}
@@ -42,6 +43,15 @@ class SkippedRow:
 
     def __str__(self) -> str:
         return f"第{self.row}行：{self.reason}，已跳过"
+
+
+def describe_skipped(rows: Sequence[SkippedRow], limit: int = 10) -> str:
+    """One line for a summary: "已跳过 3 行（第1行 标题行、第2行 填报信息行、第9行 注释行）"."""
+    if not rows:
+        return ""
+    shown = "、".join(f"第{r.row}行 {r.reason}" for r in rows[:limit])
+    more = f" 等 {len(rows)} 行" if len(rows) > limit else ""
+    return f"已跳过 {len(rows)} 行（{shown}{more}）"
 
 
 def header_key(value: Any) -> str:
@@ -186,10 +196,11 @@ def find_header(raw: list[list[Any]], merged: Sequence, layout: Sequence) -> Fou
     width = max((len(r) for r in grid), default=0)
     fill_merged(grid, merged, from_row=0, budget=top * width * 4)
     down, covered, across = _merge_maps(merged, top, width)
+    continued = {r for (r0, _c0), (r1, _c1) in merged if r0 < top for r in range(r0 + 1, min(r1, top - 1) + 1)}
     best: Found | None = None
     for i in range(min(len(raw), HEADER_SEARCH_ROWS)):
-        if not any(_text(v) for v in raw[i]):
-            continue
+        if i in continued or not any(_text(v) for v in raw[i]):
+            continue  # blank, or the lower part of merged cells that start above
         j_min = min(max(i, down.get(i, i)), i + MAX_HEADER_ROWS - 1, top - 1)
         tried: list[Found] = []
         for j in range(j_min, min(j_min + 1, i + MAX_HEADER_ROWS - 1, top - 1) + 1):
@@ -201,9 +212,22 @@ def find_header(raw: list[list[Any]], merged: Sequence, layout: Sequence) -> Fou
             pick = tried[1]
         elif pick.score == tried[0].score:
             pick = tried[0]
-        if pick.columns and (best is None or pick.score > best.score):
+        if not pick.columns:
+            continue
+        if best is None or pick.score > best.score:
             best = pick
+        elif pick.score == best.score and pick.last == best.last and not _group_row(raw[best.first], best.first, across, width):
+            best = pick  # the same header without a title or 填报 line above it
     return best
+
+
+def _group_row(cells: list[Any], i: int, across: dict[tuple[int, int], int], width: int) -> bool:
+    """True when row i looks like the upper level of a header (整改情况 over its columns),
+    not a title or a 填报 line: short names, no colon, no merge across (nearly) the width."""
+    values = _distinct(cells)
+    if not values or any(":" in v or len(v) > 12 for v in values):
+        return False
+    return not any(r == i and c1 - c0 + 1 >= 0.8 * width for (r, c0), c1 in across.items())
 
 
 def _sub_header(raw: list[list[Any]], i: int, across: dict[tuple[int, int], int]) -> bool:

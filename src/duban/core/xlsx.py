@@ -25,7 +25,7 @@ import python_calamine
 import xlsxwriter
 
 from duban.core.ods_guard import inspect_ods
-from duban.core.sheet_layout import HEADER_SEARCH_ROWS, SkippedRow, TooManyMerges, locate
+from duban.core.sheet_layout import HEADER_SEARCH_ROWS, SkippedRow, TooManyMerges, describe_skipped, locate
 from duban.core.xls_guard import OLE_MAGIC, inspect_xls
 from duban.core.xlsx_guard import SheetFacts, UnsafeWorkbook, _check_directory, current_limits, inspect
 
@@ -34,7 +34,9 @@ Source = str | Path | bytes | IO[bytes]
 FORMATS = ".xlsx、.xls、.et（WPS）、.ods"
 SAVE_AS = "请在 Excel 或 WPS 中打开后“另存为” .xlsx 再导入"
 
-__all__ = ["CellError", "Column", "ImportRejected", "SkippedRow", "Source", "Table", "read_table", "sniff", "write_table"]
+__all__ = [
+    "CellError", "Column", "ImportRejected", "SkippedRow", "Source", "Table", "describe_skipped", "read_table", "sniff", "write_table",
+]
 
 
 @dataclass(frozen=True)

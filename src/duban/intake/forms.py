@@ -69,7 +69,7 @@ class ReplyForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Excel 文件（.xlsx）")
+    file = forms.FileField(label="Excel 文件（.xlsx、.xls、.et、.ods）")
 
 
 def add_errors(form, exc) -> None:

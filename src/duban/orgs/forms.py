@@ -11,7 +11,7 @@ class UnitForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Excel 文件（.xlsx）"))
+    file = forms.FileField(label=_("Excel 文件（.xlsx、.xls、.et、.ods）"))
 
 
 class MemberForm(forms.Form):
