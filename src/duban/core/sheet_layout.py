@@ -253,13 +253,25 @@ def _numbering_row(cells: list[Any]) -> bool:
     return len(nums) >= 3 and nums == list(range(nums[0], nums[0] + len(nums))) and nums[0] in (0, 1)
 
 
-def _distinct(cells: list[Any]) -> list[str]:
+def _distinct(cells: list[Any], limit: int = 1 << 30) -> list[str]:
+    """The row's distinct non-empty values as text, the first `limit` of them."""
     out: list[str] = []
     for v in cells:
+        if v is None or v == "":
+            continue
         t = v.isoformat() if isinstance(v, (dt.date, dt.datetime, dt.time)) else _text(v)
         if t and t not in out:
             out.append(t)
+            if len(out) >= limit:
+                break
     return out
+
+
+def _first(cells: list[Any]) -> Any:
+    for v in cells:
+        if v is not None and v != "" and not (v.__class__ is str and v.isspace()):
+            return v
+    return None
 
 
 def _row_kind(values: list[str], *, wide_merge: bool, in_notes: bool) -> str | None:
@@ -314,9 +326,14 @@ def locate(raw: list[list[Any]], merged: Sequence, layout: Sequence, *, width: i
     in_notes = False
     for i in range(start, len(raw)):
         cells = raw[i][:width]
-        values = _distinct(cells)
-        if not values:
+        first = _first(cells)
+        if first is None:
+            continue  # a blank spacer row
+        if first.__class__ is not str:  # a number (序号) or a date first: data, the usual case
+            in_notes = False
+            out.rows.append((i + 1, cells))
             continue
+        values = _distinct(cells, limit=5)  # every rule looks at the first value and up to 4 others
         kind = _row_kind(values, wide_merge=i in wide, in_notes=in_notes)
         if kind is None:
             in_notes = False
