@@ -81,9 +81,7 @@ def test_ambiguous_parent_asks_for_a_path(tree, tmp_path):
 def test_file_level_problems(tree, tmp_path):
     fake = tmp_path / "fake.xlsx"
     fake.write_text("单位名称,上级单位,单位类型\n", encoding="utf-8")
-    assert "不是有效的 xlsx" in _rejected(fake)[0]
-    merged = make_xlsx(tmp_path / "m.xlsx", HEADER, [["六村", "平安镇", "村"]], merge_header="A1:B1")
-    assert any("合并单元格" in e for e in _rejected(merged))
+    assert "这是文本（CSV）文件" in _rejected(fake)[0]
     formula = make_xlsx(tmp_path / "f.xlsx", HEADER, [["六村", "平安镇", "村"]], formula_at=(1, 4))
     assert any("公式" in e for e in _rejected(formula))
     big = make_xlsx(tmp_path / "big.xlsx", HEADER, [["六村", "平安镇", "村"]])

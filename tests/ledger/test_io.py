@@ -54,12 +54,12 @@ def test_import_states_dates_extras(campaign, tree, tmp_path):
 
 @pytest.mark.parametrize("case, needle", [
     ("missing_header", "缺少必需的列“责任单位”"),
-    ("merged_header", "合并单元格"),
+    ("no_header", "在前 15 行中找不到表头：表头应包含 序号、问题描述、责任单位"),
     ("empty_required", "第2行“问题描述”列：不能为空"),
     ("unknown_unit", "第3行“责任单位”列：未知单位“平安真”；最接近的单位：平安镇"),
     ("bad_date", "第2行“整改时限”列：无法识别的日期“下个月吧”"),
     ("formula", "公式"),
-    ("not_xlsx", "不是有效的 xlsx 文件"),
+    ("not_xlsx", "这是文本（CSV）文件，不是 Excel 工作簿"),
     ("too_big", "文件过大"),
     ("duplicate_seq", "第3行“序号”列：序号 1 与第2行重复"),
     ("unknown_status", "未知状态“差不多了”"),
@@ -69,8 +69,8 @@ def test_bad_input_is_refused_with_a_specific_message(campaign, tree, tmp_path, 
     p = tmp_path / "bad.xlsx"
     if case == "missing_header":
         make_xlsx(p, [h for h in H if h != "责任单位"], [row(1)[:4] + row(1)[5:]])
-    elif case == "merged_header":
-        make_xlsx(p, H, [row(1)], merge_header="A1:B1")
+    elif case == "no_header":
+        make_xlsx(p, ["编码", "说明"], [row(1)])
     elif case == "empty_required":
         make_xlsx(p, H, [row(1, desc="")])
     elif case == "unknown_unit":

@@ -1,14 +1,21 @@
-"""Reading and writing Excel ledgers: header matching, cell errors, formula and type checks.
+"""Reading and writing Excel ledgers: one shared reader for every importer, cell errors,
+formula and type checks.
 
-Reading uses python-calamine (fast, Rust); writing uses XlsxWriter in constant-memory
-mode so a 270,000-row export streams. Every importer builds on `read_table` and raises
-`ImportRejected` with row/column messages, so a bad file writes nothing.
+Reading takes the file by its bytes, not its name: .xlsx, .xls (Excel 97–2003; WPS .et
+files are usually the same inside, or an .xlsx) and .ods, each checked by its guard
+(`xlsx_guard`, `xls_guard`, `ods_guard`) before python-calamine (fast, Rust) builds
+anything. `read_table` then finds the header by the columns an importer declares
+(`Column` with its synonyms), wherever the office put it (`sheet_layout`), and returns the
+data rows numbered as the file numbers them, with the rows it skipped and why. Writing
+uses XlsxWriter in constant-memory mode so a 270,000-row export streams. Every importer
+raises `ImportRejected` with row/column messages, so a bad file writes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +24,28 @@ from typing import IO, Any
 import python_calamine
 import xlsxwriter
 
-from duban.core.xlsx_guard import SheetFacts, UnsafeWorkbook, inspect
+from duban.core.ods_guard import inspect_ods
+from duban.core.sheet_layout import HEADER_SEARCH_ROWS, SkippedRow, TooManyMerges, describe_skipped, locate
+from duban.core.xls_guard import OLE_MAGIC, inspect_xls
+from duban.core.xlsx_guard import SheetFacts, UnsafeWorkbook, _check_directory, current_limits, inspect
 
 XLSX_MAGIC = b"PK\x03\x04"
 Source = str | Path | bytes | IO[bytes]
+FORMATS = ".xlsx、.xls、.et（WPS）、.ods"
+SAVE_AS = "请在 Excel 或 WPS 中打开后“另存为” .xlsx 再导入"
+
+__all__ = [
+    "CellError", "Column", "ImportRejected", "SkippedRow", "Source", "Table", "describe_skipped", "read_table", "sniff", "write_table",
+]
 
 
 @dataclass(frozen=True)
 class Column:
+    """A column an importer reads: its name and the other names offices give it.
+
+    Header cells are compared without spaces, line breaks, stars or notes in brackets, and
+    full-width folded, so "整 改\n时限（年月日）*" finds 整改时限."""
+
     name: str
     required: bool = False
     aliases: tuple[str, ...] = ()
@@ -57,6 +78,8 @@ class Table:
     columns: dict[str, int]  # known column name → index
     extras: list[str]  # header names the layout does not know; kept, not dropped
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)  # (excel row number, cells)
+    skipped: list[SkippedRow] = field(default_factory=list)  # title, 填报, note… rows, with why
+    format: str = "xlsx"
 
     def get(self, cells: list[Any], name: str) -> Any:
         idx = self.columns.get(name)
@@ -114,23 +137,63 @@ def _read_bytes(source: Source, max_bytes: int | None) -> bytes:
     return data
 
 
-def _read_first_sheet(data: bytes) -> tuple[list[list[Any]], list, SheetFacts]:
-    """The first sheet's cells (from A1) and merged ranges, once `xlsx_guard` has checked
-    that reading them stays within the limits (calamine allocates the sheet's whole block)."""
-    if not data.startswith(XLSX_MAGIC):
-        raise ImportRejected([CellError(0, "", "不是有效的 xlsx 文件（文件内容不是 Excel 工作簿）")])
+def _refuse(message: str) -> ImportRejected:
+    return ImportRejected([CellError(0, "", message)])
+
+
+def sniff(data: bytes) -> str:
+    """"xlsx", "xls" or "ods" by the file's bytes (offices rename files freely: an .et from WPS
+    is usually an xls or an xlsx inside, an ".xls" from a web system is often a web page);
+    ImportRejected with what the file really is otherwise."""
+    if data.startswith(XLSX_MAGIC):
+        try:
+            _check_directory(data, current_limits())
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (UnsafeWorkbook, zipfile.BadZipFile, ValueError, OSError) as exc:
+            raise _refuse(f"不是有效的 Excel 文件（压缩包损坏）；{SAVE_AS}") from exc
+        if "xl/workbook.bin" in names:
+            raise _refuse(f"这是 .xlsb（Excel 二进制工作簿），暂不支持；{SAVE_AS}")
+        if "content.xml" in names and "xl/workbook.xml" not in names:
+            return "ods"
+        if "word/document.xml" in names or "ppt/presentation.xml" in names:
+            raise _refuse("这是 Word 或 PowerPoint 文件，不是表格；请上传 Excel 表格")
+        return "xlsx"
+    if data.startswith(OLE_MAGIC):
+        return "xls"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<") and any(tag in head for tag in (b"<html", b"<table", b"<!doctype", b"<?xml", b"<meta")):
+        raise _refuse(f"这是网页（HTML/XML）格式的表格，只是扩展名为 .xls；{SAVE_AS}")
+    if head.startswith(b"%pdf"):
+        raise _refuse("这是 PDF 文件，不是表格；请上传 Excel 表格")
+    if data and b"\0" not in data[:4096]:
+        for enc in ("utf-8", "gb18030"):
+            try:
+                data[:4096].decode(enc)
+            except UnicodeDecodeError:
+                continue
+            raise _refuse(f"这是文本（CSV）文件，不是 Excel 工作簿；{SAVE_AS}")
+    raise _refuse(f"不是有效的 Excel 文件（支持 {FORMATS}）；{SAVE_AS}")
+
+
+def _read_first_sheet(data: bytes) -> tuple[list[list[Any]], list, SheetFacts, str]:
+    """The first sheet's cells (from A1), merged ranges and format, once the format's guard has
+    checked that reading them stays within the limits (calamine allocates whole blocks)."""
+    kind = sniff(data)
     try:
-        facts = inspect(data)
+        facts = {"xlsx": inspect, "xls": inspect_xls, "ods": inspect_ods}[kind](data)
     except UnsafeWorkbook as exc:
-        raise ImportRejected([CellError(0, "", str(exc))]) from exc
+        raise _refuse(str(exc)) from exc
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = wb.get_sheet_by_index(0)
         raw = sheet.to_python(skip_empty_area=False)
-        merged = sheet.merged_cell_ranges or []
-    except Exception as exc:  # calamine raises several error types for broken files
-        raise ImportRejected([CellError(0, "", f"无法读取 Excel 文件：{exc}")]) from exc
-    return raw, merged, facts
+        # calamine reports no merged cells for ods: the guard collected them
+        merged = getattr(facts, "merged_ranges", None) if kind == "ods" else sheet.merged_cell_ranges
+    except BaseException as exc:  # noqa: BLE001 - calamine raises several error types, and a Rust panic arrives as BaseException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+            raise
+        raise _refuse(f"无法读取文件（文件可能已损坏）；{SAVE_AS}") from exc
+    return raw, list(merged or []), facts, kind
 
 
 def read_table(
@@ -140,54 +203,61 @@ def read_table(
     max_bytes: int | None = None,
     allow_formulas: bool = False,
 ) -> Table:
-    """Open the first sheet, match the header to `layout`, and return the data rows.
+    """Open the first sheet, find the header that names `layout`'s columns, and return the
+    data rows (merged cells filled in) and the rows skipped (title, 填报, notes…) with why.
 
-    Refuses (ImportRejected) a non-xlsx file, an over-limit file, a missing required
-    column, duplicate or merged header cells and (unless allowed) formula cells.
+    Refuses (ImportRejected) a file that is no workbook, an over-limit file, a missing
+    required column, a duplicate header and (unless allowed) formula cells.
     """
     data = _read_bytes(source, max_bytes)
-    raw, merged, facts = _read_first_sheet(data)
-
-    header_idx = next((i for i, r in enumerate(raw) if any(str(c).strip() for c in r if c is not None)), None)
-    if header_idx is None:
-        raise ImportRejected([CellError(0, "", "工作表是空的")])
+    raw, merged, facts, kind = _read_first_sheet(data)
+    if not any(any(c not in (None, "") for c in r) for r in raw):
+        raise _refuse("工作表是空的")
+    width = max((len(r) for r in raw), default=0)
+    try:
+        found = locate(raw, merged, layout, width=width, budget=max(current_limits().max_cells, width * len(raw)))
+    except TooManyMerges as exc:
+        raise _refuse("合并单元格相互重叠，无法读取；请取消合并后再导入") from exc
+    required = [c.name for c in layout if c.required]
+    if found is None:
+        raise _refuse(
+            f"在前 {HEADER_SEARCH_ROWS} 行中找不到表头：表头应包含 {'、'.join(required)}"
+            f"（也可用同义的列名，见使用说明）"
+        )
+    head = found.found
+    header_row = head.last + 1
     errors: list[CellError] = []
-    for (r0, c0), (r1, c1) in merged:
-        if r0 <= header_idx <= r1:
-            errors.append(CellError(header_idx + 1, "", f"表头有合并单元格 {col_letter(c0)}{r0 + 1}:{col_letter(c1)}{r1 + 1}，请取消合并，每列一个表头"))
-    header = [str(c).strip() if c is not None else "" for c in raw[header_idx]]
+    header = _qualified(head.names, head.groups)
     while header and not header[-1]:
         header.pop()
     seen: dict[str, int] = {}
     for i, name in enumerate(header):
         if name and name in seen:
-            errors.append(CellError(header_idx + 1, name, f"表头重复（{col_letter(seen[name])}列和{col_letter(i)}列）"))
+            errors.append(CellError(header_row, name, f"表头重复（{col_letter(seen[name])}列和{col_letter(i)}列）"))
         seen.setdefault(name, i)
-    columns: dict[str, int] = {}
     for col in layout:
-        for candidate in (col.name, *col.aliases):
-            if candidate in seen:
-                columns[col.name] = seen[candidate]
-                break
-        else:
-            if col.required:
-                errors.append(CellError(header_idx + 1, col.name, f"缺少必需的列“{col.name}”；表头应包含：{'、'.join(c.name for c in layout if c.required)}"))
-    if not allow_formulas:
-        cells = facts.formulas
-        if cells:
-            errors.append(CellError(0, "", f"文件含有公式（{'、'.join(cells)}），请粘贴为数值后再导入"))
+        if col.required and col.name not in head.columns:
+            also = f"（或：{'、'.join(col.aliases)}）" if col.aliases else ""
+            errors.append(CellError(header_row, col.name, f"缺少必需的列“{col.name}”{also}；表头应包含：{'、'.join(required)}"))
+    if facts.formulas and not allow_formulas:
+        errors.append(CellError(0, "", f"文件含有公式（{'、'.join(facts.formulas)}），请粘贴为数值后再导入"))
     if errors:
         raise ImportRejected(errors)
+    columns = {name: idx for name, idx in head.columns.items() if idx < len(header)}
     known = set(columns.values())
     extras = [name for i, name in enumerate(header) if name and i not in known]
-    table = Table(header=header, columns=columns, extras=extras)
     width = len(header)
-    for i in range(header_idx + 1, len(raw)):
-        cells = raw[i][:width]
-        if _blank(cells):
-            continue
-        table.rows.append((i + 1, cells))
-    return table
+    rows = [(n, cells[:width]) for n, cells in found.rows]
+    return Table(header=header, columns=columns, extras=extras, rows=rows, skipped=found.skipped, format=kind)
+
+
+def _qualified(names: list[str], groups: list[str]) -> list[str]:
+    """Leaf names, with the group in front where two groups share a leaf ("整改情况/备注")."""
+    counts: dict[str, int] = {}
+    for n in names:
+        if n:
+            counts[n] = counts.get(n, 0) + 1
+    return [f"{g}/{n}" if n and g and counts[n] > 1 else n for n, g in zip(names, groups, strict=True)]
 
 
 def _blank(cells: list[Any]) -> bool:

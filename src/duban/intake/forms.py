@@ -70,7 +70,7 @@ class ReplyForm(CleanTextForm, forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Excel 文件（.xlsx）")
+    file = forms.FileField(label="Excel 文件（.xlsx、.xls、.et、.ods）")
 
 
 def add_errors(form, exc) -> None:

@@ -18,7 +18,17 @@ from django.utils import timezone
 
 from duban.campaigns.models import Campaign
 from duban.core.dates import DateParseError, parse_date
-from duban.core.xlsx import CellError, Column, ImportRejected, Source, read_table, text, write_table
+from duban.core.xlsx import (
+    CellError,
+    Column,
+    ImportRejected,
+    SkippedRow,
+    Source,
+    describe_skipped,
+    read_table,
+    text,
+    write_table,
+)
 from duban.intake.models import Channel, Kind, Status, Suggestion, new_tracking_code
 from duban.intake.privacy import contact_shown
 from duban.intake.services import (
@@ -32,13 +42,15 @@ from duban.intake.services import (
 from duban.orgs.matching import UnitMatcher
 from duban.orgs.models import Role
 
+# The columns and the other names offices give them (docs/ledger.md lists the same).
 SUGGESTION_LAYOUT = [
-    Column("留言主题", required=True, aliases=("主题", "标题", "意见主题")),
-    Column("留言详情", required=True, aliases=("内容", "详情", "意见建议内容", "留言内容", "意见建议")),
-    Column("渠道", required=True, aliases=("来源渠道", "征集渠道", "来源")),
-    Column("提交时间", required=True, aliases=("留言时间", "收集时间", "时间", "日期")),
-    Column("联系人", aliases=("姓名", "留言人", "留言用户")),
-    Column("联系电话", aliases=("电话", "手机", "手机号")),
+    Column("留言主题", required=True, aliases=("主题", "标题", "意见主题", "意见标题", "建议标题")),
+    Column("留言详情", required=True, aliases=(
+        "内容", "详情", "意见建议内容", "留言内容", "意见建议", "具体内容", "意见建议具体内容", "诉求内容", "反映内容")),
+    Column("渠道", required=True, aliases=("来源渠道", "征集渠道", "收集渠道", "反映渠道", "来源")),
+    Column("提交时间", required=True, aliases=("留言时间", "收集时间", "反映时间", "收集日期", "提出时间", "时间", "日期")),
+    Column("联系人", aliases=("姓名", "留言人", "留言用户", "反映人", "提出人")),
+    Column("联系电话", aliases=("电话", "手机", "手机号", "联系方式")),
     Column("所属单位", aliases=("单位", "涉及单位")),
     Column("类别", aliases=("类型", "诉求类别")),
 ]
@@ -55,10 +67,12 @@ class ImportResult:
     rows: int
     by_channel: Counter = field(default_factory=Counter)
     campaign: str = ""
+    skipped: list[SkippedRow] = field(default_factory=list)  # title, 填报, note… rows of the file, with why
 
     def summary(self) -> str:
         parts = "、".join(f"{k} {v}" for k, v in self.by_channel.most_common())
-        return f"导入完成：新建意见建议 {self.created} 条（共 {self.rows} 行；{parts}）；活动：{self.campaign}"
+        skipped = f"；{describe_skipped(self.skipped)}" if self.skipped else ""
+        return f"导入完成：新建意见建议 {self.created} 条（共 {self.rows} 行；{parts}）；活动：{self.campaign}{skipped}"
 
 
 def parse_when(value: Any) -> dt.datetime | None:
@@ -167,7 +181,7 @@ def suggestions_import(*, actor, source: Source, campaign: Campaign, max_bytes: 
     if not rows:
         raise ImportRejected([CellError(0, "", "表中没有数据行")])
     created = suggestions_bulk_create(actor=actor, rows=rows, note="导入意见建议")
-    return ImportResult(created=len(created), rows=len(table.rows), by_channel=counts, campaign=campaign.name)
+    return ImportResult(created=len(created), rows=len(table.rows), by_channel=counts, campaign=campaign.name, skipped=table.skipped)
 
 
 def suggestions_import_cli(*, actor, source: Source, campaign_id: int | None = None, apply: bool = False, stdout=None) -> ImportResult:

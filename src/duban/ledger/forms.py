@@ -143,7 +143,7 @@ class BulkForm(CleanTextForm, forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="台账文件（xlsx）")
+    file = forms.FileField(label="台账文件（.xlsx、.xls、.et、.ods）")
     override = forms.BooleanField(
         required=False, label="推进办更正：允许不按流程改状态（仅限督办单位，不能是责任单位本身；逐条记入审计）",
     )

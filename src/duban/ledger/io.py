@@ -33,7 +33,17 @@ from django.utils import timezone
 from duban.audit.services import audit_bulk, user_action
 from duban.campaigns.models import Campaign
 from duban.core.dates import DateParseError, parse_date, today
-from duban.core.xlsx import CellError, Column, ImportRejected, Source, read_table, text, write_table
+from duban.core.xlsx import (
+    CellError,
+    Column,
+    ImportRejected,
+    SkippedRow,
+    Source,
+    describe_skipped,
+    read_table,
+    text,
+    write_table,
+)
 from duban.ledger import workflow
 from duban.ledger.models import Kind, Problem, ProblemEvent, Status
 from duban.ledger.models import Source as ProblemSource
@@ -45,19 +55,22 @@ from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can
 
 ID_COLUMN = "系统编号"
+# The columns and the other names offices give them (docs/ledger.md lists the same):
+# a header cell matches ignoring spaces, line breaks, stars and notes in brackets.
 LAYOUT = [
-    Column("序号", required=True, aliases=("编号",)),
-    Column("问题描述", required=True, aliases=("问题", "问题内容", "存在问题")),
-    Column("聚焦领域", aliases=("领域", "方面", "问题类别")),
-    Column("问题来源", aliases=("来源",)),
-    Column("责任单位", required=True),
-    Column("责任人"),
-    Column("整改措施", aliases=("措施",)),
-    Column("整改时限", aliases=("完成时限", "时限")),
-    Column("整改类型"),
-    Column("整改进展", aliases=("进展情况", "进展")),
-    Column("状态", aliases=("整改状态",)),
-    Column("完成时间", aliases=("完成日期",)),
+    Column("序号", required=True, aliases=("编号", "问题序号", "问题编号")),
+    Column("问题描述", required=True, aliases=(
+        "问题清单", "存在问题", "问题", "问题内容", "具体问题", "问题表现", "主要问题", "问题描述及表现", "反映问题")),
+    Column("聚焦领域", aliases=("领域", "方面", "所属领域", "问题领域", "问题类别", "类别")),
+    Column("问题来源", aliases=("来源", "问题渠道")),
+    Column("责任单位", required=True, aliases=("整改责任单位", "责任部门", "整改单位", "牵头单位", "责任主体")),
+    Column("责任人", aliases=("责任领导", "整改责任人", "具体责任人", "负责人", "包案领导")),
+    Column("整改措施", aliases=("整改举措", "措施", "具体措施", "整改目标及措施", "整改措施及目标")),
+    Column("整改时限", aliases=("完成时限", "时限", "整改期限", "时限要求", "计划完成时间")),
+    Column("整改类型", aliases=("整改方式",)),
+    Column("整改进展", aliases=("进展情况", "进展", "整改情况", "整改落实情况", "完成情况", "推进情况")),
+    Column("状态", aliases=("整改状态", "完成状态")),
+    Column("完成时间", aliases=("完成日期", "实际完成时间", "整改完成时间", "销号时间")),
     Column(ID_COLUMN, aliases=("ID", "id")),
 ]
 HEADER = [c.name for c in LAYOUT if c.name != ID_COLUMN]
@@ -113,6 +126,7 @@ class ImportPlan:
     applied: bool = False
     sha256: str = ""
     override: bool = False  # the importer asked for the office override (推进办更正)
+    skipped: list[SkippedRow] = field(default_factory=list)  # title, 填报, note… rows of the file, with why
 
     @property
     def created(self) -> int:
@@ -128,11 +142,12 @@ class ImportPlan:
 
     def summary(self) -> str:
         extra = f"（其中推进办更正状态 {self.overridden} 条）" if self.overridden else ""
+        skipped = f"；{describe_skipped(self.skipped)}" if self.skipped else ""
         if self.applied:
-            return f"导入完成：新建 {len(self.new)} 条，更新 {len(self.changes)} 条{extra}，未变 {self.unchanged} 条（共 {self.rows} 行）"
+            return f"导入完成：新建 {len(self.new)} 条，更新 {len(self.changes)} 条{extra}，未变 {self.unchanged} 条（共 {self.rows} 行）{skipped}"
         return (
             f"预览（未写入）：将新建 {len(self.new)} 条，更新 {len(self.changes)} 条{extra}"
-            f"（{sum(len(c.cells) for c in self.changes)} 个单元格），未变 {self.unchanged} 条；加 --apply 执行"
+            f"（{sum(len(c.cells) for c in self.changes)} 个单元格），未变 {self.unchanged} 条{skipped}；加 --apply 执行"
         )
 
 
@@ -285,7 +300,8 @@ def plan_import(
     else:
         data = source.read(limit + 1)
     table = read_table(data, LAYOUT, max_bytes=limit)
-    plan = ImportPlan(campaign=campaign, rows=len(table.rows), sha256=hashlib.sha256(data or b"").hexdigest(), override=override)
+    plan = ImportPlan(campaign=campaign, rows=len(table.rows), sha256=hashlib.sha256(data or b"").hexdigest(), override=override,
+                      skipped=table.skipped)
     matcher = UnitMatcher(units)
     rights = _Rights(actor, campaign, matcher)
     areas = {a.name: a.pk for a in campaign.focus_areas.all()}

@@ -15,7 +15,7 @@ class UnitForm(CleanTextForm, forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Excel 文件（.xlsx）"))
+    file = forms.FileField(label=_("Excel 文件（.xlsx、.xls、.et、.ods）"))
 
 
 class MemberForm(CleanTextForm, forms.Form):

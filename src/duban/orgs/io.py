@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from duban.core.xlsx import CellError, Column, ImportRejected, Source, read_table, require, text, write_table
+from duban.core.xlsx import (
+    CellError,
+    Column,
+    ImportRejected,
+    SkippedRow,
+    Source,
+    describe_skipped,
+    read_table,
+    require,
+    text,
+    write_table,
+)
 from duban.orgs.matching import UnitMatcher
 from duban.orgs.models import OrgUnit, Role, UnitKind
 from duban.orgs.scoping import can, visible_units
 from duban.orgs.services import NewUnit, units_bulk_create
 
+# The columns and the other names offices give them (docs/ledger.md lists the same).
 UNIT_LAYOUT = [
-    Column("单位名称", required=True, aliases=("名称",)),
-    Column("上级单位", required=True),
-    Column("单位类型", required=True, aliases=("类型",)),
-    Column("单位代码"),
+    Column("单位名称", required=True, aliases=("名称", "单位全称", "单位", "村（社区）名称")),
+    Column("上级单位", required=True, aliases=("所属上级", "上级", "上级单位名称", "隶属单位", "所属单位")),
+    Column("单位类型", required=True, aliases=("类型", "单位类别")),
+    Column("单位代码", aliases=("代码", "统一社会信用代码", "机构代码")),
 ]
 NAME_MAX = OrgUnit._meta.get_field("name").max_length
 CODE_MAX = OrgUnit._meta.get_field("code").max_length
@@ -24,6 +36,11 @@ CODE_MAX = OrgUnit._meta.get_field("code").max_length
 class ImportResult:
     created: int
     rows: int
+    skipped: list[SkippedRow] = field(default_factory=list)  # title, 填报, note… rows of the file, with why
+
+    def summary(self) -> str:
+        skipped = f"；{describe_skipped(self.skipped)}" if self.skipped else ""
+        return f"导入完成：新建 {self.created} 个单位（共 {self.rows} 行）{skipped}"
 
 
 def units_import(*, actor, source: Source, max_bytes: int | None = None, root: OrgUnit | None = None) -> ImportResult:
@@ -109,7 +126,7 @@ def units_import(*, actor, source: Source, max_bytes: int | None = None, root: O
     if errors:
         raise ImportRejected(errors)
     created = units_bulk_create(actor=actor, units=new_units, note="导入单位")
-    return ImportResult(created=len(created), rows=len(table.rows))
+    return ImportResult(created=len(created), rows=len(table.rows), skipped=table.skipped)
 
 
 def _has_cycle(units: list[NewUnit]) -> bool:

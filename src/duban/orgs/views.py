@@ -104,6 +104,6 @@ def unit_import(request: HttpRequest) -> HttpResponse:
             except ImportRejected as exc:
                 errors = exc.errors
             else:
-                messages.success(request, f"已导入 {result.created} 个单位")
+                messages.success(request, result.summary())  # names the rows skipped (title, 填报, notes)
                 return redirect("orgs:unit_list")
     return render(request, "orgs/unit_import.html", {"form": form, "errors": errors})

@@ -55,5 +55,7 @@ class Command(BaseCommand):
             if opts["errors_out"]:
                 write_errors(opts["errors_out"], exc.errors)
             raise CommandError(f"导入失败：{len(exc.errors)} 处错误，未写入任何数据") from exc
+        for row in getattr(result, "skipped", []):  # title, 填报, note… rows, each with why
+            self.stdout.write(str(row))
         summary = result.summary() if hasattr(result, "summary") else f"导入完成：新建 {result.created} 条（共 {result.rows} 行）"
         self.stdout.write(summary)
