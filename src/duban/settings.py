@@ -106,7 +106,7 @@ if os.environ.get("DUBAN_TASKS_IMMEDIATE") == "1":
 # Login throttling (django-axes): DUBAN_LOGIN_FAILURE_LIMIT wrong passwords lock the username
 # and, separately, the client address for DUBAN_LOGIN_LOCKOUT_MINUTES. Every authenticate()
 # goes through AxesStandaloneBackend first (the login page and the admin's alike); the API
-# takes no passwords. Unlock early with `duban axes_reset_username NAME` / `axes_reset_ip IP`.
+# takes no passwords. Unlock early with `duban user unlock NAME` / `duban manage axes_reset_ip IP`.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
