@@ -7,9 +7,7 @@ from django import forms
 from duban.core.dates import DateParseError, parse_date
 from duban.core.validation import CleanTextForm, check_text, max_length_of
 from duban.ledger.models import MAX_VERSION, Kind, Problem, Source
-from duban.orgs.matching import UnitMatcher
-from duban.orgs.models import OrgUnit
-from duban.orgs.scoping import visible_units
+from duban.orgs.forms import UnitField
 
 
 class CnDateField(forms.CharField):
@@ -26,29 +24,11 @@ class CnDateField(forms.CharField):
             raise forms.ValidationError(str(exc)) from exc
 
 
-class UnitField(forms.CharField):
-    """A unit typed by name ("平安镇" or "平安镇/一村"), resolved inside the user's scope."""
-
-    def __init__(self, *args, user=None, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        check_text(value, 2 * max_length_of(OrgUnit, "name") + 1)  # "上级单位/单位名称"
-        resolved = UnitMatcher(visible_units(self.user)).resolve(value)
-        if isinstance(resolved, str):
-            raise forms.ValidationError(resolved)
-        return OrgUnit.objects.get(pk=resolved)
-
-
 class ProblemForm(CleanTextForm, forms.Form):
     description = forms.CharField(label="问题描述", widget=forms.Textarea(attrs={"rows": 3}))
     focus_area = forms.ModelChoiceField(label="聚焦领域", queryset=None, required=False)
     source = forms.ChoiceField(label="问题来源", choices=Source.choices, initial=Source.SELF_CHECK)
-    unit = UnitField(label="责任单位", help_text="单位名称；重名时写“上级单位/单位名称”")
+    unit = UnitField(label="责任单位", help_text="输入名称后从列表中选择；也可直接写“上级单位/单位名称”")
     owner = forms.CharField(label="责任人", required=False, max_length=max_length_of(Problem, "owner"))
     supervisor = UnitField(label="督办单位", required=False, help_text="留空则由活动牵头单位（推进办）督办")
     measures = forms.CharField(label="整改措施", widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -86,20 +66,11 @@ class ProblemEditForm(ProblemForm):
                 del self.fields[name]
 
 
-def unit_label(user, unit) -> str:
-    """How to type `unit` so UnitField finds it for this user: its name, or 上级/名称 where the name repeats."""
-    if unit is None:
-        return ""
-    if unit.parent_id is None or visible_units(user).filter(name=unit.name).count() <= 1:
-        return unit.name
-    return f"{unit.parent.name}/{unit.name}"
-
-
 def problem_initial(user, problem) -> dict:
     """The edit form's values for a problem, as the form reads them back."""
     return {
         "description": problem.description, "focus_area": problem.focus_area_id, "source": problem.source,
-        "unit": unit_label(user, problem.unit), "owner": problem.owner, "supervisor": unit_label(user, problem.supervisor),
+        "unit": problem.unit, "owner": problem.owner, "supervisor": problem.supervisor,
         "measures": problem.measures, "deadline": problem.deadline.isoformat() if problem.deadline else "", "kind": problem.kind,
         "version": problem.version,
     }
