@@ -116,7 +116,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "s": s, "office": office, "can_reply": can_reply, "show_contact": show_contact,
             "name_masked": mask_name(s.contact_name), "phone_masked": mask_phone(s.contact_phone),
-            "pred": pred, "areas": list(focus_areas(s.campaign)), "units": route_units(s.campaign) if office else [],
+            "pred": pred, "areas": list(focus_areas(s.campaign)),
             "reply_form": ReplyForm(initial={"reply": s.reply}), "photos": list(s.photos.all()),
             "history": history_for(s)[:50], "ledger_ready": ledger_link.ready(), "problem": problem,
             "problem_url": ledger_link.problem_url(problem.pk) if problem else "", "overdue": s.due_date and s.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and s.due_date < timezone.localdate(),
