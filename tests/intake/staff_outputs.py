@@ -26,7 +26,7 @@ def _text(response) -> str:
 def staff_urls(*, suggestion_id: int, problem_id: int | None = None, unit_ids: tuple[int, ...] = ()) -> list[str]:
     urls = [
         "/", "/intake/", "/intake/?status=", "/intake/?status=replied", "/intake/?status=transferred", "/intake/?q=路灯",
-        f"/intake/{suggestion_id}/", "/intake/channels/", "/intake/export/", "/intake/export/?status=replied",
+        f"/intake/{suggestion_id}/", "/intake/channels/", "/intake/export/", "/intake/export/?status=", "/intake/export/?status=replied",
         "/triage/hot/", "/triage/models/", "/audit/", "/audit/?verb=suggestion.submit", "/units/", "/campaigns/",
         "/ledger/", "/ledger/?status=", "/ledger/mine/", "/ledger/summary/", "/ledger/export.xlsx",
         "/api/suggestions", f"/api/suggestions/{suggestion_id}", "/api/suggestions/counts", "/api/suggestions/figures",

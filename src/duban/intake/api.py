@@ -11,7 +11,7 @@ IP and reveal one item only to the holder of its tracking code.
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from ninja import File, Router, Schema
+from ninja import File, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -97,12 +97,32 @@ def _get(request, pk: int) -> Suggestion:
     return s
 
 
-@router.get("", response=answers({200: list[SuggestionOut]}), summary="意见建议列表（本人可见范围；联系人脱敏）")
+class FilterIn(Schema):
+    """The inbox's filters, under the same names as the page and the export (`unit_id` and
+    `campaign_id` are the older names of `unit` and `campaign`)."""
+
+    campaign: Id | None = None
+    status: Search(20) = ""
+    channel: Search(20) = ""
+    kind: Search(20) = ""
+    unit: Id | None = None
+    area: Id | None = None
+    overdue: bool = False
+    submitted_from: Search(40) = ""
+    submitted_to: Search(40) = ""
+    q: Search() = ""
+    unit_id: Id | None = None
+    campaign_id: Id | None = None
+
+
+@router.get("", response=answers({200: list[SuggestionOut]}), summary="意见建议列表（本人可见范围，筛选同意见建议页；联系人脱敏）")
 @paginate(Pagination)
-def list_suggestions(request, status: Search(20) = "", channel: Search(20) = "", kind: Search(20) = "", q: Search() = "", unit_id: Id | None = None,
-                     campaign_id: Id | None = None, overdue: bool = False):
-    campaign = campaigns_for(request.user).filter(pk=campaign_id).first() if campaign_id else None
-    qs = queries.suggestion_list(request.user, campaign=campaign, status=status, channel=channel, kind=kind, q=q, unit_id=unit_id, overdue=overdue)
+def list_suggestions(request, filters: Query[FilterIn]):
+    raw = {k: ("1" if v is True else "" if v is False or v is None else str(v)) for k, v in filters.dict().items()}
+    f, errors = queries.SuggestionFilter.from_params(raw)
+    if errors:
+        raise HttpError(422, "；".join(errors))
+    qs = queries.suggestion_list(request.user, f)
     office_campaigns: dict[int, bool] = {}
 
     class Rows:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from duban.core.validation import CleanTextForm, max_length_of
 from duban.intake.models import Channel, Kind, Rating, Suggestion
@@ -24,41 +26,41 @@ class MultipleFileField(forms.FileField):
 
 
 class PublicSubmitForm(CleanTextForm, forms.Form):
-    kind = forms.ChoiceField(label="类别", choices=Kind.choices, initial=Kind.SUGGESTION, widget=forms.RadioSelect)
-    title = forms.CharField(label="主题", max_length=max_length_of(Suggestion, "title"), required=False, widget=forms.TextInput(attrs={"placeholder": "一句话说明（可不填）"}))
-    body = forms.CharField(label="内容", max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6, "placeholder": "请写明事情经过、地点和您的诉求"}))
-    place = forms.CharField(label="地点或单位", max_length=max_length_of(Suggestion, "place"), required=False, widget=forms.TextInput(attrs={"placeholder": "如：平安镇一村、区财政局（可不填）"}))
-    place_unit = forms.TypedChoiceField(label="所属乡镇或部门", required=False, coerce=int, empty_value=None, choices=[])
-    contact_name = forms.CharField(label="姓名", max_length=max_length_of(Suggestion, "contact_name"), required=False)
-    contact_phone = forms.CharField(label="电话", max_length=max_length_of(Suggestion, "contact_phone"), required=False, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    photos = MultipleFileField(label=f"照片（最多 {MAX_PHOTOS} 张）", required=False)
+    kind = forms.ChoiceField(label=_("类别"), choices=Kind.choices, initial=Kind.SUGGESTION, widget=forms.RadioSelect)
+    title = forms.CharField(label=_("主题"), max_length=max_length_of(Suggestion, "title"), required=False, widget=forms.TextInput(attrs={"placeholder": _("一句话说明（可不填）")}))
+    body = forms.CharField(label=_("内容"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6, "placeholder": _("请写明事情经过、地点和您的诉求")}))
+    place = forms.CharField(label=_("地点或单位"), max_length=max_length_of(Suggestion, "place"), required=False, widget=forms.TextInput(attrs={"placeholder": _("如：平安镇一村、区财政局（可不填）")}))
+    place_unit = forms.TypedChoiceField(label=_("所属乡镇或部门"), required=False, coerce=int, empty_value=None, choices=[])
+    contact_name = forms.CharField(label=_("姓名"), max_length=max_length_of(Suggestion, "contact_name"), required=False)
+    contact_phone = forms.CharField(label=_("电话"), max_length=max_length_of(Suggestion, "contact_phone"), required=False, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    photos = MultipleFileField(label=format_lazy(_("照片（最多 {n} 张）"), n=MAX_PHOTOS), required=False)
     # The honeypot: hidden from people by CSS, filled in by naive bots.
-    website = forms.CharField(required=False, label="网址", widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+    website = forms.CharField(required=False, label=_("网址"), widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place_unit"].choices = [("", "不清楚 / 不填")] + [(u.pk, u.name) for u in units]
+        self.fields["place_unit"].choices = [("", _("不清楚 / 不填"))] + [(u.pk, u.name) for u in units]
 
 
 class RatingForm(CleanTextForm, forms.Form):
-    rating = forms.ChoiceField(label="您对答复是否满意", choices=Rating.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label="评价意见", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    rating = forms.ChoiceField(label=_("您对答复是否满意"), choices=Rating.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("评价意见"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class LookupForm(CleanTextForm, forms.Form):
-    code = forms.CharField(label="查询码", max_length=40)
+    code = forms.CharField(label=_("查询码"), max_length=40)
 
 
 class HotlineForm(CleanTextForm, forms.Form):
-    channel = forms.ChoiceField(label="渠道", choices=[c for c in Channel.choices if c[0] != Channel.WEB], initial=Channel.HOTLINE)
-    kind = forms.ChoiceField(label="类别", choices=Kind.choices, initial=Kind.ISSUE)
-    submitted_at = forms.DateTimeField(label="来电/收到时间", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    title = forms.CharField(label="留言主题", max_length=max_length_of(Suggestion, "title"), required=False)
-    body = forms.CharField(label="留言详情", max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6}))
-    place = forms.CharField(label="地点或单位", max_length=max_length_of(Suggestion, "place"), required=False)
-    place_unit = forms.TypedChoiceField(label="所属单位", required=False, coerce=int, empty_value=None, choices=[])
-    contact_name = forms.CharField(label="联系人", max_length=max_length_of(Suggestion, "contact_name"), required=False)
-    contact_phone = forms.CharField(label="联系电话", max_length=max_length_of(Suggestion, "contact_phone"), required=False)
+    channel = forms.ChoiceField(label=_("渠道"), choices=[c for c in Channel.choices if c[0] != Channel.WEB], initial=Channel.HOTLINE)
+    kind = forms.ChoiceField(label=_("类别"), choices=Kind.choices, initial=Kind.ISSUE)
+    submitted_at = forms.DateTimeField(label=_("来电/收到时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    title = forms.CharField(label=_("留言主题"), max_length=max_length_of(Suggestion, "title"), required=False)
+    body = forms.CharField(label=_("留言详情"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6}))
+    place = forms.CharField(label=_("地点或单位"), max_length=max_length_of(Suggestion, "place"), required=False)
+    place_unit = forms.TypedChoiceField(label=_("所属单位"), required=False, coerce=int, empty_value=None, choices=[])
+    contact_name = forms.CharField(label=_("联系人"), max_length=max_length_of(Suggestion, "contact_name"), required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=max_length_of(Suggestion, "contact_phone"), required=False)
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,11 +68,11 @@ class HotlineForm(CleanTextForm, forms.Form):
 
 
 class ReplyForm(CleanTextForm, forms.Form):
-    reply = forms.CharField(label="答复意见", max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6}))
+    reply = forms.CharField(label=_("答复意见"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6}))
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Excel 文件（.xlsx、.xls、.et、.ods）")
+    file = forms.FileField(label=_("Excel 文件（.xlsx、.xls、.et、.ods）"))
 
 
 def add_errors(form, exc) -> None:

@@ -2,68 +2,132 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from duban.core.validation import id_or_none, text_param
+from duban.core.dates import DateParseError, parse_date, today
+from duban.core.validation import parse_id, strip_nul, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
 from duban.orgs.models import OrgUnit
 from duban.orgs.scoping import scope
 
+OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
+# Besides the workflow states, the inbox offers two views: everything still open, and the
+# items turned into ledger problems.
+STATUS_VIEWS = ("open", "transferred")
+TRUE_WORDS = ("1", "true", "on", "yes")
 
-def suggestion_list(
-    user,
-    *,
-    campaign=None,
-    status: str = "",
-    channel: str = "",
-    kind: str = "",
-    q: str = "",
-    unit_id: int | None = None,
-    area_id: int | None = None,
-    overdue: bool = False,
-) -> QuerySet[Suggestion]:
-    qs = scope(user, Suggestion.objects.all())
-    if campaign is not None:
-        qs = qs.filter(campaign=campaign)
-    if status == "open":
-        qs = qs.filter(status__in=[Status.NEW, Status.ASSIGNED, Status.REOPENED])
-    elif status == "transferred":
+
+@dataclass
+class SuggestionFilter:
+    """The inbox's filters: one object parsed the same way for the page, the API and the
+    export, so the three return the same items for the same parameters."""
+
+    campaign: int | None = None
+    status: str = ""  # a Status value, or one of STATUS_VIEWS
+    channel: str = ""
+    kind: str = ""
+    unit: int | None = None  # a unit: its whole subtree
+    area: int | None = None
+    overdue: bool = False
+    submitted_from: dt.date | None = None  # 提交时间, Asia/Shanghai days, both ends included
+    submitted_to: dt.date | None = None
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> tuple[SuggestionFilter, list[str]]:
+        """From GET parameters (or any mapping); bad values are dropped and reported, never
+        passed on to the database. `unit_id` / `campaign_id` are the API's older names."""
+        f, errors = cls(), []
+        for name in ("campaign", "unit", "area"):
+            raw = params.get(name)
+            if raw in (None, "") and name != "area":
+                raw = params.get(f"{name}_id")
+            try:
+                setattr(f, name, parse_id(strip_nul(str(raw if raw is not None else ""))))
+            except ValueError:
+                errors.append(_("%(name)s 应为有效的编号（1 到 9223372036854775807 之间的整数）") % {"name": name})
+        for name, choices, message in (
+            ("status", [*Status.values, *STATUS_VIEWS], _("未知状态“%(v)s”")),
+            ("channel", Channel.values, _("未知渠道“%(v)s”")),
+            ("kind", Kind.values, _("未知类别“%(v)s”")),
+        ):
+            value = text_param(params, name, max_length=40)
+            if value and value not in choices:
+                errors.append(message % {"v": value})
+                value = ""
+            setattr(f, name, value)
+        f.overdue = str(params.get("overdue") or "").lower() in TRUE_WORDS
+        for name in ("submitted_from", "submitted_to"):
+            raw = text_param(params, name, max_length=40)
+            if raw:
+                try:
+                    setattr(f, name, parse_date(raw))
+                except DateParseError as exc:
+                    errors.append(str(exc))
+        f.q = text_param(params, "q")
+        return f, errors
+
+    def as_params(self) -> dict[str, Any]:
+        """The filter as GET parameters (for the export link and the pager)."""
+        out = {}
+        for fl in fields(self):
+            v = getattr(self, fl.name)
+            if v not in (None, "", False):
+                out[fl.name] = "1" if v is True else (v.isoformat() if isinstance(v, dt.date) else v)
+        return out
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
+
+
+def apply_filter(qs: QuerySet[Suggestion], f: SuggestionFilter) -> QuerySet[Suggestion]:
+    if f.campaign:
+        qs = qs.filter(campaign_id=f.campaign)
+    if f.status == "open":
+        qs = qs.filter(status__in=OPEN)
+    elif f.status == "transferred":
         qs = qs.filter(problem_id__isnull=False)
-    elif status:
-        qs = qs.filter(status=status)
-    if channel:
-        qs = qs.filter(channel=channel)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if q:
-        code = normalize_code(q)
-        cond = Q(title__icontains=q) | Q(body__icontains=q) | Q(place__icontains=q)
+    elif f.status:
+        qs = qs.filter(status=f.status)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.unit:
+        path = OrgUnit.objects.filter(pk=f.unit).values_list("path", flat=True).first()
+        qs = qs.filter(unit__path__subtree=path) if path else qs.none()
+    if f.area:
+        qs = qs.filter(focus_area_id=f.area)
+    if f.overdue:
+        qs = qs.filter(status__in=OPEN, due_date__lt=today())
+    # Whole days in Asia/Shanghai, as a range on the indexed column (not `__date`, which
+    # would convert every row).
+    if f.submitted_from:
+        qs = qs.filter(submitted_at__gte=_day_start(f.submitted_from))
+    if f.submitted_to:
+        qs = qs.filter(submitted_at__lt=_day_start(f.submitted_to + dt.timedelta(days=1)))
+    if f.q:
+        code = normalize_code(f.q)
+        cond = Q(title__icontains=f.q) | Q(body__icontains=f.q) | Q(place__icontains=f.q)
         if len(code) == 12:
             cond |= Q(tracking_code=code)
         qs = qs.filter(cond)
-    if unit_id is not None:
-        path = OrgUnit.objects.filter(pk=unit_id).values_list("path", flat=True).first()
-        qs = qs.filter(unit__path__subtree=path) if path else qs.none()
-    if area_id is not None:
-        qs = qs.filter(focus_area_id=area_id)
-    if overdue:
-        from duban.core.dates import today
-
-        qs = qs.filter(status__in=[Status.NEW, Status.ASSIGNED, Status.REOPENED], due_date__lt=today())
-    return qs.select_related("unit", "focus_area", "campaign__unit")
+    return qs
 
 
-def filter_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The inbox and export filters from GET parameters, as `suggestion_list` arguments:
-    text stripped of NUL and bounded; a unit id outside 1..2^63-1 is ignored."""
-    return {
-        "status": text_param(params, "status", max_length=20), "channel": text_param(params, "channel", max_length=20),
-        "kind": text_param(params, "kind", max_length=20), "q": text_param(params, "q"),
-        "unit_id": id_or_none(params.get("unit")), "overdue": params.get("overdue") == "1",
-    }
+def suggestion_list(user, f: SuggestionFilter) -> QuerySet[Suggestion]:
+    """The items `user` may see that pass `f`, newest first: the inbox, the API list and the
+    export all read this."""
+    qs = apply_filter(scope(user, Suggestion.objects.all()), f)
+    return qs.select_related("unit", "focus_area", "campaign__unit").order_by("-submitted_at", "-id")
 
 
 def suggestion_get(user, pk: int) -> Suggestion | None:

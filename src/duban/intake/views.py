@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
-from duban.campaigns.queries import current_campaign, focus_areas
+from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
 from duban.core.validation import MAX_TEXT, id_or_none, strip_nul
 from duban.core.xlsx import ImportRejected
 from duban.intake import ledger_link, queries, services
@@ -27,6 +27,7 @@ from duban.intake.io import suggestions_export, suggestions_import
 from duban.intake.models import Channel, Kind, Photo, Status
 from duban.intake.privacy import can_see_contact, mask_name, mask_phone, may_see_contacts
 from duban.orgs.models import OrgUnit, Role, UnitKind
+from duban.orgs.queries import unit_get
 from duban.orgs.scoping import can, check_visible, home_unit, is_office
 
 PAGE_SIZE = 30
@@ -54,29 +55,38 @@ def _may_see_hot(user, campaign) -> bool:
     return triage_queries.may_see_hot(user, campaign)
 
 
+def inbox_filter(request: HttpRequest, campaign) -> tuple[queries.SuggestionFilter, list[str]]:
+    """The inbox's filter from the query string, as the page and its export both read it
+    (the API reads the same parameters): the current campaign unless one is named, and for
+    the office the items waiting to be sorted unless a status is chosen (`?status=` is all)."""
+    f, errors = queries.SuggestionFilter.from_params(request.GET)
+    if f.campaign is None and campaign is not None:
+        f.campaign = campaign.pk
+    if is_office(request.user) and "status" not in request.GET:
+        f.status = Status.NEW
+    return f, errors
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
     office = is_office(request.user)
-    g = request.GET
-    filters = queries.filter_params(g)
-    if office and "status" not in g:
-        filters["status"] = "new"
-    status, unit_id = filters["status"], filters["unit_id"]
-    qs = queries.suggestion_list(request.user, campaign=campaign, **filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
+    f, errors = inbox_filter(request, campaign)
+    qs = queries.suggestion_list(request.user, f)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for s in rows:
         s.name_masked, s.phone_masked = mask_name(s.contact_name), mask_phone(s.contact_phone)
     preds = _predictions(request.user, [s for s in rows if s.status in (Status.NEW, Status.REOPENED)]) if office else {}
     for s in rows:
         s.pred = preds.get(s.pk)
+    unit = unit_get(request.user, f.unit) if f.unit else None
     return render(
         request,
         "intake/inbox.html",
         {
-            "page": page, "rows": rows, "campaign": campaign, "office": office, "status": status,
-            "channel": filters["channel"], "kind": filters["kind"], "q": filters["q"], "unit_id": unit_id,
+            "page": page, "rows": rows, "campaign": campaign, "office": office, "f": f, "errors": errors,
+            "params": f.as_params(), "status": f.status, "filter_unit": unit,
             "channels": queries.channel_counts(request.user, campaign=campaign),
             "kinds": queries.kind_counts(request.user, campaign=campaign),
             "statuses": queries.status_counts(request.user, campaign=campaign),
@@ -106,7 +116,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "s": s, "office": office, "can_reply": can_reply, "show_contact": show_contact,
             "name_masked": mask_name(s.contact_name), "phone_masked": mask_phone(s.contact_phone),
-            "pred": pred, "areas": list(focus_areas(s.campaign)), "units": route_units(s.campaign) if office else [],
+            "pred": pred, "areas": list(focus_areas(s.campaign)),
             "reply_form": ReplyForm(initial={"reply": s.reply}), "photos": list(s.photos.all()),
             "history": history_for(s)[:50], "ledger_ready": ledger_link.ready(), "problem": problem,
             "problem_url": ledger_link.problem_url(problem.pk) if problem else "", "overdue": s.due_date and s.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and s.due_date < timezone.localdate(),
@@ -240,9 +250,10 @@ def import_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def export(request: HttpRequest) -> HttpResponse:
-    campaign = current_campaign(request.user)
-    f = queries.filter_params(request.GET)
-    qs = queries.suggestion_list(request.user, campaign=campaign, status=f["status"], channel=f["channel"], kind=f["kind"], q=f["q"])
+    f, _ = inbox_filter(request, current_campaign(request.user))
+    qs = queries.suggestion_list(request.user, f)
+    # Contacts by the rule of the campaign exported (the query string may name another one).
+    campaign = campaigns_for(request.user).filter(pk=f.campaign).first() if f.campaign else None
     with_contacts = may_see_contacts(request.user, campaign)
     tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     suggestions_export(tmp, qs, with_contacts=with_contacts)

@@ -27,7 +27,9 @@ from duban.core.dates import today
 from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
 from duban.ledger import queries, services, storage, workflow
 from duban.ledger.models import MAX_VERSION, Kind, Problem, Source, Status, version_of
+from duban.orgs.matching import resolve_in
 from duban.orgs.queries import unit_get
+from duban.orgs.scoping import visible_units
 
 router = Router(tags=["整改台账"])
 
@@ -133,14 +135,22 @@ class ProblemDetailOut(ProblemOut):
 
 
 # Lengths come from the model fields the values are written to (core.validation).
+UNIT_NAME = Search(241)  # "上级单位/单位名称": two names of up to 120 characters
+
+
 class ProblemIn(Schema):
+    """The responsible unit by id (`unit_id`) or by name (`unit`: "一村", or "平安镇/一村"
+    where the name repeats); the supervising unit likewise (`supervisor_id` / `supervisor`)."""
+
     description: ModelText(Problem, "description")
-    unit_id: Id
+    unit_id: Id | None = None
+    unit: UNIT_NAME = ""
     campaign_id: Id | None = None
     focus_area_id: Id | None = None
     source: ModelText(Problem, "source") = Source.SELF_CHECK
     owner: ModelText(Problem, "owner") = ""
     supervisor_id: Id | None = None
+    supervisor: UNIT_NAME = ""
     measures: ModelText(Problem, "measures") = ""
     deadline: dt.date | None = None
     kind: ModelText(Problem, "kind") = Kind.DEADLINE
@@ -155,10 +165,12 @@ class ProblemPatch(Schema):
     version: int | None = Field(None, ge=0, le=MAX_VERSION)
     description: ModelText(Problem, "description") = None
     unit_id: Id = None
+    unit: UNIT_NAME = None  # by name, instead of unit_id
     focus_area_id: Id | None = None
     source: ModelText(Problem, "source") = None
     owner: ModelText(Problem, "owner") = None
     supervisor_id: Id | None = None
+    supervisor: UNIT_NAME = None  # by name, instead of supervisor_id
     measures: ModelText(Problem, "measures") = None
     deadline: dt.date | None = None
     kind: ModelText(Problem, "kind") = None
@@ -222,6 +234,19 @@ def _unit(request, unit_id: int | None):
     if unit is None:
         raise HttpError(404, f"未找到单位 {unit_id} 或无权查看")
     return unit
+
+
+def _unit_named(request, text: str | None, unit_id: int | None, *, field: str):
+    """A unit given by id or by name (not both), inside the user's scope: 404 for an id
+    not found, 422 with the closest names for a name not found or not unique."""
+    if text and unit_id is not None:
+        raise HttpError(422, f"{field}_id 和 {field} 只能给一个")
+    if not text:
+        return _unit(request, unit_id)
+    resolved = resolve_in(visible_units(request.user), text)
+    if isinstance(resolved, str):
+        raise HttpError(422, resolved)
+    return resolved
 
 
 def _area(campaign: Campaign, area_id: int | None) -> FocusArea | None:
@@ -317,11 +342,15 @@ def create_problem(request, payload: ProblemIn):
     campaign = campaigns_for(request.user).filter(pk=payload.campaign_id).first() if payload.campaign_id else current_campaign(request.user)
     if campaign is None:
         raise HttpError(422, "没有可用的活动")
+    unit = _unit_named(request, payload.unit, payload.unit_id, field="unit")
+    if unit is None:
+        raise HttpError(422, "请给出责任单位：unit_id 或 unit（单位名称）")
+    supervisor = _unit_named(request, payload.supervisor, payload.supervisor_id, field="supervisor")
     try:
         p = services.problem_create(
-            actor=request.user, campaign=campaign, description=payload.description, unit=_unit(request, payload.unit_id),
+            actor=request.user, campaign=campaign, description=payload.description, unit=unit,
             focus_area=_area(campaign, payload.focus_area_id), source=payload.source, owner=payload.owner,
-            supervisor=_unit(request, payload.supervisor_id), measures=payload.measures, deadline=payload.deadline, kind=payload.kind,
+            supervisor=supervisor, measures=payload.measures, deadline=payload.deadline, kind=payload.kind,
         )
     except (PermissionDenied, ValidationError) as exc:
         raise _errors(exc) from exc
@@ -348,6 +377,16 @@ def update_problem(request, problem_id: Id, payload: ProblemPatch):
     problem = _get(request, problem_id)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
+    for name in ("unit", "supervisor"):
+        if name in data:  # by name: the same as giving its id
+            if f"{name}_id" in data:
+                raise HttpError(422, f"{name}_id 和 {name} 只能给一个")
+            text = data.pop(name)
+            if text is None:
+                data[f"{name}_id"] = None
+            else:
+                unit = _unit_named(request, text, None, field=name)
+                data[f"{name}_id"] = unit.pk if unit is not None else None
     fields: dict[str, Any] = {}
     for k, v in data.items():
         if k == "unit_id":

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from duban.core.dates import DateParseError, parse_date
 from duban.core.validation import CleanTextForm, check_text, max_length_of
 from duban.ledger.models import MAX_VERSION, Kind, Problem, Source
-from duban.orgs.matching import UnitMatcher
-from duban.orgs.models import OrgUnit
-from duban.orgs.scoping import visible_units
+from duban.orgs.forms import UnitField
 
 
 class CnDateField(forms.CharField):
@@ -26,34 +25,16 @@ class CnDateField(forms.CharField):
             raise forms.ValidationError(str(exc)) from exc
 
 
-class UnitField(forms.CharField):
-    """A unit typed by name ("平安镇" or "平安镇/一村"), resolved inside the user's scope."""
-
-    def __init__(self, *args, user=None, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        check_text(value, 2 * max_length_of(OrgUnit, "name") + 1)  # "上级单位/单位名称"
-        resolved = UnitMatcher(visible_units(self.user)).resolve(value)
-        if isinstance(resolved, str):
-            raise forms.ValidationError(resolved)
-        return OrgUnit.objects.get(pk=resolved)
-
-
 class ProblemForm(CleanTextForm, forms.Form):
-    description = forms.CharField(label="问题描述", widget=forms.Textarea(attrs={"rows": 3}))
-    focus_area = forms.ModelChoiceField(label="聚焦领域", queryset=None, required=False)
-    source = forms.ChoiceField(label="问题来源", choices=Source.choices, initial=Source.SELF_CHECK)
-    unit = UnitField(label="责任单位", help_text="单位名称；重名时写“上级单位/单位名称”")
-    owner = forms.CharField(label="责任人", required=False, max_length=max_length_of(Problem, "owner"))
-    supervisor = UnitField(label="督办单位", required=False, help_text="留空则由活动牵头单位（推进办）督办")
-    measures = forms.CharField(label="整改措施", widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    deadline = CnDateField(label="整改时限", required=False, help_text="如 2022-03-31 或 2022年3月31日")
-    kind = forms.ChoiceField(label="整改类型", choices=Kind.choices, initial=Kind.DEADLINE)
+    description = forms.CharField(label=_("问题描述"), widget=forms.Textarea(attrs={"rows": 3}))
+    focus_area = forms.ModelChoiceField(label=_("聚焦领域"), queryset=None, required=False)
+    source = forms.ChoiceField(label=_("问题来源"), choices=Source.choices, initial=Source.SELF_CHECK)
+    unit = UnitField(label=_("责任单位"), help_text=_("输入名称后从列表中选择；也可直接写“上级单位/单位名称”"))
+    owner = forms.CharField(label=_("责任人"), required=False, max_length=max_length_of(Problem, "owner"))
+    supervisor = UnitField(label=_("督办单位"), required=False, help_text=_("留空则由活动牵头单位（推进办）督办"))
+    measures = forms.CharField(label=_("整改措施"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    deadline = CnDateField(label=_("整改时限"), required=False, help_text=_("如 2022-03-31 或 2022年3月31日"))
+    kind = forms.ChoiceField(label=_("整改类型"), choices=Kind.choices, initial=Kind.DEADLINE)
 
     def __init__(self, *args, user=None, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,7 +47,7 @@ class ProblemForm(CleanTextForm, forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("kind") == Kind.DEADLINE and not data.get("deadline") and not self.has_error("deadline"):
-            self.add_error("deadline", "限期整改的问题需要整改时限")
+            self.add_error("deadline", _("限期整改的问题需要整改时限"))
         return data
 
 
@@ -86,45 +67,36 @@ class ProblemEditForm(ProblemForm):
                 del self.fields[name]
 
 
-def unit_label(user, unit) -> str:
-    """How to type `unit` so UnitField finds it for this user: its name, or 上级/名称 where the name repeats."""
-    if unit is None:
-        return ""
-    if unit.parent_id is None or visible_units(user).filter(name=unit.name).count() <= 1:
-        return unit.name
-    return f"{unit.parent.name}/{unit.name}"
-
-
 def problem_initial(user, problem) -> dict:
     """The edit form's values for a problem, as the form reads them back."""
     return {
         "description": problem.description, "focus_area": problem.focus_area_id, "source": problem.source,
-        "unit": unit_label(user, problem.unit), "owner": problem.owner, "supervisor": unit_label(user, problem.supervisor),
+        "unit": problem.unit, "owner": problem.owner, "supervisor": problem.supervisor,
         "measures": problem.measures, "deadline": problem.deadline.isoformat() if problem.deadline else "", "kind": problem.kind,
         "version": problem.version,
     }
 
 
 class TransitionForm(CleanTextForm, forms.Form):
-    reason = forms.CharField(label="理由/说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    date = CnDateField(label="延期至", required=False)
+    reason = forms.CharField(label=_("理由/说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    date = CnDateField(label=_("延期至"), required=False)
 
 
 class NoteForm(CleanTextForm, forms.Form):
-    note = forms.CharField(label="整改进展", widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("整改进展"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class EvidenceForm(forms.Form):
-    file = forms.FileField(label="佐证材料")
+    file = forms.FileField(label=_("佐证材料"))
 
 
 class BulkForm(CleanTextForm, forms.Form):
-    action = forms.ChoiceField(choices=[("assign", "批量交办"), ("extend", "批量延期")])
+    action = forms.ChoiceField(choices=[("assign", _("批量交办")), ("extend", _("批量延期"))])
     ids = forms.CharField(widget=forms.HiddenInput, required=False)
-    unit = UnitField(label="责任单位", required=False)
-    owner = forms.CharField(label="责任人", required=False, max_length=max_length_of(Problem, "owner"))
-    deadline = CnDateField(label="新时限", required=False)
-    reason = forms.CharField(label="理由", required=False)
+    unit = UnitField(label=_("责任单位"), required=False)
+    owner = forms.CharField(label=_("责任人"), required=False, max_length=max_length_of(Problem, "owner"))
+    deadline = CnDateField(label=_("新时限"), required=False)
+    reason = forms.CharField(label=_("理由"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,17 +105,17 @@ class BulkForm(CleanTextForm, forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("action") == "assign" and not data.get("unit") and not self.has_error("unit"):
-            self.add_error("unit", "请填写责任单位")
+            self.add_error("unit", _("请填写责任单位"))
         if data.get("action") == "extend":
             if not data.get("deadline") and not self.has_error("deadline"):
-                self.add_error("deadline", "请填写新时限")
+                self.add_error("deadline", _("请填写新时限"))
             if not data.get("reason"):
-                self.add_error("reason", "请填写理由")
+                self.add_error("reason", _("请填写理由"))
         return data
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="台账文件（.xlsx、.xls、.et、.ods）")
+    file = forms.FileField(label=_("台账文件（.xlsx、.xls、.et、.ods）"))
     override = forms.BooleanField(
-        required=False, label="推进办更正：允许不按流程改状态（仅限督办单位，不能是责任单位本身；逐条记入审计）",
+        required=False, label=_("推进办更正：允许不按流程改状态（仅限督办单位，不能是责任单位本身；逐条记入审计）"),
     )

@@ -29,6 +29,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from duban.audit.services import audit_bulk, user_action
 from duban.campaigns.models import Campaign
@@ -75,6 +76,9 @@ LAYOUT = [
     Column(ID_COLUMN, aliases=("ID", "id")),
 ]
 HEADER = [c.name for c in LAYOUT if c.name != ID_COLUMN]
+# Columns offices often add to a 台账: kept as they are (`Problem.extra`), and named in
+# English on the English pages.
+EXTRA_COLUMN_LABELS = (gettext_noop("方面"), gettext_noop("重点任务"), gettext_noop("具体措施"), gettext_noop("备注"), gettext_noop("牵头单位"))
 
 # File states (DESIGN §5) and, for convenience, the workflow labels themselves.
 FILE_STATUS = {

@@ -75,8 +75,8 @@ def deadline_state(problem: Problem, on: dt.date | None = None) -> str:
     return "open"
 
 
-DEADLINE_LABELS = {"overdue": ("逾期", "red"), "due_soon": ("即将到期", "orange"), "on_time": ("按期完成", "green"), "late": ("逾期完成", "orange"), "open": ("", ""),
-                   "undated": ("完成时间未填，不计按期", "orange")}
+DEADLINE_LABELS = {"overdue": (_("逾期"), "red"), "due_soon": (_("即将到期"), "orange"), "on_time": (_("按期完成"), "green"),
+                   "late": (_("逾期完成"), "orange"), "open": ("", ""), "undated": (_("完成时间未填，不计按期"), "orange")}
 
 
 def overdue_q(on: dt.date | None = None) -> Q:

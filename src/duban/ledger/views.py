@@ -39,7 +39,7 @@ from duban.ledger.forms import (
     problem_initial,
 )
 from duban.ledger.models import Kind, Source, Status
-from duban.orgs.models import Role
+from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can, home_unit, is_office, scope, visible_units
 
 IMPORT_MAX_BYTES = 200 * 1024 * 1024
@@ -164,12 +164,17 @@ def _conflict_form(request: HttpRequest, exc: services.EditConflict, *, mine: se
     """The form again, on the current problem: fields someone else changed show their new
     value unless this editor changed them too (then both are named); the new version lets
     the editor save once they have checked."""
-    current = {k: "" if v is None else str(v) for k, v in problem_initial(request.user, exc.problem).items()}
+    values = problem_initial(request.user, exc.problem)
+    current = {k: "" if v is None else str(v) for k, v in values.items()}
     data = request.POST.copy()
     for name in editable:
-        data[f"initial-{name}"] = current[name]
+        unit = values[name] if isinstance(values[name], OrgUnit) else None
+        # A unit travels as its name in the box and its id beside it (orgs.forms.UnitField).
+        data[f"initial-{name}"] = str(unit.pk) if unit else current[name]
         if name in exc.changed and name not in mine:
             data[name] = current[name]
+            if name in ("unit", "supervisor"):
+                data[f"{name}_id"] = str(unit.pk) if unit else ""
     data["version"] = current["version"]
     form = ProblemEditForm(data, initial=current, user=request.user, campaign=exc.problem.campaign, editable=editable)
     form.is_valid()

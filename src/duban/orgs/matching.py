@@ -17,6 +17,43 @@ from duban.orgs.models import OrgUnit
 SEPARATORS = ("/", "／", ">", "－")
 
 
+def split_label(text: str) -> list[str]:
+    """"平安镇/一村" → ["平安镇", "一村"]: a unit's name after the names of its ancestors."""
+    text = (text or "").strip()
+    for sep in SEPARATORS:
+        if sep in text:
+            return [p.strip() for p in text.split(sep) if p.strip()]
+    return [text] if text else []
+
+
+def resolve_in(units: QuerySet[OrgUnit], text: str) -> OrgUnit | str:
+    """The one unit among `units` that `text` names ("一村" or "平安镇/一村"), or an error in
+    Chinese with the closest names — the same answers as `UnitMatcher.resolve`, but from
+    a few indexed queries instead of loading every unit (a form at province scale).
+    """
+    parts = split_label(text)
+    if not parts:
+        return "单位不能为空"
+    name, parents = parts[-1], parts[:-1]
+    candidates = list(units.filter(name=name).order_by("path")[:200])
+    if parents and candidates:
+        ids = {int(s) for c in candidates for s in c.path.split(".") if s}
+        names = dict(OrgUnit.objects.filter(pk__in=ids).values_list("id", "name"))
+        chain = {c.pk: [names.get(int(s), "") for s in c.path.split(".") if s][:-1] for c in candidates}
+        candidates = [c for c in candidates if all(p in chain[c.pk] for p in parents)]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        # Near names from a bounded sample: units sharing the name's first characters.
+        sample = set(units.filter(name__contains=name[:2]).values_list("name", flat=True)[:500]) if name else set()
+        near = difflib.get_close_matches(name, sorted(sample), n=3, cutoff=0.4)
+        hint = f"；最接近的单位：{'、'.join(near)}" if near else ""
+        return f"未知单位“{text}”{hint}"
+    parent_names = dict(OrgUnit.objects.filter(pk__in={c.parent_id for c in candidates[:5] if c.parent_id}).values_list("id", "name"))
+    options = "、".join(f"{parent_names[c.parent_id]}/{c.name}" if c.parent_id in parent_names else c.name for c in candidates[:5])
+    return f"单位“{text}”不唯一（{options}），请写成“上级单位/单位名称”"
+
+
 @dataclass
 class UnitRef:
     id: int
@@ -60,11 +97,7 @@ class UnitMatcher:
     def _resolve(self, text: str) -> int | str:
         if not text:
             return "单位不能为空"
-        parts = [text]
-        for sep in SEPARATORS:
-            if sep in text:
-                parts = [p.strip() for p in text.split(sep) if p.strip()]
-                break
+        parts = split_label(text)
         name = parts[-1]
         candidates = self.by_name.get(name, [])
         if len(parts) > 1:

@@ -79,7 +79,7 @@ class UnitKind(models.TextChoices):
 
 
 class OrgUnit(models.Model):
-    name = models.CharField(_("单位名称"), max_length=120)
+    name = models.CharField(_("单位名称"), max_length=120, db_index=True)  # the unit picker searches by name
     kind = models.CharField(_("单位类型"), max_length=20, choices=UnitKind.choices, default=UnitKind.OTHER)
     parent = models.ForeignKey(
         "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"

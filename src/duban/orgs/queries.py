@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from duban.orgs.models import ApiToken, OrgUnit
-from duban.orgs.scoping import scope
+from duban.orgs.scoping import grants, scope
 
 
 def unit_list(user, *, q: str = "", kind: str = "", parent_id: int | None = None, under_id: int | None = None) -> QuerySet[OrgUnit]:
@@ -44,3 +45,59 @@ def token_list(*, user=None) -> QuerySet[ApiToken]:
 def own_token(user, pk: int) -> ApiToken | None:
     """One of `user`'s own tokens; another person's token is not found."""
     return ApiToken.objects.filter(user=user, pk=pk).first()
+
+
+# ------------------------------------------------------------------ choosing a unit
+
+PICKER_LIMIT = 20
+PATH_SEPARATOR = " › "
+
+
+def _name_prefix(qs: QuerySet[OrgUnit], prefix: str) -> QuerySet[OrgUnit]:
+    """Names starting with `prefix`, served by the name index on both databases.
+
+    PostgreSQL serves `LIKE 'p%'` from the varchar_pattern_ops index Django adds for an
+    indexed CharField; SQLite's LIKE cannot use a binary index, but the equivalent range
+    can (text compares as UTF-8 bytes there, so the range is exactly the prefix).
+    """
+    if connection.vendor == "sqlite":
+        return qs.filter(name__gte=prefix, name__lt=prefix + "\U0010ffff")
+    return qs.filter(name__startswith=prefix)
+
+
+def unit_paths(units: list[OrgUnit]) -> dict[int, str]:
+    """Each unit's ancestors as a readable path ("临汾市 › 尧都区 › 平安镇"), to tell units of
+    the same name apart: one query for all the ancestors of all the units."""
+    chains = {u.pk: [int(s) for s in u.path.split(".") if s][:-1] for u in units}
+    ids = {i for chain in chains.values() for i in chain}
+    names = dict(OrgUnit.objects.filter(pk__in=ids).values_list("id", "name")) if ids else {}
+    return {pk: PATH_SEPARATOR.join(names[i] for i in chain if i in names) for pk, chain in chains.items()}
+
+
+def unit_search(user, q: str, *, limit: int = PICKER_LIMIT) -> list[OrgUnit]:
+    """Units `user` may choose whose name matches `q`: names that start with it first, then
+    names that contain it; at most `limit`, without reading the whole visible tree.
+
+    "上级/名称" narrows by an ancestor's name. Without `q`: the user's outermost units and
+    the units just below them (what a picker shows when it opens).
+    """
+    from duban.orgs.matching import split_label
+
+    visible = scope(user, OrgUnit.objects.all())
+    parts = split_label(q)
+    if not parts:
+        top = min((g.depth for g in grants(user)), default=0)
+        return list(visible.filter(depth__lte=top + 1).order_by("depth", "path")[:limit])
+    name, parents = parts[-1], parts[:-1]
+    # Ancestor filtering happens after the fetch: take more rows so that it still fills the list.
+    fetch = limit * 5 if parents else limit
+    found = list(_name_prefix(visible, name).order_by("depth", "name", "id")[:fetch])
+    if len(found) < fetch:
+        seen = [u.pk for u in found]
+        more = visible.filter(name__contains=name).exclude(pk__in=seen)[: fetch - len(found)]
+        found += sorted(more, key=lambda u: (u.depth, u.name, u.pk))
+    if parents:
+        paths = unit_paths(found)
+        found = [u for u in found if all(p in paths[u.pk].split(PATH_SEPARATOR) for p in parents)]
+    return found[:limit]
+

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from duban.audit.queries import history_for
@@ -107,3 +107,13 @@ def unit_import(request: HttpRequest) -> HttpResponse:
                 messages.success(request, result.summary())  # names the rows skipped (title, 填报, notes)
                 return redirect("orgs:unit_list")
     return render(request, "orgs/unit_import.html", {"form": form, "errors": errors})
+
+
+@login_required
+def unit_search(request: HttpRequest) -> JsonResponse:
+    """The unit picker's answers: units the user may choose whose name matches `q`, each
+    with its ancestors so that units of the same name can be told apart."""
+    units = queries.unit_search(request.user, text_param(request.GET, "q"))
+    paths = queries.unit_paths(units)
+    items = [{"id": u.pk, "name": u.name, "path": paths[u.pk], "kind": str(u.get_kind_display())} for u in units]
+    return JsonResponse({"items": items}, json_dumps_params={"ensure_ascii": False})

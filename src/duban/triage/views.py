@@ -16,6 +16,7 @@ from duban.core.redirects import redirect_back
 from duban.core.validation import id_or_none, max_length_of, strip_nul
 from duban.intake import queries as intake_queries
 from duban.intake.models import Suggestion
+from duban.orgs.matching import resolve_in
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can
 from duban.triage import queries, services
@@ -32,10 +33,17 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("只有推进办可以分拣")
     p = request.POST
     unit_id, area_id = id_or_none(p.get("unit")), id_or_none(p.get("focus_area"))
-    unit = OrgUnit.objects.filter(pk=unit_id, path__subtree=s.campaign.unit.path).first() if unit_id else None
+    campaign_units = OrgUnit.objects.filter(path__subtree=s.campaign.unit.path)
+    unit = campaign_units.filter(pk=unit_id).first() if unit_id else None
     area = FocusArea.objects.filter(pk=area_id, campaign=s.campaign).first() if area_id else None
     label = strip_nul(p["label"]).strip() if "label" in p else None
+    unit_text = strip_nul(p.get("unit_text", "")).strip()
     try:
+        if unit is None and unit_text:  # the unit picker without its script: the typed name
+            found = resolve_in(campaign_units, unit_text[:241])
+            if isinstance(found, str):
+                raise ValidationError(found)
+            unit = found
         if label is not None and len(label) > max_length_of(Suggestion, "label"):
             raise ValidationError(f"分类标签不能超过 {max_length_of(Suggestion, 'label')} 个字符")
         s = services.route_confirm(actor=request.user, suggestion=s, unit=unit, focus_area=area, label=label)

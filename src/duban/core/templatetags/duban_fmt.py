@@ -42,3 +42,12 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag
+def punct(mark: str) -> str:
+    """Chinese punctuation between translated pieces ("{% translate '状态' %}{% punct '：' %}"):
+    as written in Chinese, its English form under the English switch."""
+    from duban.core.punct import punct as _punct
+
+    return _punct(mark)
