@@ -45,7 +45,7 @@ def route_units(campaign, limit: int = 400) -> list[OrgUnit]:
 def _predictions(user, rows) -> dict:
     from duban.triage import queries as triage_queries
 
-    return triage_queries.predictions_for(user, rows)
+    return triage_queries.predictions_shown(user, rows)
 
 
 def _may_see_hot(user, campaign) -> bool:

@@ -348,7 +348,7 @@ def problem_get(user, pk: int) -> Problem | None:
 
 
 def timeline(problem: Problem):
-    return problem.events.all().order_by("at", "id")
+    return problem.events.select_related("actor").order_by("at", "id")
 
 
 def evidence_list(problem: Problem):

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from duban.ledger.models import Problem, Status
 from duban.orgs.models import Role
@@ -37,7 +38,7 @@ LIAISON_EDITABLE = ("owner", "measures")
 @dataclass(frozen=True)
 class Transition:
     name: str
-    label: str
+    label: str  # lazily translated: the button, the timeline and the trail say it
     sources: frozenset[str]
     target: str | None  # None: the status does not change (extension requests)
     side: str
@@ -52,14 +53,14 @@ OPEN_NOT_SUBMITTED = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.RETUR
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in [
-        Transition("claim", "认领", frozenset({Status.PENDING}), Status.IN_PROGRESS, RESPONSIBLE),
-        Transition("submit", "申请销号", frozenset({Status.IN_PROGRESS, Status.RETURNED}), Status.SUBMITTED, RESPONSIBLE, needs_evidence=True),
-        Transition("sign_off", "销号", frozenset({Status.SUBMITTED}), Status.SIGNED_OFF, SUPERVISOR),
-        Transition("return", "退回", frozenset({Status.SUBMITTED}), Status.RETURNED, SUPERVISOR, needs_reason=True),
-        Transition("request_extension", "申请延期", OPEN_NOT_SUBMITTED, None, RESPONSIBLE, needs_reason=True, needs_date=True, extension="none"),
-        Transition("approve_extension", "同意延期", OPEN_NOT_SUBMITTED, None, SUPERVISOR, extension="pending"),
-        Transition("refuse_extension", "不同意延期", OPEN_NOT_SUBMITTED, None, SUPERVISOR, needs_reason=True, extension="pending"),
-        Transition("reopen", "重新整改", frozenset({Status.SIGNED_OFF}), Status.IN_PROGRESS, SUPERVISOR, needs_reason=True),
+        Transition("claim", _("认领"), frozenset({Status.PENDING}), Status.IN_PROGRESS, RESPONSIBLE),
+        Transition("submit", _("申请销号"), frozenset({Status.IN_PROGRESS, Status.RETURNED}), Status.SUBMITTED, RESPONSIBLE, needs_evidence=True),
+        Transition("sign_off", _("销号"), frozenset({Status.SUBMITTED}), Status.SIGNED_OFF, SUPERVISOR),
+        Transition("return", _("退回"), frozenset({Status.SUBMITTED}), Status.RETURNED, SUPERVISOR, needs_reason=True),
+        Transition("request_extension", _("申请延期"), OPEN_NOT_SUBMITTED, None, RESPONSIBLE, needs_reason=True, needs_date=True, extension="none"),
+        Transition("approve_extension", _("同意延期"), OPEN_NOT_SUBMITTED, None, SUPERVISOR, extension="pending"),
+        Transition("refuse_extension", _("不同意延期"), OPEN_NOT_SUBMITTED, None, SUPERVISOR, needs_reason=True, extension="pending"),
+        Transition("reopen", _("重新整改"), frozenset({Status.SIGNED_OFF}), Status.IN_PROGRESS, SUPERVISOR, needs_reason=True),
     ]
 }
 
