@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
+from duban.core import todo
 from duban.core.dates import today
 from duban.core.redirects import redirect_back
 from duban.core.validation import id_or_none, ids_in
@@ -282,7 +283,9 @@ def problem_bulk(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_items(request: HttpRequest) -> HttpResponse:
     items = queries.my_items(request.user)
-    return render(request, "ledger/my_items.html", {"todo": items["todo"][:200], "review": items["review"][:200], "today": today()})
+    # Other apps' items waiting for this person (suggestions to answer…), through core.todo.
+    return render(request, "ledger/my_items.html", {"todo": items["todo"][:200], "review": items["review"][:200], "today": today(),
+                                                    "sections": todo.sections(request.user, exclude=("ledger",))})
 
 
 @login_required
