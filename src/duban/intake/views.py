@@ -81,6 +81,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "kinds": queries.kind_counts(request.user, campaign=campaign),
             "statuses": queries.status_counts(request.user, campaign=campaign),
             "areas": list(focus_areas(campaign)), "show_hot": _may_see_hot(request.user, campaign),
+            "may_register": services.may_register(request.user, campaign), "may_import": services.may_import(request.user, campaign),
         },
     )
 
@@ -191,7 +192,7 @@ def new(request: HttpRequest) -> HttpResponse:
     """The hotline / visit / letter form: an operator records what a caller said."""
     campaign = current_campaign(request.user)
     unit = home_unit(request.user)
-    if campaign is None or unit is None or not (is_office(request.user) or can(request.user, unit, Role.LIAISON, Role.OFFICE)):
+    if not services.may_register(request.user, campaign):
         raise PermissionDenied("只有推进办或单位联络员可以登记")
     if not unit.path.startswith(campaign.unit.path):
         unit = campaign.unit
@@ -221,7 +222,7 @@ def new(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_view(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
-    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+    if not services.may_import(request.user, campaign):
         raise PermissionDenied("只有推进办可以导入意见建议")
     errors = []
     form = ImportForm()

@@ -76,7 +76,8 @@ def problem_list(request: HttpRequest) -> HttpResponse:
         "statuses": Status.choices, "sources": Source.choices, "kinds": Kind.choices, "sorts": queries.SORT_LABELS,
         "units": visible_units(request.user).filter(depth__lte=(home.depth + 1 if home else 1)).order_by("path")[:300],
         "today": today(), "is_office": is_office(request.user), "bulk_form": BulkForm(user=request.user),
-        "params": f.as_params(),
+        "params": f.as_params(), "may_create": workflow.may_create_problem(request.user),
+        "may_import": workflow.may_import_problems(request.user),
     }
     template = "ledger/_table.html" if request.headers.get("HX-Request") else "ledger/problem_list.html"
     return render(request, template, ctx)
@@ -108,6 +109,8 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def problem_create(request: HttpRequest) -> HttpResponse:
+    if not workflow.may_create_problem(request.user):
+        raise PermissionDenied("只有推进办或单位联络员可以登记问题")
     campaign = _campaign(request)
     if campaign is None:
         raise PermissionDenied("没有可用的活动")
@@ -326,7 +329,7 @@ def _plan(request, campaign, source, *, override: bool = False):
 
 @login_required
 def problem_import(request: HttpRequest) -> HttpResponse:
-    if not is_office(request.user):
+    if not workflow.may_import_problems(request.user):
         raise PermissionDenied("只有推进办可以导入台账")
     campaign = _campaign(request)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -354,7 +357,7 @@ def problem_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def problem_import_apply(request: HttpRequest, token: str) -> HttpResponse:
-    if not is_office(request.user):
+    if not workflow.may_import_problems(request.user):
         raise PermissionDenied("只有推进办可以导入台账")
     path = _session_token(request, f"{token}.xlsx".removesuffix(".xlsx"))
     path = path.with_name(f"{token}.xlsx")

@@ -79,6 +79,16 @@ def may_see_hot(user, campaign) -> bool:
     return campaign is not None and can(user, campaign.unit, Role.OFFICE, Role.LEADER)
 
 
+def may_analyse(user, campaign) -> bool:
+    """Running the hot-issue analysis or training a router: the office of the campaign's unit.
+    The POST views refuse by this rule and the pages offer their buttons by it."""
+    return campaign is not None and can(user, campaign.unit, Role.OFFICE)
+
+
+def may_see_models(user, campaign) -> bool:
+    return campaign is not None and can(user, campaign.unit, Role.OFFICE, Role.LEADER)
+
+
 def hot_runs(user, campaign=None):
     qs = HotIssueRun.objects.all()
     if not getattr(user, "is_superuser", False):
