@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -298,11 +299,26 @@ def summary(request: HttpRequest) -> HttpResponse:
     if by not in queries.GROUPINGS:
         by = "area"
     rows = queries.rates(request.user, campaign=campaign, by=by)
+    _link_rows(rows, by=by, campaign=campaign, home=home_unit(request.user))
     return render(request, "ledger/summary.html", {
         "campaign": campaign, "by": by, "groupings": queries.GROUPINGS, "rows": rows,
         "totals": queries.totals(request.user, campaign=campaign), "due_soon_days": queries.due_soon_days(),
         "chart": {"labels": [r["label"] for r in rows], "rate": [round(r["rate"] * 100, 1) for r in rows], "total": [r["total"] for r in rows]},
     })
+
+
+def _link_rows(rows: list[dict], *, by: str, campaign, home) -> None:
+    """Each rate row's problems as a ledger-list query (`row["link"]`, "" when the list has no
+    filter for that group: 未分类, a unit's own level, a month)."""
+    base = {"campaign": campaign.pk} if campaign is not None else {}
+    for r in rows:
+        key = r.get("key")
+        if by == "unit" and key and not (home is not None and key == home.pk):
+            r["link"] = urlencode({**base, "unit": key})
+        elif by in ("area", "source") and key:
+            r["link"] = urlencode({**base, by: key})
+        else:
+            r["link"] = ""
 
 
 # ------------------------------------------------------------------------------ import
@@ -333,7 +349,7 @@ def problem_import(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("只有推进办可以导入台账")
     campaign = _campaign(request)
     form = ImportForm(request.POST or None, request.FILES or None)
-    ctx = {"form": form, "campaign": campaign}
+    ctx = {"form": form, "campaign": campaign, "status_words": io.status_words()}
     if request.method == "POST" and form.is_valid() and campaign is not None:
         token = uuid.uuid4().hex
         upload = form.cleaned_data["file"]
