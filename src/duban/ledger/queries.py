@@ -477,5 +477,6 @@ def changes_since(problem: Problem, version: int) -> dict[str, dict[str, Any]]:
             if not (isinstance(change, list) and len(change) == 2):
                 continue
             item = out.setdefault(name, {"label": _field_label(name), "before": change[0]})
-            item.update(after=change[1], by=ev.actor_name, at=ev.at)
+            # The person's name where the account has one (the trail stores the username).
+            item.update(after=change[1], by=(ev.actor.get_full_name() if ev.actor else "") or ev.actor_name, at=ev.at)
     return out

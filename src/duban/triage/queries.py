@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duban.intake.models import Suggestion
 from duban.intake.privacy import contact_shown, mask_if_phone, may_see_contacts
@@ -40,7 +40,7 @@ def predictions_shown(user, suggestions) -> dict[int, dict[str, list[dict]]]:
 # A confidence reads as 高/中/低, not as a percentage an office would over-read; an
 # alternative the router gives under NOISE_BELOW is noise ("0%") and is not offered.
 HIGH_FROM, MEDIUM_FROM, NOISE_BELOW = 0.7, 0.4, 0.05
-LEVELS = {"high": _("高"), "medium": _("中"), "low": _("低")}
+LEVELS = {"high": pgettext_lazy("置信度", "高"), "medium": pgettext_lazy("置信度", "中"), "low": pgettext_lazy("置信度", "低")}
 
 
 def confidence_level(confidence: float) -> str:
