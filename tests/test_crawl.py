@@ -35,12 +35,13 @@ RESTRICTED = {
     "/ledger/import/": (403, 403),
     "/intake/import/": (403, 403),
     "/units/import/": (403, 403),
+    "/ledger/new/": (403, 200),  # the leader reads only
     "/intake/new/": (403, 200),  # the liaison records calls for its own unit
     "/triage/hot/": (200, 403),
     "/triage/models/": (200, 403),
 }
-# Seen and left as they are (the rule allows them): the leader is shown the 登记问题 form
-# (/ledger/new/, 200) although saving it is refused; the nav offers liaisons 热点问题 (403).
+# A refusal is right only where no page offered the way there: a link that answers 403 is
+# an action offered to a role that cannot use it (issue 9, item 8).
 # Pages no link leads to (checked all the same, as extra starting points).
 ORPHANS = ["/triage/models/"]
 # Views that answer a GET with a redirect: a unit list without a query (→ the home unit),
@@ -109,7 +110,9 @@ def _defect(role: str, v: Visit) -> str:
     if v.invalid:
         return f"unresolved template variable {v.invalid_vars[:4] or v.invalid[:1]}"
     if v.status in (403, 404):
-        return "" if allowed_refusal(role, v) else f"{v.status}, not a refusal the permission rule makes for {role}"
+        if not allowed_refusal(role, v):
+            return f"{v.status}, not a refusal the permission rule makes for {role}"
+        return f"{v.status}: offered to {role} by a link, then refused" if v.via != "(start)" else ""
     if v.status in (301, 302, 303, 307, 308):
         if role == "anonymous":
             return ""
