@@ -121,6 +121,9 @@ def _defect(role: str, v: Visit) -> str:
         return f"{v.status} sent a logged-in {role} to the login page" if v.location.startswith("/login/") else ""
     if v.status != 200:
         return f"{v.status}"
+    codes = raw_codes(v)
+    if codes:
+        return f"raw codes on screen {codes[:5]}"
     if v.view in DOWNLOADS:
         want = DOWNLOADS[v.view] or v.content_type
         magic = next((m for t, m in MAGIC.items() if v.content_type.startswith(t)), None)
@@ -129,6 +132,27 @@ def _defect(role: str, v: Visit) -> str:
         if magic is not None and not v.body.startswith(magic):
             return f"download whose bytes {v.body!r} are not {v.content_type}"
     return ""
+
+
+# What a person must never read on a page: Python values, MIME types, code-like names
+# (sign_off, import_update; a file name such as hot_messages.csv is a name, not a code).
+RAW_CODE = re.compile(r"\b(?:True|False|None)\b|\{'|\b(?:image|application|text)/[a-z][\w.+-]*|\b[a-z]+(?:_[a-z]+)+\b(?!\.\w)")
+# Pages that show code on purpose (the API's own docs) or raw text people typed or imported.
+CODE_PAGES = {"api:openapi-view", "api:openapi-json"}
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"(?is)<(script|style|textarea)\b.*?</\1>", " ", html)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def raw_codes(v: Visit) -> list[str]:
+    if v.view in CODE_PAGES or not v.content_type.startswith("text/html") or v.status != 200:
+        return []
+    html = v.body.decode("utf-8", "replace")
+    # …and a badge reading as a bare English word on a Chinese page (a timeline's `claim`).
+    badges = re.findall(r'class="badge[^"]*">\s*([a-z_]+)\s*<', html) if 'lang="zh-hans"' in html else []
+    return sorted(set(RAW_CODE.findall(visible_text(html))) | set(badges))
 
 
 def summary(role: str, visits: list[Visit]) -> str:
