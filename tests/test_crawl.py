@@ -35,12 +35,13 @@ RESTRICTED = {
     "/ledger/import/": (403, 403),
     "/intake/import/": (403, 403),
     "/units/import/": (403, 403),
+    "/ledger/new/": (403, 200),  # the leader reads only
     "/intake/new/": (403, 200),  # the liaison records calls for its own unit
     "/triage/hot/": (200, 403),
     "/triage/models/": (200, 403),
 }
-# Seen and left as they are (the rule allows them): the leader is shown the 登记问题 form
-# (/ledger/new/, 200) although saving it is refused; the nav offers liaisons 热点问题 (403).
+# A refusal is right only where no page offered the way there: a link that answers 403 is
+# an action offered to a role that cannot use it (issue 9, item 8).
 # Pages no link leads to (checked all the same, as extra starting points).
 ORPHANS = ["/triage/models/"]
 # Views that answer a GET with a redirect: a unit list without a query (→ the home unit),
@@ -109,7 +110,9 @@ def _defect(role: str, v: Visit) -> str:
     if v.invalid:
         return f"unresolved template variable {v.invalid_vars[:4] or v.invalid[:1]}"
     if v.status in (403, 404):
-        return "" if allowed_refusal(role, v) else f"{v.status}, not a refusal the permission rule makes for {role}"
+        if not allowed_refusal(role, v):
+            return f"{v.status}, not a refusal the permission rule makes for {role}"
+        return f"{v.status}: offered to {role} by a link, then refused" if v.via != "(start)" else ""
     if v.status in (301, 302, 303, 307, 308):
         if role == "anonymous":
             return ""
@@ -118,6 +121,9 @@ def _defect(role: str, v: Visit) -> str:
         return f"{v.status} sent a logged-in {role} to the login page" if v.location.startswith("/login/") else ""
     if v.status != 200:
         return f"{v.status}"
+    codes = raw_codes(v)
+    if codes:
+        return f"raw codes on screen {codes[:5]}"
     if v.view in DOWNLOADS:
         want = DOWNLOADS[v.view] or v.content_type
         magic = next((m for t, m in MAGIC.items() if v.content_type.startswith(t)), None)
@@ -126,6 +132,27 @@ def _defect(role: str, v: Visit) -> str:
         if magic is not None and not v.body.startswith(magic):
             return f"download whose bytes {v.body!r} are not {v.content_type}"
     return ""
+
+
+# What a person must never read on a page: Python values, MIME types, code-like names
+# (sign_off, import_update; a file name such as hot_messages.csv is a name, not a code).
+RAW_CODE = re.compile(r"\b(?:True|False|None)\b|\{'|\b(?:image|application|text)/[a-z][\w.+-]*|\b[a-z]+(?:_[a-z]+)+\b(?!\.\w)")
+# Pages that show code on purpose (the API's own docs) or raw text people typed or imported.
+CODE_PAGES = {"api:openapi-view", "api:openapi-json"}
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"(?is)<(script|style|textarea)\b.*?</\1>", " ", html)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def raw_codes(v: Visit) -> list[str]:
+    if v.view in CODE_PAGES or not v.content_type.startswith("text/html") or v.status != 200:
+        return []
+    html = v.body.decode("utf-8", "replace")
+    # …and a badge reading as a bare English word on a Chinese page (a timeline's `claim`).
+    badges = re.findall(r'class="badge[^"]*">\s*([a-z_]+)\s*<', html) if 'lang="zh-hans"' in html else []
+    return sorted(set(RAW_CODE.findall(visible_text(html))) | set(badges))
 
 
 def summary(role: str, visits: list[Visit]) -> str:

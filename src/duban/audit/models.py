@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from duban.audit.labels import verb_label
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -42,7 +45,8 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.object_repr}"
+        # Beijing time and the verb in words, as the trail page shows them (admin lists use this).
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.actor_name} {verb_label(self.verb)} {self.object_repr}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -17,3 +17,10 @@ class Config(AppConfig):
         from duban.core.nav import NavItem
 
         return [NavItem("intake:inbox", _("意见建议"), 20, active_for=("intake:",))]
+
+    def todo(self, user) -> list:
+        """我的待办: suggestions waiting for this person's unit to reply (duban.core.todo)."""
+        from duban.core.todo import TodoSection
+        from duban.intake.queries import awaiting_reply
+
+        return [TodoSection(_("待答复的意见建议"), "intake/_todo.html", awaiting_reply(user)[:200], order=20)]

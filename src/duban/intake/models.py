@@ -75,6 +75,14 @@ class Status(models.TextChoices):
     REOPENED = "reopened", _("重新办理")
 
 
+# What a citizen reads on the public tracking page: 待分拣 is the office's inbox word, and
+# to the person who wrote in, the message has been received and accepted (受理).
+PUBLIC_STATUS = {
+    Status.NEW: "已受理", Status.ASSIGNED: "办理中", Status.REPLIED: "已答复",
+    Status.CLOSED: "已办结", Status.REOPENED: "重新办理中",
+}
+
+
 class Rating(models.TextChoices):
     SATISFIED = "satisfied", _("满意")
     BASIC = "basic", _("基本满意")
@@ -145,6 +153,10 @@ class Suggestion(models.Model):
     @property
     def code_display(self) -> str:
         return format_code(self.tracking_code)
+
+    @property
+    def public_status_display(self) -> str:
+        return PUBLIC_STATUS.get(self.status, "办理中")
 
     @property
     def is_handled(self) -> bool:

@@ -130,7 +130,7 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
     just_submitted = request.session.pop("intake_new_code", None) == s.tracking_code
     steps = [("提交", s.submitted_at, f"通过{s.get_channel_display()}提交")]
     if s.routed_at:
-        steps.append(("受理", s.routed_at, f"已交{s.unit.name}办理"))
+        steps.append(("交办", s.routed_at, f"已交{s.unit.name}办理"))
     if s.replied_at:
         steps.append(("答复", s.replied_at, "已答复"))
     if s.rated_at:

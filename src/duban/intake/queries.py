@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core.dates import DateParseError, parse_date, today
 from duban.core.validation import parse_id, strip_nul, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
-from duban.orgs.models import OrgUnit
-from duban.orgs.scoping import scope
+from duban.orgs.models import OrgUnit, Role
+from duban.orgs.scoping import grants, scope
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
 # Besides the workflow states, the inbox offers two views: everything still open, and the
@@ -164,3 +164,14 @@ def kind_counts(user, *, campaign=None) -> list[tuple[str, str, int]]:
 def status_counts(user, *, campaign=None) -> list[tuple[str, str, int]]:
     counts = counts_by(user, "status", campaign=campaign)
     return [(c.value, str(c.label), counts.get(c.value, 0)) for c in Status]
+
+
+def awaiting_reply(user) -> QuerySet[Suggestion]:
+    """Suggestions handed to the user's own unit (or a unit right below it, as the ledger's
+    to-do list reads) and not answered yet: the unit's part of 我的待办, soonest due first."""
+    own = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
+    if not own:
+        return Suggestion.objects.none()
+    units = OrgUnit.objects.filter(Q(pk__in=own) | Q(parent_id__in=own)).values("id")
+    qs = Suggestion.objects.filter(status__in=[Status.ASSIGNED, Status.REOPENED], unit__in=units)
+    return scope(user, qs).select_related("unit").order_by(F("due_date").asc(nulls_last=True), "id")

@@ -25,7 +25,7 @@ from duban.audit.services import audit_bulk, audit_record, diff, snapshot
 from duban.campaigns.models import Campaign, FocusArea
 from duban.intake.models import Channel, Kind, Photo, Rating, Status, Suggestion, new_tracking_code
 from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import can
+from duban.orgs.scoping import can, home_unit, is_office
 
 REPLY_DAYS = 15  # 答复时限: calendar days from submission, as most 12345 hotlines promise
 MAX_PHOTOS = 3
@@ -68,6 +68,18 @@ def _is_user(actor) -> bool:
 def require_role(actor, unit: OrgUnit, *roles: str, message: str = "无权办理该事项") -> None:
     if _is_user(actor) and not can(actor, unit, *roles):
         raise PermissionDenied(message)
+
+
+def may_register(user, campaign) -> bool:
+    """登记来电/来信: the office, or a liaison of the person's own unit, while a campaign runs.
+    The form's view refuses by this rule and the inbox offers the button by it."""
+    unit = home_unit(user)
+    return campaign is not None and unit is not None and (is_office(user) or can(user, unit, Role.LIAISON, Role.OFFICE))
+
+
+def may_import(user, campaign) -> bool:
+    """批量导入意见建议: the office of the campaign's unit."""
+    return campaign is not None and can(user, campaign.unit, Role.OFFICE)
 
 
 def ip_hash(ip: str) -> str:

@@ -46,7 +46,7 @@ def route_units(campaign, limit: int = 400) -> list[OrgUnit]:
 def _predictions(user, rows) -> dict:
     from duban.triage import queries as triage_queries
 
-    return triage_queries.predictions_for(user, rows)
+    return triage_queries.predictions_shown(user, rows)
 
 
 def _may_see_hot(user, campaign) -> bool:
@@ -91,6 +91,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "kinds": queries.kind_counts(request.user, campaign=campaign),
             "statuses": queries.status_counts(request.user, campaign=campaign),
             "areas": list(focus_areas(campaign)), "show_hot": _may_see_hot(request.user, campaign),
+            "may_register": services.may_register(request.user, campaign), "may_import": services.may_import(request.user, campaign),
         },
     )
 
@@ -201,7 +202,7 @@ def new(request: HttpRequest) -> HttpResponse:
     """The hotline / visit / letter form: an operator records what a caller said."""
     campaign = current_campaign(request.user)
     unit = home_unit(request.user)
-    if campaign is None or unit is None or not (is_office(request.user) or can(request.user, unit, Role.LIAISON, Role.OFFICE)):
+    if not services.may_register(request.user, campaign):
         raise PermissionDenied("只有推进办或单位联络员可以登记")
     if not unit.path.startswith(campaign.unit.path):
         unit = campaign.unit
@@ -231,7 +232,7 @@ def new(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_view(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
-    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+    if not services.may_import(request.user, campaign):
         raise PermissionDenied("只有推进办可以导入意见建议")
     errors = []
     form = ImportForm()

@@ -103,6 +103,7 @@ class EventOut(Schema):
     at: dt.datetime
     actor_name: str
     action: str
+    action_label: str  # the action in words (认领, 销号…), as the page shows it
     from_status: str
     to_status: str
     note: str

@@ -603,6 +603,17 @@ def _match(plan: ImportPlan, rows: _Rows, campaign: Campaign, matcher: UnitMatch
     plan.changes.sort(key=lambda c: c.row)
 
 
+def status_words() -> list[dict[str, Any]]:
+    """How the 状态 words of a file map to the ledger's states, for the import page: per
+    state, the words read as it (the DESIGN §5 word first) and the word an export writes."""
+    out = []
+    for status, label in Status.choices:
+        written = _status_label(status)
+        read = sorted((w for w, s in FILE_STATUS.items() if s == status), key=lambda w: w != written)
+        out.append({"status": status, "label": label, "read": read, "written": written})
+    return out
+
+
 def _status_label(status: str) -> str:
     return STATUS_TO_FILE[status] if status in (Status.PENDING, Status.SIGNED_OFF) else str(Status(status).label)
 

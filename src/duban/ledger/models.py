@@ -15,7 +15,10 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from duban.audit.labels import verb_label
 
 
 class Status(models.TextChoices):
@@ -133,6 +136,10 @@ def version_time(version: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=version)
 
 
+# Timeline actions whose audit verb has another name (a progress note is `problem.note`).
+EVENT_VERBS = {"progress": "note"}
+
+
 class ProblemEvent(models.Model):
     """One entry of a problem's timeline: a progress note or a workflow transition."""
 
@@ -157,7 +164,12 @@ class ProblemEvent(models.Model):
         indexes = [models.Index(fields=["problem", "at"], name="problemevent_problem_idx")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d} {self.action}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d} {self.action_label}"
+
+    @property
+    def action_label(self) -> str:
+        """What the step is called on screen: the trail's word for the same verb (认领, 销号…)."""
+        return verb_label(f"problem.{EVENT_VERBS.get(self.action, self.action)}")
 
 
 class Evidence(models.Model):

@@ -348,7 +348,7 @@ def problem_get(user, pk: int) -> Problem | None:
 
 
 def timeline(problem: Problem):
-    return problem.events.all().order_by("at", "id")
+    return problem.events.select_related("actor").order_by("at", "id")
 
 
 def evidence_list(problem: Problem):
@@ -477,5 +477,6 @@ def changes_since(problem: Problem, version: int) -> dict[str, dict[str, Any]]:
             if not (isinstance(change, list) and len(change) == 2):
                 continue
             item = out.setdefault(name, {"label": _field_label(name), "before": change[0]})
-            item.update(after=change[1], by=ev.actor_name, at=ev.at)
+            # The person's name where the account has one (the trail stores the username).
+            item.update(after=change[1], by=(ev.actor.get_full_name() if ev.actor else "") or ev.actor_name, at=ev.at)
     return out

@@ -252,7 +252,7 @@ def _add_evidence(actor, problem: Problem, name: str, data: bytes) -> Evidence:
         raise
     # A later rollback of the surrounding transaction leaves the file orphaned (no row
     # points at it): harmless, and never served, since downloads go through a row.
-    audit_record(actor=actor, verb="problem.evidence_add", obj=problem, changes={"佐证材料": [None, ev.name]}, note=f"{sniffed.content_type}, {sniffed.size} B")
+    audit_record(actor=actor, verb="problem.evidence_add", obj=problem, changes={"佐证材料": [None, ev.name]}, note=storage.describe(sniffed))
     return ev
 
 

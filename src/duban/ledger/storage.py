@@ -128,3 +128,16 @@ def check(data: bytes, name: str) -> Sniffed:
     if ctype is None:
         raise EvidenceRejected(f"文件“{name}”的类型不允许：只接受图片（JPG/PNG/GIF/WebP）、PDF 和 Office 文档")
     return Sniffed(ctype, ALLOWED[ctype][1], len(data), hashlib.sha256(data).hexdigest())
+
+
+def describe(sniffed: Sniffed) -> str:
+    """"图片（PNG），12.3 KB": the trail's note for an upload, in words rather than a MIME type."""
+    kind, ext = ALLOWED[sniffed.content_type]
+    size = sniffed.size
+    if size < 1024:
+        amount = f"{size} 字节"
+    elif size < 1048576:
+        amount = f"{size / 1024:.1f} KB"
+    else:
+        amount = f"{size / 1048576:.1f} MB"
+    return f"{kind}（{ext.upper()}），{amount}"

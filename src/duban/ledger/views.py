@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
+from duban.core import todo
 from duban.core.dates import today
 from duban.core.errors import bad_request
 from duban.core.redirects import redirect_back
@@ -76,7 +78,8 @@ def problem_list(request: HttpRequest) -> HttpResponse:
         "statuses": Status.choices, "sources": Source.choices, "kinds": Kind.choices, "sorts": queries.SORT_LABELS,
         "units": visible_units(request.user).filter(depth__lte=(home.depth + 1 if home else 1)).order_by("path")[:300],
         "today": today(), "is_office": is_office(request.user), "bulk_form": BulkForm(user=request.user),
-        "params": f.as_params(),
+        "params": f.as_params(), "may_create": workflow.may_create_problem(request.user),
+        "may_import": workflow.may_import_problems(request.user),
     }
     template = "ledger/_table.html" if request.headers.get("HX-Request") else "ledger/problem_list.html"
     return render(request, template, ctx)
@@ -112,6 +115,8 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def problem_create(request: HttpRequest) -> HttpResponse:
+    if not workflow.may_create_problem(request.user):
+        raise PermissionDenied("只有推进办或单位联络员可以登记问题")
     campaign = _campaign(request)
     if campaign is None:
         raise PermissionDenied("没有可用的活动")
@@ -292,7 +297,9 @@ def problem_bulk(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_items(request: HttpRequest) -> HttpResponse:
     items = queries.my_items(request.user)
-    return render(request, "ledger/my_items.html", {"todo": items["todo"][:200], "review": items["review"][:200], "today": today()})
+    # Other apps' items waiting for this person (suggestions to answer…), through core.todo.
+    return render(request, "ledger/my_items.html", {"todo": items["todo"][:200], "review": items["review"][:200], "today": today(),
+                                                    "sections": todo.sections(request.user, exclude=("ledger",))})
 
 
 @login_required
@@ -302,11 +309,26 @@ def summary(request: HttpRequest) -> HttpResponse:
     if by not in queries.GROUPINGS:
         by = "area"
     rows = queries.rates(request.user, campaign=campaign, by=by)
+    _link_rows(rows, by=by, campaign=campaign, home=home_unit(request.user))
     return render(request, "ledger/summary.html", {
         "campaign": campaign, "by": by, "groupings": queries.GROUPINGS, "rows": rows,
         "totals": queries.totals(request.user, campaign=campaign), "due_soon_days": queries.due_soon_days(),
         "chart": {"labels": [r["label"] for r in rows], "rate": [round(r["rate"] * 100, 1) for r in rows], "total": [r["total"] for r in rows]},
     })
+
+
+def _link_rows(rows: list[dict], *, by: str, campaign, home) -> None:
+    """Each rate row's problems as a ledger-list query (`row["link"]`, "" when the list has no
+    filter for that group: 未分类, a unit's own level, a month)."""
+    base = {"campaign": campaign.pk} if campaign is not None else {}
+    for r in rows:
+        key = r.get("key")
+        if by == "unit" and key and not (home is not None and key == home.pk):
+            r["link"] = urlencode({**base, "unit": key})
+        elif by in ("area", "source") and key:
+            r["link"] = urlencode({**base, by: key})
+        else:
+            r["link"] = ""
 
 
 # ------------------------------------------------------------------------------ import
@@ -333,11 +355,11 @@ def _plan(request, campaign, source, *, override: bool = False):
 
 @login_required
 def problem_import(request: HttpRequest) -> HttpResponse:
-    if not is_office(request.user):
+    if not workflow.may_import_problems(request.user):
         raise PermissionDenied("只有推进办可以导入台账")
     campaign = _campaign(request)
     form = ImportForm(request.POST or None, request.FILES or None)
-    ctx = {"form": form, "campaign": campaign}
+    ctx = {"form": form, "campaign": campaign, "status_words": io.status_words()}
     if request.method == "POST" and form.is_valid() and campaign is not None:
         token = uuid.uuid4().hex
         upload = form.cleaned_data["file"]
@@ -361,7 +383,7 @@ def problem_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def problem_import_apply(request: HttpRequest, token: str) -> HttpResponse:
-    if not is_office(request.user):
+    if not workflow.may_import_problems(request.user):
         raise PermissionDenied("只有推进办可以导入台账")
     path = _session_token(request, f"{token}.xlsx".removesuffix(".xlsx"))
     path = path.with_name(f"{token}.xlsx")

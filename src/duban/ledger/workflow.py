@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from duban.ledger.models import Problem, Status
 from duban.orgs.models import Role
-from duban.orgs.scoping import can, grants, role_for
+from duban.orgs.scoping import can, grants, is_office, role_for
 
 RESPONSIBLE = "responsible"
 SUPERVISOR = "supervisor"
@@ -38,7 +38,7 @@ LIAISON_EDITABLE = ("owner", "measures")
 @dataclass(frozen=True)
 class Transition:
     name: str
-    label: str
+    label: str  # lazily translated: the button, the timeline and the trail say it
     sources: frozenset[str]
     target: str | None  # None: the status does not change (extension requests)
     side: str
@@ -141,3 +141,20 @@ def editable_fields(user, problem: Problem) -> tuple[str, ...]:
 def available(user, problem: Problem) -> list[Transition]:
     """The transitions this user may fire on this problem now (for buttons)."""
     return [t for t in TRANSITIONS.values() if state_allows(problem, t) and side_allows(user, problem, t)]
+
+
+# --- who may start an action at all: one predicate each, used by the service or view that
+# refuses it, by the page that offers the button and by the menu, so nothing is offered
+# that then answers 403.
+
+def may_create_problem(user) -> bool:
+    """登记问题: an office or a liaison (problem_create then requires the chosen unit to be
+    theirs); a leader reads only."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(g.role in (Role.OFFICE, Role.LIAISON) for g in grants(user))
+
+
+def may_import_problems(user) -> bool:
+    """导入台账: the campaign office only (a liaison registers problems one by one)."""
+    return is_office(user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from duban.intake.models import Suggestion
 from duban.intake.privacy import contact_shown, mask_if_phone, may_see_contacts
@@ -27,6 +28,33 @@ def predictions_for(user, suggestions) -> dict[int, dict[str, list[dict]]]:
     out: dict[int, dict[str, list[dict]]] = {}
     for p in Prediction.objects.filter(suggestion_id__in=visible):
         out.setdefault(p.suggestion_id, {})[p.target] = p.top
+    return out
+
+
+def predictions_shown(user, suggestions) -> dict[int, dict[str, list[dict]]]:
+    """`predictions_for` as a page offers them: noise left out, confidence in words."""
+    return {sid: {target: shown_candidates(top) for target, top in pred.items()}
+            for sid, pred in predictions_for(user, suggestions).items()}
+
+
+# A confidence reads as 高/中/低, not as a percentage an office would over-read; an
+# alternative the router gives under NOISE_BELOW is noise ("0%") and is not offered.
+HIGH_FROM, MEDIUM_FROM, NOISE_BELOW = 0.7, 0.4, 0.05
+LEVELS = {"high": pgettext_lazy("置信度", "高"), "medium": pgettext_lazy("置信度", "中"), "low": pgettext_lazy("置信度", "低")}
+
+
+def confidence_level(confidence: float) -> str:
+    return "high" if confidence >= HIGH_FROM else "medium" if confidence >= MEDIUM_FROM else "low"
+
+
+def shown_candidates(top: list[dict]) -> list[dict]:
+    """The router's candidates as offered on a page: the best always, the others only when
+    they are not noise; each with its confidence in words (`level`, `level_label`)."""
+    shown = [c for i, c in enumerate(top) if i == 0 or (c.get("confidence") or 0) >= NOISE_BELOW]
+    out = []
+    for c in shown:
+        level = confidence_level(c.get("confidence") or 0)
+        out.append({**c, "level": level, "level_label": LEVELS[level]})
     return out
 
 
@@ -56,6 +84,12 @@ def may_see_hot(user, campaign) -> bool:
     if getattr(user, "is_superuser", False):
         return True
     return campaign is not None and can(user, campaign.unit, Role.OFFICE, Role.LEADER)
+
+
+def may_analyse(user, campaign) -> bool:
+    """Running the hot-issue analysis or training a router: the office of the campaign's unit.
+    The POST views refuse by this rule and the pages offer their buttons by it."""
+    return campaign is not None and can(user, campaign.unit, Role.OFFICE)
 
 
 def hot_runs(user, campaign=None):

@@ -106,7 +106,8 @@ def _jsonable(value):
 
 
 def _actor_name(actor) -> str:
-    return actor.get_username() if getattr(actor, "pk", None) else str(actor or "system")
+    # Shown on the models page as 训练人: the person's name where the account has one.
+    return (actor.get_full_name() or actor.get_username()) if getattr(actor, "pk", None) else str(actor or "system")
 
 
 def training_data(campaign: Campaign, target: str) -> tuple[list[str], list[str], int]:

@@ -80,14 +80,14 @@ def hot(request: HttpRequest) -> HttpResponse:
         run = next((r for r in runs if r.pk == int(request.GET["run"])), None)
     run = run or (runs[0] if runs else None)
     issues = queries.hot_issues(request.user, run, campaign=campaign) if run else []
-    return render(request, "triage/hot.html", {"campaign": campaign, "runs": runs, "run": run, "issues": issues, "office": campaign is not None and can(request.user, campaign.unit, Role.OFFICE)})
+    return render(request, "triage/hot.html", {"campaign": campaign, "runs": runs, "run": run, "issues": issues, "office": queries.may_analyse(request.user, campaign)})
 
 
 @login_required
 @require_POST
 def hot_run(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
-    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+    if not queries.may_analyse(request.user, campaign):
         raise PermissionDenied("只有推进办可以运行热点分析")
     run = services.hot_from_suggestions(actor=request.user, campaign=campaign)
     messages.success(request, f"热点分析完成：{run.n_messages} 条留言，{run.n_issues} 个热点，用时 {run.seconds} 秒")
@@ -101,14 +101,14 @@ def models(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("分拣模型仅推进办和领导可见")
     rows = list(queries.models_for(request.user, campaign)[:50])
     return render(request, "triage/models.html", {"campaign": campaign, "rows": rows, "targets": Target.choices,
-                  "figs": queries.router_figures(campaign), "office": can(request.user, campaign.unit, Role.OFFICE)})
+                  "figs": queries.router_figures(campaign), "office": queries.may_analyse(request.user, campaign)})
 
 
 @login_required
 @require_POST
 def train(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
-    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+    if not queries.may_analyse(request.user, campaign):
         raise PermissionDenied("只有推进办可以训练分拣模型")
     target = strip_nul(request.POST.get("target", Target.AREA))[:20]
     try:
