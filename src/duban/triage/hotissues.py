@@ -34,17 +34,22 @@ from scipy.sparse.csgraph import connected_components
 
 from duban.triage.textmodel import NgramTfidf
 
-__all__ = ["HotIssue", "extract_places", "find_hot_issues", "parse_time", "similarity_pairs"]
+# A hot issue is a matter several messages raise; one message alone is a single message.
+MIN_HOT_SIZE = 2
+
+__all__ = ["MIN_HOT_SIZE", "HotIssue", "extract_places", "find_hot_issues", "parse_time", "similarity_pairs"]
 
 # Named places: a 2–8 character name (no function words) before a place suffix, or a masked
 # admin code (A市, A5区, G5县). Function characters stop the name so "位于X小区" gives "X小区".
 _NAME = r"[^\W\d_的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且及该此其个]"
 _PLACE_SUFFIX = (
     r"小区|花园|家园|新城|新村|公馆|广场|大厦|公寓|华庭|华府|山庄|雅苑|名苑|苑|园区|工业园|"
-    r"社区|街道|村|镇|乡|大道|路|街|巷|学校|小学|中学|幼儿园|大学|医院|公园|高速|高铁|"
+    r"社区|街道|村|镇|乡|大道|路|街|巷|学校|小学|中学|幼儿园|大学|学院|医院|公园|高速|高铁|"
     r"地铁\d*号线|\d+号线|站|桥|湖|湾|城"
 )
-_PLACE_RE = re.compile(rf"[A-Z]\d*[市区县州]|{_NAME}{{2,8}}?(?:{_PLACE_SUFFIX})")
+# schools are often named by number: 二中, 第一中学, A7县一中
+_SCHOOL_NO = r"第?[一二三四五六七八九十]{1,3}中(?:学)?"
+_PLACE_RE = re.compile(rf"[A-Z]\d*[市区县州]|{_SCHOOL_NO}|{_NAME}{{2,8}}?(?:{_PLACE_SUFFIX})")
 # Bare suffixes / generic words are not places.
 _GENERIC_PLACES = {
     "我们小区",
@@ -124,6 +129,8 @@ def parse_time(value: Any) -> dt.datetime | None:
 _FUNCTION_CHARS = set(
     "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说"
 )
+_VERB_CHARS = set("去回要想问每准据让能会跟给叫说找拿搞做看听占")
+_SCHOOL_NO_RE = re.compile(_SCHOOL_NO)
 _SUFFIX_RE = re.compile(rf"(?:{_PLACE_SUFFIX})$")
 _SUFFIX_AT_RE = re.compile(rf"(?:{_PLACE_SUFFIX})")
 
@@ -132,7 +139,7 @@ _SUFFIX_AT_RE = re.compile(rf"(?:{_PLACE_SUFFIX})")
 def _trim_place(match: str) -> str:
     """Cut the words before the place name off a regex match ("问题本人系春华镇" -> "春华镇"):
     walk back over jieba tokens and stop at a function character or a common word."""
-    if _ADMIN_RE.fullmatch(match):
+    if _ADMIN_RE.fullmatch(match) or _SCHOOL_NO_RE.fullmatch(match):
         return match
     from duban.triage.textmodel import jieba_cut, jieba_freq
 
@@ -148,7 +155,15 @@ def _trim_place(match: str) -> str:
             break
         out = tok + out
     suffix = _SUFFIX_RE.search(out)
-    if suffix is None or len(out) - len(suffix.group(0)) < 2 or out in _GENERIC_PLACES:
+    if suffix is None:
+        return ""
+    name = out[: len(out) - len(suffix.group(0))]
+    # "经开区泉星公园" -> "泉星公园": an admin word before the name is not part of it
+    cut = max(name.rfind(c) for c in "区县市省")
+    if cut >= 0:
+        name, out = name[cut + 1 :], out[cut + 1 :]
+    # a verb in the name means the match is a phrase ("每次去学校", "要回家乡"), not a place
+    if len(name) < 2 or out in _GENERIC_PLACES or any(c in _VERB_CHARS for c in name):
         return ""
     return out
 
@@ -172,6 +187,26 @@ def extract_places(text: str) -> list[str]:
 def _specific(places: Sequence[str]) -> set[str]:
     """Named places only (not A市/A5区, which many unrelated messages share)."""
     return {p for p in places if not _ADMIN_RE.fullmatch(p)}
+
+
+_STEM_SUFFIX_RE = re.compile(rf"(?:{_PLACE_SUFFIX}|[东南西北中]|[一二三四五六七八九十\d]+期)+$")
+
+
+def _stems(places: Sequence[str]) -> tuple[str, ...]:
+    """Named places without their suffix ("丽发新城小区" -> "丽发新城", "劳动东路" -> "劳动")."""
+    out = []
+    for p in places:
+        if _ADMIN_RE.fullmatch(p):
+            continue
+        stem = _STEM_SUFFIX_RE.sub("", p) or p
+        out.append(stem if len(stem) >= 2 else p)
+    return tuple(out)
+
+
+def _share(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Do two messages name a common place? One name inside the other counts ("丽发" in
+    "丽发新城"): posters shorten names."""
+    return any(x in y or y in x for x in a for y in b)
 
 
 def _prune_common(m: sp.csr_matrix, max_df: int) -> sp.csr_matrix:
@@ -203,6 +238,13 @@ def message_matrix(
     norms = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return (sp.diags(1.0 / norms) @ a).tocsr()
+
+
+def title_matrix(titles: Sequence[str]) -> sp.csr_matrix:
+    """Row-normalised TF-IDF of the titles' char 2–3-grams, masked admin codes (A市) removed."""
+    v = NgramTfidf((2, 3), min_df=2)
+    m = v.fit_transform([_ADMIN_RE.sub("", t) for t in titles])
+    return _prune_common(m, max(200, int(0.05 * len(titles)))).tocsr()
 
 
 def _top_terms(a: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -322,6 +364,8 @@ def find_hot_issues(
     *,
     threshold: float = 0.35,
     near_dup: float = 0.7,
+    unplaced: float = 0.5,
+    title_min: float = 0.5,
     min_size: int = 1,
     top: int | None = None,
     n_jobs: int = 2,
@@ -346,12 +390,31 @@ def find_hot_issues(
     i, j, s = similarity_pairs(a, threshold, n_jobs=n_jobs)
 
     # Same matter needs no conflicting named places unless the texts are near-identical.
-    spec = [_specific(p) for p in places]
+    # Without a shared named place, topic words alone link many unrelated posts (公积金,
+    # 补课 at a dozen schools): such pairs need a higher similarity, or titles that say the
+    # same thing (posts on one matter copy each other's title: "58车贷案件进展").
+    stems = [_stems(p) for p in places]
     ok = np.ones(len(i), dtype=bool)
-    for k in np.flatnonzero(s < near_dup):
-        pi, pj = spec[i[k]], spec[j[k]]
-        if pi and pj and not (pi & pj):
+    unsure = []
+    # one letter sent about two schools is two matters, however alike the texts
+    tstems = [_stems(extract_places(t)) for t in titles]
+    for k in np.flatnonzero(s >= near_dup):
+        ti, tj = tstems[i[k]], tstems[j[k]]
+        if ti and tj and not _share(ti, tj):
             ok[k] = False
+    for k in np.flatnonzero(s < near_dup):
+        pi, pj = stems[i[k]], stems[j[k]]
+        if _share(pi, pj):
+            continue
+        if (pi and pj) or s[k] < unplaced:
+            ok[k] = False
+            if not (pi and pj):
+                unsure.append(k)
+    if unsure:
+        u = np.asarray(unsure)
+        tm = title_matrix(titles)
+        tsim = np.asarray(tm[i[u]].multiply(tm[j[u]]).sum(axis=1)).ravel()
+        ok[u[tsim >= title_min]] = True
     g = sp.coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(n, n))
     _, comp = connected_components(g, directed=False)
     strength = np.bincount(i[ok], s[ok], minlength=n) + np.bincount(j[ok], s[ok], minlength=n)
