@@ -163,7 +163,10 @@ def _trim_place(match: str) -> str:
     if cut >= 0:
         name, out = name[cut + 1 :], out[cut + 1 :]
     # a verb in the name means the match is a phrase ("每次去学校", "要回家乡"), not a place
-    if len(name) < 2 or out in _GENERIC_PLACES or any(c in _VERB_CHARS for c in name):
+    if len(name) < 2 or out in _GENERIC_PLACES or any(c in _VERB_CHARS for c in name) or re.search(r"[a-zA-Z]", name):
+        return ""
+    # a common word before the suffix names a kind of place, not a place ("中心城", "眼科医院")
+    if jieba_freq(name) > 500:
         return ""
     return out
 
@@ -314,41 +317,91 @@ def _title_of(msg: dict) -> tuple[str, str]:
     return title, text
 
 
-_STOP_WORDS = set(
-    [
-        "关于",
-        "问题",
-        "反映",
-        "投诉",
-        "咨询",
-        "建议",
-        "请求",
-        "希望",
-        "我们",
-        "什么",
-        "为什么",
-        "何时",
-        "怎么",
-        "是否",
-        "一下",
-        "没有",
-        "还是",
-        "能否",
-        "相关",
-    ]
+# Words that say nothing about the matter: how people write to the government, not what about.
+_STOP_WORDS = frozenset(
+    """关于 问题 反映 反应 投诉 举报 咨询 建议 请求 恳请 希望 要求 请问 问问 请 再次 多次 强烈 尊敬 领导 您好
+    你好 书记 市长 局长 我们 我家 本人 什么 为什么 为何 何时 何日 时候 怎么 怎样 如何 是否 能否 可否 能不能 一下
+    没有 还是 相关 有关 情况 事宜 一事 事情 疑问 严重 非常 已经 问一下 不能 可以 不是 一个 这个 那个 还有
+    附近 周边 旁边 小区 社区 居民 业主 群众 百姓 老百姓 市民 政府 部门 相关部门 政府网站 回家乡 确定线路 到底
+    何年 何月 才能 究竟 谁来 谁 管管 一直 依然 仍然 至今 现在 目前 今年 明年 去年 月底 最近 近日 近期 长期
+    解决 处理 请求解决 尽快 加快 进一步 不要 不让 竟然 竟 惊 拖到 要拖到""".split()
 )
+# places named by what stands there (搅拌站, 变电站): the thing is the complaint, not the place
+_SUFFIX_ONLY_RE = re.compile(r"(?:站|厂|场)$")
+_COARSE_RE = re.compile(r"(?:街道|镇|乡|社区|新区)$")
+_ASCII_RE = re.compile(r"^[\W\d_a-zA-Z]+$")
 
 
-def _keywords(titles: Sequence[str], k: int = 5) -> list[str]:
+def _content_words(title: str, place_parts: Sequence[str]) -> list[str]:
+    """The words of a title that say what the matter is: no places, codes, numbers, stop words."""
     from duban.triage.textmodel import jieba_cut
 
-    c: Counter[str] = Counter()
-    for t in titles:
-        words = {
-            w for w in jieba_cut(t) if len(w) >= 2 and w not in _STOP_WORDS and not _ADMIN_RE.fullmatch(w)
-        }
-        c.update(words)
-    return [w for w, _ in c.most_common(k)]
+    out = []
+    for w in jieba_cut(_ADMIN_RE.sub(" ", title)):
+        w = w.strip()
+        if len(w) < 2 or w in _STOP_WORDS or _ASCII_RE.match(w) and not re.search(r"[a-zA-Z]{2,}", w):
+            continue
+        if any(w in p for p in place_parts):  # a fragment of the place ("丽发", "新城")
+            continue
+        out.append(w)
+    return out
+
+
+def _main_place(places_per_member: Sequence[Sequence[str]]) -> str:
+    """The place most members name (a named place before a masked code like A市); a longer
+    spelling of the same place wins when it is as common ("丽发新城小区" over "丽发新城")."""
+    named: Counter[str] = Counter()
+    admin: Counter[str] = Counter()
+    for ps in places_per_member:
+        for p in set(ps):
+            (admin if _ADMIN_RE.fullmatch(p) else named)[p] += 1
+    if named:
+        stems = {p: _stems([p])[0] for p in named}
+        # a place's support counts every spelling that contains or is contained in it
+        support = {p: sum(c for q, c in named.items() if stems[q] in p or stems[p] in q) for p in named}
+        top = max(support.values())
+        # the finest place most members share: 茶场村 rather than 西湖街道 when both are named
+        best = max(named, key=lambda p: (support[p] >= 0.7 * top, not _COARSE_RE.search(p), support[p], named[p], len(p)))
+        if support[best] >= max(2, len(places_per_member) // 4) or len(places_per_member) <= 3:
+            return best
+    if admin:
+        return admin.most_common(1)[0][0]
+    return ""
+
+
+def describe(titles: Sequence[str], places_per_member: Sequence[Sequence[str]], rep: int = 0, *, k: int = 5) -> tuple[str, list[str]]:
+    """A readable title (place + complaint) and keywords for a group of messages.
+
+    ``titles`` are the members' titles, ``rep`` the index of the most central one. The
+    complaint is the words most members use, in the order the central title says them.
+    """
+    place = _main_place(places_per_member)
+    # fragments of the places many members name are not complaint words ("丽发", "新城");
+    # a place one member names in passing may hold the complaint itself ("搅拌站")
+    pc: Counter[str] = Counter(p for ps in places_per_member for p in set(ps) if not _ADMIN_RE.fullmatch(p))
+    many = max(2, math.ceil(0.25 * len(titles)))
+    parts = {p for p, c in pc.items() if c >= many and not _SUFFIX_ONLY_RE.search(p)}
+    if place and not _ADMIN_RE.fullmatch(place):
+        parts |= {place, *_stems([place])}
+    parts = sorted(parts, key=len)
+    words = [_content_words(t, parts) for t in titles]
+    df: Counter[str] = Counter()
+    for ws in words:
+        df.update(set(ws))
+    n = len(titles)
+    common = {w for w, c in df.items() if c >= max(2, math.ceil(0.25 * n))} if n > 1 else set(df)
+    rep_words = list(dict.fromkeys(words[rep]))
+    picked = [w for w in rep_words if w in common] or rep_words
+    complaint = ""
+    for w in picked:
+        if len(complaint) + len(w) > 14:
+            break
+        complaint += w
+    if not complaint:
+        complaint = re.sub(r"\s+", "", titles[rep])[:20]
+    title = f"{place} {complaint}" if place and complaint else place or complaint
+    keywords = [w for w, _ in sorted(df.items(), key=lambda x: (-x[1], rep_words.index(x[0]) if x[0] in rep_words else 99))][:k]
+    return title, keywords
 
 
 def heat_score(size: int, users: int, support: int, span_days: float) -> float:
@@ -366,6 +419,7 @@ def find_hot_issues(
     near_dup: float = 0.7,
     unplaced: float = 0.5,
     title_min: float = 0.5,
+    describe_top: int = 300,
     min_size: int = 1,
     top: int | None = None,
     n_jobs: int = 2,
@@ -384,7 +438,7 @@ def find_hot_issues(
     if n == 0:
         return []
     titles, texts = zip(*(_title_of(m) for m in msgs), strict=True)
-    places = [extract_places(f"{t}{x[:150]}") for t, x in zip(titles, texts, strict=True)]
+    places = [extract_places(f"{t}。{x[:150]}") for t, x in zip(titles, texts, strict=True)]
     # the matter is stated early; long tails (up to 7k chars) only add cost and noise
     a = message_matrix(titles, [x[:max_chars] for x in texts])
     i, j, s = similarity_pairs(a, threshold, n_jobs=n_jobs)
@@ -450,22 +504,25 @@ def find_hot_issues(
             )
         )
         issues[-1]._rows = rows  # type: ignore[attr-defined]
-    issues.sort(key=lambda h: (-h.score, -h.size))
+    # biggest first (a reader counts messages), then the most recent, then the hottest
+    issues.sort(key=lambda h: (-h.size, -(h.last.timestamp() if h.last else 0.0), -h.score))
     if top is not None:
         issues = issues[:top]
 
-    # Describe only what is returned: representative title = most central member.
+    # Describe only what is returned: a title from the place most members name and the
+    # words most members use, in the order the most central member says them.
     for rank, h in enumerate(issues, 1):
         rows = h._rows  # type: ignore[attr-defined]
         del h._rows  # type: ignore[attr-defined]
         h.id = rank
         # the member most similar to the others (sum of its kept edge similarities)
-        rep = rows[int(np.argmax(strength[rows]))] if len(rows) > 1 else rows[0]
-        h.title = titles[rep]
+        rep = int(np.argmax(strength[rows])) if len(rows) > 1 else 0
         pc: Counter[str] = Counter()
         for r in rows:
-            pc.update(places[r])
+            pc.update(set(places[r]))
         h.places = [p for p, _ in pc.most_common(5)]
-        if len(rows) > 1 and rank <= 200:
-            h.keywords = _keywords([titles[r] for r in rows])
+        if len(rows) >= min(MIN_HOT_SIZE, n) and rank <= describe_top:
+            h.title, h.keywords = describe([titles[r] for r in rows], [places[r] for r in rows], rep)
+        else:
+            h.title = titles[rows[rep]]
     return issues
