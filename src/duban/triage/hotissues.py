@@ -129,6 +129,7 @@ def parse_time(value: Any) -> dt.datetime | None:
 _FUNCTION_CHARS = set(
     "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说"
 )
+_LEAD_WORDS_RE = re.compile(r"^(?:投诉|反映|反应|举报|咨询|关于|建议|请问|请求|希望|再次)+")
 _VERB_CHARS = set("去回要想问每准据让能会跟给叫说找拿搞做看听占")
 _SCHOOL_NO_RE = re.compile(_SCHOOL_NO)
 _SUFFIX_RE = re.compile(rf"(?:{_PLACE_SUFFIX})$")
@@ -154,6 +155,7 @@ def _trim_place(match: str) -> str:
         if len(tok) > 1 and jieba_freq(tok) > 3000 and not _SUFFIX_RE.search(tok) and name_len >= 2:
             break
         out = tok + out
+    out = _LEAD_WORDS_RE.sub("", out)  # "投诉丽发新城小区" -> "丽发新城小区"
     suffix = _SUFFIX_RE.search(out)
     if suffix is None:
         return ""
@@ -181,6 +183,8 @@ def extract_places(text: str) -> list[str]:
         while (ext := _SUFFIX_AT_RE.match(text, end)) is not None:
             end = ext.end()
         pos = end
+        if text[end - 1 : end + 1] == "路灯":  # "沿河步道路灯" is a street light, not a road
+            continue
         p = _trim_place(text[m.start() : end])
         if p and p not in seen:
             seen[p] = None
@@ -201,6 +205,9 @@ def _stems(places: Sequence[str]) -> tuple[str, ...]:
     for p in places:
         if _ADMIN_RE.fullmatch(p):
             continue
+        if _COARSE_RE.search(p):  # kept whole: _share tells towns from villages by the suffix
+            out.append(p)
+            continue
         stem = _STEM_SUFFIX_RE.sub("", p) or p
         out.append(stem if len(stem) >= 2 else p)
     return tuple(out)
@@ -208,7 +215,13 @@ def _stems(places: Sequence[str]) -> tuple[str, ...]:
 
 def _share(a: Sequence[str], b: Sequence[str]) -> bool:
     """Do two messages name a common place? One name inside the other counts ("丽发" in
-    "丽发新城"): posters shorten names."""
+    "丽发新城"): posters shorten names. When both name a place finer than a town or street
+    office (a village, an estate, a road), those must match: two villages of one town are
+    two places."""
+    fa = [x for x in a if not x.endswith(_COARSE_STEMS)]
+    fb = [y for y in b if not y.endswith(_COARSE_STEMS)]
+    if fa and fb:
+        a, b = fa, fb
     return any(x in y or y in x for x in a for y in b)
 
 
@@ -319,16 +332,12 @@ def _title_of(msg: dict) -> tuple[str, str]:
 
 # Words that say nothing about the matter: how people write to the government, not what about.
 _STOP_WORDS = frozenset(
-    """关于 问题 反映 反应 投诉 举报 咨询 建议 请求 恳请 希望 要求 请问 问问 请 再次 多次 强烈 尊敬 领导 您好
-    你好 书记 市长 局长 我们 我家 本人 什么 为什么 为何 何时 何日 时候 怎么 怎样 如何 是否 能否 可否 能不能 一下
-    没有 还是 相关 有关 情况 事宜 一事 事情 疑问 严重 非常 已经 问一下 不能 可以 不是 一个 这个 那个 还有
-    附近 周边 旁边 小区 社区 居民 业主 群众 百姓 老百姓 市民 政府 部门 相关部门 政府网站 回家乡 确定线路 到底
-    何年 何月 才能 究竟 谁来 谁 管管 一直 依然 仍然 至今 现在 目前 今年 明年 去年 月底 最近 近日 近期 长期
-    解决 处理 请求解决 尽快 加快 进一步 不要 不让 竟然 竟 惊 拖到 要拖到""".split()
+    ["关于", "问题", "反映", "反应", "投诉", "举报", "咨询", "建议", "请求", "恳请", "希望", "要求", "请问", "问问", "请", "再次", "多次", "强烈", "尊敬", "领导", "您好", "你好", "书记", "市长", "局长", "我们", "我家", "本人", "什么", "为什么", "为何", "何时", "何日", "时候", "怎么", "怎样", "如何", "是否", "能否", "可否", "能不能", "一下", "没有", "还是", "相关", "有关", "情况", "事宜", "一事", "事情", "疑问", "严重", "非常", "已经", "问一下", "不能", "可以", "不是", "一个", "这个", "那个", "还有", "附近", "周边", "旁边", "小区", "社区", "居民", "业主", "群众", "百姓", "老百姓", "市民", "政府", "部门", "相关部门", "政府网站", "回家乡", "确定线路", "到底", "何年", "何月", "才能", "究竟", "谁来", "谁", "管管", "一直", "依然", "仍然", "至今", "现在", "目前", "今年", "明年", "去年", "月底", "最近", "近日", "近期", "长期", "解决", "处理", "请求解决", "尽快", "加快", "进一步", "不要", "不让", "竟然", "竟", "惊", "拖到", "要拖到"]
 )
 # places named by what stands there (搅拌站, 变电站): the thing is the complaint, not the place
 _SUFFIX_ONLY_RE = re.compile(r"(?:站|厂|场)$")
-_COARSE_RE = re.compile(r"(?:街道|镇|乡|社区|新区)$")
+_COARSE_STEMS = ("街道", "镇", "乡", "新区")
+_COARSE_RE = re.compile(r"(?:街道|镇|乡|新区)$")
 _ASCII_RE = re.compile(r"^[\W\d_a-zA-Z]+$")
 
 
@@ -361,7 +370,7 @@ def _main_place(places_per_member: Sequence[Sequence[str]]) -> str:
         support = {p: sum(c for q, c in named.items() if stems[q] in p or stems[p] in q) for p in named}
         top = max(support.values())
         # the finest place most members share: 茶场村 rather than 西湖街道 when both are named
-        best = max(named, key=lambda p: (support[p] >= 0.7 * top, not _COARSE_RE.search(p), support[p], named[p], len(p)))
+        best = max(named, key=lambda p: (support[p] >= 0.5 * top, not _SUFFIX_ONLY_RE.search(p), not _COARSE_RE.search(p), len(p) if support[p] >= 0.8 * top else 0, support[p], named[p]))
         if support[best] >= max(2, len(places_per_member) // 4) or len(places_per_member) <= 3:
             return best
     if admin:
@@ -390,6 +399,8 @@ def describe(titles: Sequence[str], places_per_member: Sequence[Sequence[str]], 
         df.update(set(ws))
     n = len(titles)
     common = {w for w, c in df.items() if c >= max(2, math.ceil(0.25 * n))} if n > 1 else set(df)
+    # the title that says most of what the members share, the central one on a tie
+    rep = max(range(n), key=lambda r: (len(common & set(words[r])), r == rep))
     rep_words = list(dict.fromkeys(words[rep]))
     picked = [w for w in rep_words if w in common] or rep_words
     complaint = ""
