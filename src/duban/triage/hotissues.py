@@ -129,6 +129,8 @@ def parse_time(value: Any) -> dt.datetime | None:
 _FUNCTION_CHARS = set(
     "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说"
 )
+_ONE_CHAR_SUFFIX_RE = re.compile(r"[村镇乡路街城园苑湖湾桥站]$")
+_VILLAGE_RE = re.compile(r"(?:村|镇|乡|社区|街道|小区|新村|花园|家园)$")
 _LEAD_WORDS_RE = re.compile(r"^(?:投诉|反映|反应|举报|咨询|关于|建议|请问|请求|希望|再次)+")
 _VERB_CHARS = set("去回要想问每准据让能会跟给叫说找拿搞做看听占")
 _SCHOOL_NO_RE = re.compile(_SCHOOL_NO)
@@ -159,7 +161,10 @@ def _trim_place(match: str) -> str:
     suffix = _SUFFIX_RE.search(out)
     if suffix is None:
         return ""
-    name = out[: len(out) - len(suffix.group(0))]
+    sfx = suffix.group(0)
+    if len(out) - len(sfx) < 2 and (one := _ONE_CHAR_SUFFIX_RE.search(out)):
+        sfx = one.group(0)  # "银新村" is 银新 + 村, not 银 + 新村
+    name = out[: len(out) - len(sfx)]
     # "经开区泉星公园" -> "泉星公园": an admin word before the name is not part of it
     cut = max(name.rfind(c) for c in "区县市省")
     if cut >= 0:
@@ -168,7 +173,7 @@ def _trim_place(match: str) -> str:
     if len(name) < 2 or out in _GENERIC_PLACES or any(c in _VERB_CHARS for c in name) or re.search(r"[a-zA-Z]", name):
         return ""
     # a common word before the suffix names a kind of place, not a place ("中心城", "眼科医院")
-    if jieba_freq(name) > 500:
+    if jieba_freq(name) > 500 and not _VILLAGE_RE.search(out):  # 北大村, 东风村 are villages
         return ""
     return out
 
@@ -176,6 +181,7 @@ def _trim_place(match: str) -> str:
 def extract_places(text: str) -> list[str]:
     """Place names in order of first mention, e.g. ['A市', 'A5区', '魅力之城小区', '劳动东路']."""
     seen: dict[str, None] = {}
+    text = text.replace("路灯", "灯")  # a street light names no road ("村道路灯")
     pos = 0
     while (m := _PLACE_RE.search(text, pos)) is not None:
         end = m.end()
@@ -211,6 +217,10 @@ def _stems(places: Sequence[str]) -> tuple[str, ...]:
         stem = _STEM_SUFFIX_RE.sub("", p) or p
         out.append(stem if len(stem) >= 2 else p)
     return tuple(out)
+
+
+def _fine(stems: Sequence[str]) -> bool:
+    return any(not x.endswith(_COARSE_STEMS) for x in stems)
 
 
 def _share(a: Sequence[str], b: Sequence[str]) -> bool:
@@ -254,6 +264,20 @@ def message_matrix(
     norms = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return (sp.diags(1.0 / norms) @ a).tocsr()
+
+
+def _strip_places(title: str, places: Sequence[str]) -> str:
+    for p in sorted(places, key=len, reverse=True):
+        title = title.replace(p, " ")
+    return title
+
+
+def _pair_sims(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray, step: int = 100_000) -> np.ndarray:
+    """Row-by-row dot products of the pairs (i[k], j[k]) of a row-normalised matrix."""
+    out = np.empty(len(i))
+    for c in range(0, len(i), step):
+        out[c : c + step] = np.asarray(m[i[c : c + step]].multiply(m[j[c : c + step]]).sum(axis=1)).ravel()
+    return out
 
 
 def title_matrix(titles: Sequence[str]) -> sp.csr_matrix:
@@ -324,7 +348,7 @@ def _title_of(msg: dict) -> tuple[str, str]:
     title = str(msg.get("title") or "").strip()
     text = re.sub(r"\s+", "", str(msg.get("text") or ""))
     if title and not text.startswith(re.sub(r"\s+", "", title)):
-        text = re.sub(r"\s+", "", title) + text
+        text = re.sub(r"\s+", "", title) + "。" + text
     if not title:
         title = text[:30]
     return title, text
@@ -430,6 +454,8 @@ def find_hot_issues(
     near_dup: float = 0.7,
     unplaced: float = 0.5,
     title_min: float = 0.5,
+    same_place: float = 0.35,
+    same_place_title: float = 0.15,
     describe_top: int = 300,
     min_size: int = 1,
     top: int | None = None,
@@ -460,26 +486,30 @@ def find_hot_issues(
     # same thing (posts on one matter copy each other's title: "58车贷案件进展").
     stems = [_stems(p) for p in places]
     ok = np.ones(len(i), dtype=bool)
-    unsure = []
     # one letter sent about two schools is two matters, however alike the texts
-    tstems = [_stems(extract_places(t)) for t in titles]
+    tplaces = [extract_places(t) for t in titles]
+    tstems = [_stems(p) for p in tplaces]
     for k in np.flatnonzero(s >= near_dup):
         ti, tj = tstems[i[k]], tstems[j[k]]
         if ti and tj and not _share(ti, tj):
             ok[k] = False
-    for k in np.flatnonzero(s < near_dup):
-        pi, pj = stems[i[k]], stems[j[k]]
+    # What the titles say once the places are taken out: two matters at one place (an
+    # estate's cracked floors and its price cut) share the place and the letter-writing
+    # words, not the complaint.
+    weak = np.flatnonzero(s < near_dup)
+    tsim = _pair_sims(title_matrix([_strip_places(t, p) for t, p in zip(titles, tplaces, strict=True)]), i[weak], j[weak])
+    for k, ts in zip(weak, tsim, strict=True):
+        # the places the titles name when both name one: the body also names objects that
+        # look like places ("舞蹈培训学校", "过街天桥") and are shared by unrelated matters
+        pi, pj = tstems[i[k]], tstems[j[k]]
+        if not (_fine(pi) and _fine(pj)):
+            pi, pj = stems[i[k]], stems[j[k]]
         if _share(pi, pj):
-            continue
-        if (pi and pj) or s[k] < unplaced:
+            ok[k] = s[k] >= same_place or ts >= same_place_title
+        elif pi and pj:
             ok[k] = False
-            if not (pi and pj):
-                unsure.append(k)
-    if unsure:
-        u = np.asarray(unsure)
-        tm = title_matrix(titles)
-        tsim = np.asarray(tm[i[u]].multiply(tm[j[u]]).sum(axis=1)).ravel()
-        ok[u[tsim >= title_min]] = True
+        else:
+            ok[k] = s[k] >= unplaced or ts >= title_min
     g = sp.coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(n, n))
     _, comp = connected_components(g, directed=False)
     strength = np.bincount(i[ok], s[ok], minlength=n) + np.bincount(j[ok], s[ok], minlength=n)
