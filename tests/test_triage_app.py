@@ -165,8 +165,11 @@ def test_hot_run_keeps_only_multi_message_issues_and_counts_singles(users, campa
             w.writerow([100 + i, f"U{i}", "A5区魅力之城小区临街餐饮油烟扰民", f"2019/9/{i + 1} 10:00:00", "魅力之城小区楼下的餐馆油烟直排，噪音很大。", 0, 50])
         for i in range(5):
             w.writerow([200 + i, f"V{i}", "A3区丽发新城小区旁搅拌站噪音扰民", f"2019/8/{i + 1} 10:00:00", "丽发新城小区旁边的搅拌站日夜施工，噪音和粉尘严重扰民。", 0, 0])
-        for i, t in enumerate(["公积金贷款政策咨询", "孩子入学需要什么材料", "高铁站出租车拒载", "医保异地报销"]):
-            w.writerow([300 + i, f"W{i}", t, "2019/10/1 9:00:00", t + "，请问怎么办。", 0, 0])
+        for i, (t, x) in enumerate([("公积金贷款政策咨询", "换了工作以后公积金断缴三个月，还能申请贷款吗？"),
+                                    ("孩子入学需要什么材料", "外地户口在本市租房，小孩上小学要准备哪些证明。"),
+                                    ("高铁站出租车拒载", "晚上十点在高铁站打车，司机嫌路近不肯走。"),
+                                    ("医保异地报销", "老人在外省住院，回来报销要跑好几个窗口。")]):
+            w.writerow([300 + i, f"W{i}", t, "2019/10/1 9:00:00", x, 0, 0])
     call_command("triage", "hot", str(path))
     from duban.triage.models import HotIssueRun
 
