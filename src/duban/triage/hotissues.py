@@ -127,11 +127,11 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 
 _FUNCTION_CHARS = set(
-    "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说"
+    "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说住"
 )
 _ONE_CHAR_SUFFIX_RE = re.compile(r"[村镇乡路街城园苑湖湾桥站]$")
 _VILLAGE_RE = re.compile(r"(?:村|镇|乡|社区|街道|小区|新村|花园|家园)$")
-_LEAD_WORDS_RE = re.compile(r"^(?:投诉|反映|反应|举报|咨询|关于|建议|请问|请求|希望|再次)+")
+_LEAD_WORDS_RE = re.compile(r"^.*(?:投诉|反映|反应|举报|咨询|关于|建议|请问|请求|希望|再次|诉求)")
 _VERB_CHARS = set("去回要想问每准据让能会跟给叫说找拿搞做看听占")
 _SCHOOL_NO_RE = re.compile(_SCHOOL_NO)
 _SUFFIX_RE = re.compile(rf"(?:{_PLACE_SUFFIX})$")
@@ -157,7 +157,7 @@ def _trim_place(match: str) -> str:
         if len(tok) > 1 and jieba_freq(tok) > 3000 and not _SUFFIX_RE.search(tok) and name_len >= 2:
             break
         out = tok + out
-    out = _LEAD_WORDS_RE.sub("", out)  # "投诉丽发新城小区" -> "丽发新城小区"
+    out = _LEAD_WORDS_RE.sub("", out)  # "本人投诉丽发新城小区" -> "丽发新城小区"
     suffix = _SUFFIX_RE.search(out)
     if suffix is None:
         return ""
