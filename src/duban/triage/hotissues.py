@@ -72,6 +72,18 @@ _GENERIC_PLACES = {
     "各村",
     "本村",
     "我村",
+    # kinds of places, not places: they link the same complaint in two villages
+    "老旧小区",
+    "整条路",
+    "公办幼儿园",
+    "配套幼儿园",
+    "普惠幼儿园",
+    "乡中心学校",
+    "中心小学",
+    "实验小学",
+    "卫生服务站",
+    "服务站",
+    "过街天桥",
 }
 _ADMIN_RE = re.compile(r"[A-Z]\d*[市区县州]")
 
