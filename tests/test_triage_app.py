@@ -180,3 +180,29 @@ def test_hot_issues_from_suggestions(users, campaign, client_for):
     assert r.status_code == 302
     page = client_for(users["office"]).get(r["Location"]).content.decode()
     assert "集贸市场" in page
+
+
+def test_hot_run_keeps_only_multi_message_issues_and_counts_singles(users, campaign, client_for, tmp_path):
+    path = tmp_path / "hot.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "反对数", "点赞数"])
+        for i in range(3):  # the smaller matter is the more recent and the more liked
+            w.writerow([100 + i, f"U{i}", "A5区魅力之城小区临街餐饮油烟扰民", f"2019/9/{i + 1} 10:00:00", "魅力之城小区楼下的餐馆油烟直排，噪音很大。", 0, 50])
+        for i in range(5):
+            w.writerow([200 + i, f"V{i}", "A3区丽发新城小区旁搅拌站噪音扰民", f"2019/8/{i + 1} 10:00:00", "丽发新城小区旁边的搅拌站日夜施工，噪音和粉尘严重扰民。", 0, 0])
+        for i, (t, x) in enumerate([("公积金贷款政策咨询", "换了工作以后公积金断缴三个月，还能申请贷款吗？"),
+                                    ("孩子入学需要什么材料", "外地户口在本市租房，小孩上小学要准备哪些证明。"),
+                                    ("高铁站出租车拒载", "晚上十点在高铁站打车，司机嫌路近不肯走。"),
+                                    ("医保异地报销", "老人在外省住院，回来报销要跑好几个窗口。")]):
+            w.writerow([300 + i, f"W{i}", t, "2019/10/1 9:00:00", x, 0, 0])
+    call_command("triage", "hot", str(path))
+    from duban.triage.models import HotIssueRun
+
+    run = HotIssueRun.objects.get()
+    # 4 single messages are not 4 "hot issues"
+    assert (run.n_messages, run.n_issues, run.n_single) == (12, 2, 4)
+    assert [h.size for h in run.issues.order_by("rank")] == [5, 3]  # by size, not by likes
+    assert run.issues.get(rank=1).title.startswith("丽发新城")
+    page = client_for(users["leader"]).get("/triage/hot/").content.decode()
+    assert "2 个热点问题" in page and "其余 4 条为单条留言" in page

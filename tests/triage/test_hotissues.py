@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from collections import Counter
+from pathlib import Path
 
-from duban.triage.hotissues import extract_places, find_hot_issues, parse_time
+from duban.triage.hotissues import MIN_HOT_SIZE, describe, extract_places, find_hot_issues, parse_time
 
 NOISE = (
     "A市A3区金桂小区楼下的烧烤店每天晚上营业到凌晨三点，油烟和噪音严重扰民，居民无法休息，"
@@ -87,3 +90,61 @@ def test_real_slice_groups_known_hot_issue(hot_rows) -> None:
     assert len(ids & set(top.ids)) >= 0.8 * len(ids)
     assert len(set(top.ids) - ids) <= 3  # few unrelated messages pulled in
     assert "伊景园" in top.title
+
+
+LABELLED = Path(__file__).resolve().parents[2] / "bench" / "data" / "hot_labelled.csv"
+
+
+def _labelled() -> list[dict]:
+    with LABELLED.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_titles_name_place_and_complaint_from_real_messages() -> None:
+    rows = [r for r in _labelled() if r["label"] == "丽发新城搅拌站扰民"][:15]
+    titles = [r["title"] for r in rows]
+    places = [extract_places(f"{r['title']}。{r['text'][:150]}") for r in rows]
+    title, keywords = describe(titles, places, 0)
+    assert title.startswith("丽发新城") and "搅拌" in title, title
+    assert "搅拌站" in keywords
+    # keywords say what it is about: no masked codes, place fragments or letter-writing words
+    assert not {"A市", "A2区", "丽发", "新城", "投诉", "小区", "附近"} & set(keywords), keywords
+
+    rows = [r for r in _labelled() if r["label"] == "伊景园滨河苑捆绑车位"][:20]
+    title, keywords = describe([r["title"] for r in rows], [extract_places(r["title"] + "。" + r["text"][:150]) for r in rows], 0)
+    assert "伊景园" in title and "车位" in title, title
+    assert {"捆绑", "车位"} <= set(keywords)
+
+
+def test_places_reject_phrases_and_keep_school_numbers() -> None:
+    assert extract_places("为了回家乡建设，每次去学校都要排队") == []
+    assert extract_places("A6区二中强制学生暑假补课") == ["A6区", "二中"]
+    assert "泉星公园" in extract_places("A市经开区泉星公园项目规划")
+
+
+def test_singles_and_order() -> None:
+    issues = find_hot_issues(_synthetic())
+    sizes = [h.size for h in issues]
+    assert sizes == sorted(sizes, reverse=True)
+    hot = [h for h in issues if h.size >= MIN_HOT_SIZE]
+    assert len(hot) == 1 and hot[0].size == 4  # the rest are single messages, not hot issues
+    # same size: the more recent first
+    a = [_msg(i, NOISE, f"u{i}", 1 + i) for i in range(2)]
+    b = [_msg(10 + i, NOISE.replace("金桂小区", "银湖花园"), f"v{i}", 20 + i) for i in range(2)]
+    issues = find_hot_issues(a + b)
+    assert [h.size for h in issues] == [2, 2] and set(issues[0].ids) == {10, 11}
+
+
+def test_does_not_lump_labelled_matters() -> None:
+    # a slice of the hand-labelled sample: same complaints at different schools and estates
+    keep = {"A6区二中补课收费": 4, "A7县一中补课收费": 4, "A7县三中补课收费": 3, "魅力之城底层商铺油烟噪音": 8,
+            "丽发新城搅拌站扰民": 8, "圣力华苑出售地下车位": 3, "深业睿城f区人防车位": 3}
+    rows, seen = [], Counter()
+    for r in _labelled():
+        if seen[r["label"]] < keep.get(r["label"], 0):
+            seen[r["label"]] += 1
+            rows.append(r)
+    msgs = [{"id": r["id"], "title": r["title"], "text": r["text"], "time": r["time"], "user": r["user"]} for r in rows]
+    label = {r["id"]: r["label"] for r in rows}
+    for h in find_hot_issues(msgs):
+        assert len({label[i] for i in h.ids}) == 1, [(label[i], i) for i in h.ids]

@@ -1,20 +1,24 @@
 """Demo suggestions: 洮北's 611 clues (595 closed, 16 still being verified, 85 turned into
 ledger problems) for the district, 临汾's 53,400 useful suggestions for the city.
 
-Texts are built from topic templates (seven topics like the TipDM labels, each tied to a
-focus area and a responsible department) with real place names of the demo tree, so the
-router has a learnable routed history. Big scales insert in bulk (one audit row per batch).
+Texts come from demo_texts: standing matters (one object, place and complaint) raised by
+many people in their own words, and one-off matters (topics like the TipDM labels, each tied
+to a focus area and a responsible department; real place names of the demo tree), so the
+router has a learnable routed history and the hot-issue finder real repeats to find. Big scales insert in bulk (one audit row per batch).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect
+from itertools import accumulate
 
 from django.utils import timezone
 
 from duban.audit.services import audit_record
 from duban.core.plugins import optional_import
 from duban.demo.context import CAMPAIGN_START, DemoContext
+from duban.intake import demo_texts
 from duban.intake.models import Channel, Kind, Rating, Status, Suggestion, new_tracking_code
 from duban.intake.services import REPLY_DAYS, suggestions_bulk_create
 
@@ -63,8 +67,6 @@ TOPICS: dict[str, tuple[str, str, list[str], list[str], list[str], list[str]]] =
 }
 # topics mostly handled where they happen (the town) rather than by a department
 LOCAL_TOPICS = {"城乡建设", "环境保护", "卫生计生"}
-OPENERS = ["", "我是本地居民，", "反映一个问题：", "您好，", "希望领导重视：", "建议："]
-CLOSERS = ["希望相关部门尽快解决。", "请有关部门核实处理。", "恳请领导关注。", "盼复。", "希望能给个说法。", ""]
 CHANNEL_WEIGHTS = [(Channel.WEB, 35), (Channel.HOTLINE, 25), (Channel.BOX, 12), (Channel.FORUM, 10), (Channel.LETTER, 8), (Channel.VISIT, 8), (Channel.OTHER, 2)]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐韩冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡"
 
@@ -109,18 +111,31 @@ def build(ctx: DemoContext) -> None:
     rand, choice = rng.random, rng.choice
     rows: list[Suggestion] = []
     now = timezone.now()
-    for i in range(total):
-        label = labels[int(rand() * rand() * len(labels) * 1.3) % len(labels)]
-        area_name, _suffix, subjects, complaints, kinds, actions = TOPICS[label]
+    def pick_label() -> str:
+        return labels[int(rand() * rand() * len(labels) * 1.3) % len(labels)]
+
+    def pick_place():
         town = choice(towns)
-        village_list = villages_by_town.get(town.pk) or [town]
-        village = choice(village_list)
+        village = choice(villages_by_town.get(town.pk) or [town])
+        return town, village, demo_texts.place_name(rng, town.name, village.name if village is not town else None)
+
+    # Standing matters (one object, one place, one complaint) that many people raise, a few
+    # often and most a few times (Zipf weights): the hot issues of the demo.
+    standing = []
+    for _ in range(max(10, total // 15)):
+        town, village, where = pick_place()
+        standing.append((demo_texts.make_matter(rng, pick_label(), where), town, village))
+    weights = list(accumulate(1 / (r + 1) ** 0.9 for r in range(len(standing))))
+    for i in range(total):
+        if rand() < 0.5:
+            matter, town, village = standing[bisect(weights, rand() * weights[-1])]
+        else:  # a one-off matter
+            town, village, where = pick_place()
+            matter = demo_texts.make_matter(rng, pick_label(), where)
+        label = matter.label
+        area_name, _suffix, _subjects, _complaints, kinds, actions = TOPICS[label]
         county = county_of.get(town.pk)
-        place = f"{county.name if county else ''}{town.name}{village.name if village is not town else ''}"
-        subject = choice(subjects)
-        complaint = choice(complaints)
-        title = f"{town.name}{subject}{complaint.split('，')[0]}" if rand() < 0.7 else f"关于{place}{subject}的{choice(['问题', '建议', '反映'])}"
-        body = f"{choice(OPENERS)}{place}的{subject}{complaint}。{choice(['已经反映过多次，', '持续了两个多月，', '周边群众意见很大，', ''])}{choice(CLOSERS)}"
+        title, body = demo_texts.write(rng, matter)
         # who handles it: the town when the matter is local, else the topic's department
         local = rand() < (0.85 if label in LOCAL_TOPICS else 0.12)
         dept = depts.get((county.pk if county else ctx.root.pk, label)) or depts.get((ctx.root.pk, label))

@@ -34,17 +34,22 @@ from scipy.sparse.csgraph import connected_components
 
 from duban.triage.textmodel import NgramTfidf
 
-__all__ = ["HotIssue", "extract_places", "find_hot_issues", "parse_time", "similarity_pairs"]
+# A hot issue is a matter several messages raise; one message alone is a single message.
+MIN_HOT_SIZE = 2
+
+__all__ = ["MIN_HOT_SIZE", "HotIssue", "extract_places", "find_hot_issues", "parse_time", "similarity_pairs"]
 
 # Named places: a 2–8 character name (no function words) before a place suffix, or a masked
 # admin code (A市, A5区, G5县). Function characters stop the name so "位于X小区" gives "X小区".
 _NAME = r"[^\W\d_的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且及该此其个]"
 _PLACE_SUFFIX = (
     r"小区|花园|家园|新城|新村|公馆|广场|大厦|公寓|华庭|华府|山庄|雅苑|名苑|苑|园区|工业园|"
-    r"社区|街道|村|镇|乡|大道|路|街|巷|学校|小学|中学|幼儿园|大学|医院|公园|高速|高铁|"
+    r"社区|街道|村|镇|乡|大道|路|街|巷|学校|小学|中学|幼儿园|大学|学院|医院|公园|高速|高铁|"
     r"地铁\d*号线|\d+号线|站|桥|湖|湾|城"
 )
-_PLACE_RE = re.compile(rf"[A-Z]\d*[市区县州]|{_NAME}{{2,8}}?(?:{_PLACE_SUFFIX})")
+# schools are often named by number: 二中, 第一中学, A7县一中
+_SCHOOL_NO = r"第?[一二三四五六七八九十]{1,3}中(?:学)?"
+_PLACE_RE = re.compile(rf"[A-Z]\d*[市区县州]|{_SCHOOL_NO}|{_NAME}{{2,8}}?(?:{_PLACE_SUFFIX})")
 # Bare suffixes / generic words are not places.
 _GENERIC_PLACES = {
     "我们小区",
@@ -67,6 +72,18 @@ _GENERIC_PLACES = {
     "各村",
     "本村",
     "我村",
+    # kinds of places, not places: they link the same complaint in two villages
+    "老旧小区",
+    "整条路",
+    "公办幼儿园",
+    "配套幼儿园",
+    "普惠幼儿园",
+    "乡中心学校",
+    "中心小学",
+    "实验小学",
+    "卫生服务站",
+    "服务站",
+    "过街天桥",
 }
 _ADMIN_RE = re.compile(r"[A-Z]\d*[市区县州]")
 
@@ -122,8 +139,13 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 
 _FUNCTION_CHARS = set(
-    "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说"
+    "的了在是于和与及或我你他她它们这那对给向从把被到为请有无不也都就还而且该此其个系靠近由将已经位处说住"
 )
+_ONE_CHAR_SUFFIX_RE = re.compile(r"[村镇乡路街城园苑湖湾桥站]$")
+_VILLAGE_RE = re.compile(r"(?:村|镇|乡|社区|街道|小区|新村|花园|家园)$")
+_LEAD_WORDS_RE = re.compile(r"^.*(?:投诉|反映|反应|举报|咨询|关于|建议|请问|请求|希望|再次|诉求)")
+_VERB_CHARS = set("去回要想问每准据让能会跟给叫说找拿搞做看听占")
+_SCHOOL_NO_RE = re.compile(_SCHOOL_NO)
 _SUFFIX_RE = re.compile(rf"(?:{_PLACE_SUFFIX})$")
 _SUFFIX_AT_RE = re.compile(rf"(?:{_PLACE_SUFFIX})")
 
@@ -132,7 +154,7 @@ _SUFFIX_AT_RE = re.compile(rf"(?:{_PLACE_SUFFIX})")
 def _trim_place(match: str) -> str:
     """Cut the words before the place name off a regex match ("问题本人系春华镇" -> "春华镇"):
     walk back over jieba tokens and stop at a function character or a common word."""
-    if _ADMIN_RE.fullmatch(match):
+    if _ADMIN_RE.fullmatch(match) or _SCHOOL_NO_RE.fullmatch(match):
         return match
     from duban.triage.textmodel import jieba_cut, jieba_freq
 
@@ -147,8 +169,23 @@ def _trim_place(match: str) -> str:
         if len(tok) > 1 and jieba_freq(tok) > 3000 and not _SUFFIX_RE.search(tok) and name_len >= 2:
             break
         out = tok + out
+    out = _LEAD_WORDS_RE.sub("", out)  # "本人投诉丽发新城小区" -> "丽发新城小区"
     suffix = _SUFFIX_RE.search(out)
-    if suffix is None or len(out) - len(suffix.group(0)) < 2 or out in _GENERIC_PLACES:
+    if suffix is None:
+        return ""
+    sfx = suffix.group(0)
+    if len(out) - len(sfx) < 2 and (one := _ONE_CHAR_SUFFIX_RE.search(out)):
+        sfx = one.group(0)  # "银新村" is 银新 + 村, not 银 + 新村
+    name = out[: len(out) - len(sfx)]
+    # "经开区泉星公园" -> "泉星公园": an admin word before the name is not part of it
+    cut = max(name.rfind(c) for c in "区县市省")
+    if cut >= 0:
+        name, out = name[cut + 1 :], out[cut + 1 :]
+    # a verb in the name means the match is a phrase ("每次去学校", "要回家乡"), not a place
+    if len(name) < 2 or out in _GENERIC_PLACES or any(c in _VERB_CHARS for c in name) or re.search(r"[a-zA-Z]", name):
+        return ""
+    # a common word before the suffix names a kind of place, not a place ("中心城", "眼科医院")
+    if jieba_freq(name) > 500 and not _VILLAGE_RE.search(out):  # 北大村, 东风村 are villages
         return ""
     return out
 
@@ -156,6 +193,7 @@ def _trim_place(match: str) -> str:
 def extract_places(text: str) -> list[str]:
     """Place names in order of first mention, e.g. ['A市', 'A5区', '魅力之城小区', '劳动东路']."""
     seen: dict[str, None] = {}
+    text = text.replace("路灯", "灯")  # a street light names no road ("村道路灯")
     pos = 0
     while (m := _PLACE_RE.search(text, pos)) is not None:
         end = m.end()
@@ -163,6 +201,8 @@ def extract_places(text: str) -> list[str]:
         while (ext := _SUFFIX_AT_RE.match(text, end)) is not None:
             end = ext.end()
         pos = end
+        if text[end - 1 : end + 1] == "路灯":  # "沿河步道路灯" is a street light, not a road
+            continue
         p = _trim_place(text[m.start() : end])
         if p and p not in seen:
             seen[p] = None
@@ -172,6 +212,39 @@ def extract_places(text: str) -> list[str]:
 def _specific(places: Sequence[str]) -> set[str]:
     """Named places only (not A市/A5区, which many unrelated messages share)."""
     return {p for p in places if not _ADMIN_RE.fullmatch(p)}
+
+
+_STEM_SUFFIX_RE = re.compile(rf"(?:{_PLACE_SUFFIX}|[东南西北中]|[一二三四五六七八九十\d]+期)+$")
+
+
+def _stems(places: Sequence[str]) -> tuple[str, ...]:
+    """Named places without their suffix ("丽发新城小区" -> "丽发新城", "劳动东路" -> "劳动")."""
+    out = []
+    for p in places:
+        if _ADMIN_RE.fullmatch(p):
+            continue
+        if _COARSE_RE.search(p):  # kept whole: _share tells towns from villages by the suffix
+            out.append(p)
+            continue
+        stem = _STEM_SUFFIX_RE.sub("", p) or p
+        out.append(stem if len(stem) >= 2 else p)
+    return tuple(out)
+
+
+def _fine(stems: Sequence[str]) -> bool:
+    return any(not x.endswith(_COARSE_STEMS) for x in stems)
+
+
+def _share(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Do two messages name a common place? One name inside the other counts ("丽发" in
+    "丽发新城"): posters shorten names. When both name a place finer than a town or street
+    office (a village, an estate, a road), those must match: two villages of one town are
+    two places."""
+    fa = [x for x in a if not x.endswith(_COARSE_STEMS)]
+    fb = [y for y in b if not y.endswith(_COARSE_STEMS)]
+    if fa and fb:
+        a, b = fa, fb
+    return any(x in y or y in x for x in a for y in b)
 
 
 def _prune_common(m: sp.csr_matrix, max_df: int) -> sp.csr_matrix:
@@ -203,6 +276,27 @@ def message_matrix(
     norms = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return (sp.diags(1.0 / norms) @ a).tocsr()
+
+
+def _strip_places(title: str, places: Sequence[str]) -> str:
+    for p in sorted(places, key=len, reverse=True):
+        title = title.replace(p, " ")
+    return title
+
+
+def _pair_sims(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray, step: int = 100_000) -> np.ndarray:
+    """Row-by-row dot products of the pairs (i[k], j[k]) of a row-normalised matrix."""
+    out = np.empty(len(i))
+    for c in range(0, len(i), step):
+        out[c : c + step] = np.asarray(m[i[c : c + step]].multiply(m[j[c : c + step]]).sum(axis=1)).ravel()
+    return out
+
+
+def title_matrix(titles: Sequence[str]) -> sp.csr_matrix:
+    """Row-normalised TF-IDF of the titles' char 2–3-grams, masked admin codes (A市) removed."""
+    v = NgramTfidf((2, 3), min_df=2)
+    m = v.fit_transform([_ADMIN_RE.sub("", t) for t in titles])
+    return _prune_common(m, max(200, int(0.05 * len(titles)))).tocsr()
 
 
 def _top_terms(a: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -266,47 +360,95 @@ def _title_of(msg: dict) -> tuple[str, str]:
     title = str(msg.get("title") or "").strip()
     text = re.sub(r"\s+", "", str(msg.get("text") or ""))
     if title and not text.startswith(re.sub(r"\s+", "", title)):
-        text = re.sub(r"\s+", "", title) + text
+        text = re.sub(r"\s+", "", title) + "。" + text
     if not title:
         title = text[:30]
     return title, text
 
 
-_STOP_WORDS = set(
-    [
-        "关于",
-        "问题",
-        "反映",
-        "投诉",
-        "咨询",
-        "建议",
-        "请求",
-        "希望",
-        "我们",
-        "什么",
-        "为什么",
-        "何时",
-        "怎么",
-        "是否",
-        "一下",
-        "没有",
-        "还是",
-        "能否",
-        "相关",
-    ]
+# Words that say nothing about the matter: how people write to the government, not what about.
+_STOP_WORDS = frozenset(
+    ["关于", "问题", "反映", "反应", "投诉", "举报", "咨询", "建议", "请求", "恳请", "希望", "要求", "请问", "问问", "请", "再次", "多次", "强烈", "尊敬", "领导", "您好", "你好", "书记", "市长", "局长", "我们", "我家", "本人", "什么", "为什么", "为何", "何时", "何日", "时候", "怎么", "怎样", "如何", "是否", "能否", "可否", "能不能", "一下", "没有", "还是", "相关", "有关", "情况", "事宜", "一事", "事情", "疑问", "严重", "非常", "已经", "问一下", "不能", "可以", "不是", "一个", "这个", "那个", "还有", "附近", "周边", "旁边", "小区", "社区", "居民", "业主", "群众", "百姓", "老百姓", "市民", "政府", "部门", "相关部门", "政府网站", "回家乡", "确定线路", "到底", "何年", "何月", "才能", "究竟", "谁来", "谁来管", "谁", "管管", "一直", "依然", "仍然", "至今", "现在", "目前", "今年", "明年", "去年", "月底", "最近", "近日", "近期", "长期", "解决", "处理", "请求解决", "尽快", "加快", "进一步", "不要", "不让", "竟然", "竟", "惊", "拖到", "要拖到"]
 )
+# places named by what stands there (搅拌站, 变电站): the thing is the complaint, not the place
+_SUFFIX_ONLY_RE = re.compile(r"(?:站|厂|场)$")
+_COARSE_STEMS = ("街道", "镇", "乡", "新区")
+_COARSE_RE = re.compile(r"(?:街道|镇|乡|新区)$")
+_ASCII_RE = re.compile(r"^[\W\d_a-zA-Z]+$")
 
 
-def _keywords(titles: Sequence[str], k: int = 5) -> list[str]:
+def _content_words(title: str, place_parts: Sequence[str]) -> list[str]:
+    """The words of a title that say what the matter is: no places, codes, numbers, stop words."""
     from duban.triage.textmodel import jieba_cut
 
-    c: Counter[str] = Counter()
-    for t in titles:
-        words = {
-            w for w in jieba_cut(t) if len(w) >= 2 and w not in _STOP_WORDS and not _ADMIN_RE.fullmatch(w)
-        }
-        c.update(words)
-    return [w for w, _ in c.most_common(k)]
+    out = []
+    for w in jieba_cut(_ADMIN_RE.sub(" ", title)):
+        w = w.strip()
+        if len(w) < 2 or w in _STOP_WORDS or _ASCII_RE.match(w) and not re.search(r"[a-zA-Z]{2,}", w):
+            continue
+        if any(w in p for p in place_parts):  # a fragment of the place ("丽发", "新城")
+            continue
+        out.append(w)
+    return out
+
+
+def _main_place(places_per_member: Sequence[Sequence[str]]) -> str:
+    """The place most members name (a named place before a masked code like A市); a longer
+    spelling of the same place wins when it is as common ("丽发新城小区" over "丽发新城")."""
+    named: Counter[str] = Counter()
+    admin: Counter[str] = Counter()
+    for ps in places_per_member:
+        for p in set(ps):
+            (admin if _ADMIN_RE.fullmatch(p) else named)[p] += 1
+    if named:
+        stems = {p: _stems([p])[0] for p in named}
+        # a place's support counts every spelling that contains or is contained in it
+        support = {p: sum(c for q, c in named.items() if stems[q] in p or stems[p] in q) for p in named}
+        top = max(support.values())
+        # the finest place most members share: 茶场村 rather than 西湖街道 when both are named
+        best = max(named, key=lambda p: (support[p] >= 0.5 * top, not _SUFFIX_ONLY_RE.search(p), not _COARSE_RE.search(p), len(p) if support[p] >= 0.8 * top else 0, support[p], named[p]))
+        if support[best] >= max(2, len(places_per_member) // 4) or len(places_per_member) <= 3:
+            return best
+    if admin:
+        return admin.most_common(1)[0][0]
+    return ""
+
+
+def describe(titles: Sequence[str], places_per_member: Sequence[Sequence[str]], rep: int = 0, *, k: int = 5) -> tuple[str, list[str]]:
+    """A readable title (place + complaint) and keywords for a group of messages.
+
+    ``titles`` are the members' titles, ``rep`` the index of the most central one. The
+    complaint is the words most members use, in the order the central title says them.
+    """
+    place = _main_place(places_per_member)
+    # fragments of the places many members name are not complaint words ("丽发", "新城");
+    # a place one member names in passing may hold the complaint itself ("搅拌站")
+    pc: Counter[str] = Counter(p for ps in places_per_member for p in set(ps) if not _ADMIN_RE.fullmatch(p))
+    many = max(2, math.ceil(0.25 * len(titles)))
+    parts = {p for p, c in pc.items() if c >= many and not _SUFFIX_ONLY_RE.search(p)}
+    if place and not _ADMIN_RE.fullmatch(place):
+        parts |= {place, *_stems([place])}
+    parts = sorted(parts, key=len)
+    words = [_content_words(t, parts) for t in titles]
+    df: Counter[str] = Counter()
+    for ws in words:
+        df.update(set(ws))
+    n = len(titles)
+    common = {w for w, c in df.items() if c >= max(2, math.ceil(0.25 * n))} if n > 1 else set(df)
+    # the title that says most of what the members share, the central one on a tie
+    rep = max(range(n), key=lambda r: (len(common & set(words[r])), r == rep))
+    rep_words = list(dict.fromkeys(words[rep]))
+    picked = [w for w in rep_words if w in common] or rep_words
+    complaint = ""
+    for w in picked:
+        if len(complaint) + len(w) > 14:
+            break
+        complaint += w
+    if not complaint:
+        complaint = re.sub(r"\s+", "", titles[rep])[:20]
+    title = f"{place} {complaint}" if place and complaint else place or complaint
+    keywords = [w for w, _ in sorted(df.items(), key=lambda x: (-x[1], rep_words.index(x[0]) if x[0] in rep_words else 99))][:k]
+    return title, keywords
 
 
 def heat_score(size: int, users: int, support: int, span_days: float) -> float:
@@ -322,6 +464,11 @@ def find_hot_issues(
     *,
     threshold: float = 0.35,
     near_dup: float = 0.7,
+    unplaced: float = 0.5,
+    title_min: float = 0.5,
+    same_place: float = 0.35,
+    same_place_title: float = 0.15,
+    describe_top: int = 300,
     min_size: int = 1,
     top: int | None = None,
     n_jobs: int = 2,
@@ -340,18 +487,41 @@ def find_hot_issues(
     if n == 0:
         return []
     titles, texts = zip(*(_title_of(m) for m in msgs), strict=True)
-    places = [extract_places(f"{t}{x[:150]}") for t, x in zip(titles, texts, strict=True)]
+    places = [extract_places(f"{t}。{x[:150]}") for t, x in zip(titles, texts, strict=True)]
     # the matter is stated early; long tails (up to 7k chars) only add cost and noise
     a = message_matrix(titles, [x[:max_chars] for x in texts])
     i, j, s = similarity_pairs(a, threshold, n_jobs=n_jobs)
 
     # Same matter needs no conflicting named places unless the texts are near-identical.
-    spec = [_specific(p) for p in places]
+    # Without a shared named place, topic words alone link many unrelated posts (公积金,
+    # 补课 at a dozen schools): such pairs need a higher similarity, or titles that say the
+    # same thing (posts on one matter copy each other's title: "58车贷案件进展").
+    stems = [_stems(p) for p in places]
     ok = np.ones(len(i), dtype=bool)
-    for k in np.flatnonzero(s < near_dup):
-        pi, pj = spec[i[k]], spec[j[k]]
-        if pi and pj and not (pi & pj):
+    # one letter sent about two schools is two matters, however alike the texts
+    tplaces = [extract_places(t) for t in titles]
+    tstems = [_stems(p) for p in tplaces]
+    for k in np.flatnonzero(s >= near_dup):
+        ti, tj = tstems[i[k]], tstems[j[k]]
+        if ti and tj and not _share(ti, tj):
             ok[k] = False
+    # What the titles say once the places are taken out: two matters at one place (an
+    # estate's cracked floors and its price cut) share the place and the letter-writing
+    # words, not the complaint.
+    weak = np.flatnonzero(s < near_dup)
+    tsim = _pair_sims(title_matrix([_strip_places(t, p) for t, p in zip(titles, tplaces, strict=True)]), i[weak], j[weak])
+    for k, ts in zip(weak, tsim, strict=True):
+        # the places the titles name when both name one: the body also names objects that
+        # look like places ("舞蹈培训学校", "过街天桥") and are shared by unrelated matters
+        pi, pj = tstems[i[k]], tstems[j[k]]
+        if not (_fine(pi) and _fine(pj)):
+            pi, pj = stems[i[k]], stems[j[k]]
+        if _share(pi, pj):
+            ok[k] = s[k] >= same_place or ts >= same_place_title
+        elif pi and pj:
+            ok[k] = False
+        else:
+            ok[k] = s[k] >= unplaced or ts >= title_min
     g = sp.coo_matrix((np.ones(int(ok.sum())), (i[ok], j[ok])), shape=(n, n))
     _, comp = connected_components(g, directed=False)
     strength = np.bincount(i[ok], s[ok], minlength=n) + np.bincount(j[ok], s[ok], minlength=n)
@@ -387,22 +557,25 @@ def find_hot_issues(
             )
         )
         issues[-1]._rows = rows  # type: ignore[attr-defined]
-    issues.sort(key=lambda h: (-h.score, -h.size))
+    # biggest first (a reader counts messages), then the most recent, then the hottest
+    issues.sort(key=lambda h: (-h.size, -(h.last.timestamp() if h.last else 0.0), -h.score))
     if top is not None:
         issues = issues[:top]
 
-    # Describe only what is returned: representative title = most central member.
+    # Describe only what is returned: a title from the place most members name and the
+    # words most members use, in the order the most central member says them.
     for rank, h in enumerate(issues, 1):
         rows = h._rows  # type: ignore[attr-defined]
         del h._rows  # type: ignore[attr-defined]
         h.id = rank
         # the member most similar to the others (sum of its kept edge similarities)
-        rep = rows[int(np.argmax(strength[rows]))] if len(rows) > 1 else rows[0]
-        h.title = titles[rep]
+        rep = int(np.argmax(strength[rows])) if len(rows) > 1 else 0
         pc: Counter[str] = Counter()
         for r in rows:
-            pc.update(places[r])
+            pc.update(set(places[r]))
         h.places = [p for p, _ in pc.most_common(5)]
-        if len(rows) > 1 and rank <= 200:
-            h.keywords = _keywords([titles[r] for r in rows])
+        if len(rows) >= min(MIN_HOT_SIZE, n) and rank <= describe_top:
+            h.title, h.keywords = describe([titles[r] for r in rows], [places[r] for r in rows], rep)
+        else:
+            h.title = titles[rows[rep]]
     return issues

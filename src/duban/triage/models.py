@@ -94,6 +94,7 @@ class HotIssueRun(models.Model):
     seconds = models.FloatField(_("用时（秒）"), default=0)
     n_messages = models.PositiveIntegerField(_("留言数"), default=0)
     n_issues = models.PositiveIntegerField(_("热点数"), default=0)
+    n_single = models.PositiveIntegerField(_("单条留言数"), default=0)  # messages no other message joins
 
     scope_field = "campaign__unit"
 
@@ -104,6 +105,11 @@ class HotIssueRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def n_hot_messages(self) -> int:
+        """Messages that belong to a hot issue (the others are single messages)."""
+        return max(self.n_messages - self.n_single, 0)
 
 
 class HotIssue(models.Model):

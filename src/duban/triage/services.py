@@ -32,6 +32,7 @@ MIN_EXAMPLES = 10
 TOP_K = 3
 HOT_KEEP = 50  # hot issues stored per run
 HOT_MESSAGES_KEEP = 40  # messages stored per hot issue
+MIN_HOT_SIZE = 2  # messages that make a hot issue (same as triage.hotissues.MIN_HOT_SIZE)
 
 
 def suggestion_text(s: Suggestion) -> str:
@@ -295,9 +296,14 @@ def run_hot_issues(*, actor, messages: Sequence[dict], source: str, campaign: Ca
     issues = engine.find_hot_issues(messages, **kwargs)
     seconds = time.perf_counter() - started
     by_id = {m["id"]: m for m in messages}
-    run = HotIssueRun.objects.create(campaign=campaign, source=source[:200], started_at=timezone.now(), seconds=round(seconds, 2), n_messages=len(messages), n_issues=len(issues))
+    # a hot issue is a matter several messages raise; the rest are single messages, counted apart
+    hot = [r for r in issues if r["size"] >= MIN_HOT_SIZE]
+    n_single = len(messages) - sum(r["size"] for r in hot)
+    run = HotIssueRun.objects.create(campaign=campaign, source=source[:200], started_at=timezone.now(), seconds=round(seconds, 2), n_messages=len(messages), n_issues=len(hot), n_single=n_single)
     rows = []
-    for rank, issue in enumerate(sorted(issues, key=lambda r: -r["score"])[:HOT_KEEP], start=1):
+    # biggest first, then the most recent (a reader counts messages; the engine's order)
+    hot.sort(key=lambda r: (-r["size"], -(_aware(r["last"]).timestamp() if r["last"] else 0.0)))
+    for rank, issue in enumerate(hot[:HOT_KEEP], start=1):
         members = [by_id[i] for i in issue["ids"] if i in by_id]
         members.sort(key=lambda m: (m.get("time") is None, m.get("time") or dt.datetime.min.replace(tzinfo=dt.UTC)))
         times = [m["time"] for m in members if m.get("time")]
