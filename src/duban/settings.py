@@ -190,4 +190,5 @@ EMAIL_HOST_PASSWORD = os.environ.get("DUBAN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = config.env_bool("DUBAN_EMAIL_TLS", False)
 EMAIL_USE_SSL = config.env_bool("DUBAN_EMAIL_SSL", False)
 EMAIL_TIMEOUT = 10
+DUBAN_NOTIFY_TIMEOUT = config.env_int("DUBAN_NOTIFY_TIMEOUT", 10)  # seconds to wait for a group robot
 DEFAULT_FROM_EMAIL = os.environ.get("DUBAN_EMAIL_FROM", "duban@localhost")
