@@ -33,13 +33,20 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
-    units = list(queries.channel_units(request.user)[:500])
-    configured = queries.channels_by_unit(units)
+    units = queries.channel_units(request.user).select_related("parent")
+    q = request.GET.get("q", "").strip()[:60]
+    if q:
+        units = units.filter(name__contains=q)
+    only_set = request.GET.get("set") == "1"
+    if only_set:
+        units = units.filter(notify_channels__isnull=False)
+    page = Paginator(units, 50).get_page(request.GET.get("page"))
+    configured = queries.channels_by_unit(list(page.object_list))
     rows = [
         {"unit": u, **{c: _shown(configured.get(u.pk, {}).get(c)) for c in Channel.values}}
-        for u in units
+        for u in page.object_list
     ]
-    return render(request, "notify/channels.html", {"rows": rows})
+    return render(request, "notify/channels.html", {"rows": rows, "page": page, "q": q, "only_set": only_set})
 
 
 @login_required
@@ -49,11 +56,11 @@ def channel_edit(request: HttpRequest, unit_pk: int) -> HttpResponse:
         raise Http404(_("未找到该单位或无权查看"))
     may_edit = queries.may_edit_channels(request.user, unit)
     current = queries.channels_by_unit([unit]).get(unit.pk, {})
-    form = ChannelsForm(initial={"emails": current[Channel.EMAIL].target if Channel.EMAIL in current else ""})
+    form = _form(current, initial={"emails": current[Channel.EMAIL].target if Channel.EMAIL in current else ""})
     if request.method == "POST":
         if not may_edit:
             raise PermissionDenied(_("只有推进办可以修改通知渠道"))
-        form = ChannelsForm(request.POST)
+        form = _form(current, data=request.POST)
         if form.is_valid():
             _save(request, unit, form.cleaned_data, current)
             messages.success(request, _("已保存"))
@@ -63,6 +70,14 @@ def channel_edit(request: HttpRequest, unit_pk: int) -> HttpResponse:
         "current": {c: _shown(current.get(c)) for c in Channel.values},
         "deliveries": queries.recent_deliveries(request.user, unit, 30),
     })
+
+
+def _form(current: dict, **kwargs) -> ChannelsForm:
+    form = ChannelsForm(**kwargs)
+    for channel in (Channel.DINGTALK, Channel.WECOM):
+        if channel not in current:  # nothing to clear
+            del form.fields[f"{channel}_clear"]
+    return form
 
 
 def _save(request: HttpRequest, unit, data: dict, current: dict) -> None:
