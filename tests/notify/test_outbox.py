@@ -204,3 +204,40 @@ def test_a_worker_that_died_mid_send_does_not_cause_a_resend(users, tree, ding, 
     report = outbox_deliver_due(now=now + dt.timedelta(minutes=20))
     d = Delivery.objects.get()
     assert report.posts == 0 and d.status == DeliveryStatus.FAILED and "没有自动重发" in d.last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_delivers_after_commit_and_comes_back_for_retries(users, tree, robots):
+    """notify_send queues the outbox task on commit; `duban worker` (django-tasks' db_worker)
+    runs it; a row that must wait makes the task queue its own next run."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    robots.dingtalk["w"] = ""
+    robots.wecom.add("busy")
+    robots.force["busy"] = {"errcode": 45009, "errmsg": "api freq out of limit"}
+    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("w"))
+    unit_channel_set(actor="测试", unit=tree["town_b"], channel=Channel.WECOM, target=robots.wecom_url("busy"))
+    with transaction.atomic():
+        notify_send(units=[tree["town_a"], tree["town_b"]], subject="整改提醒", kind="reminder", dedup_key="wk:1")
+        assert not DBTaskResult.objects.exists()  # nothing before the commit
+    assert DBTaskResult.objects.count() == 1
+    call_command("db_worker", "--batch", "--no-startup-delay")
+    assert len(robots.posts) == 1 and Delivery.objects.get(channel=Channel.DINGTALK).status == DeliveryStatus.SENT
+    waiting = Delivery.objects.get(channel=Channel.WECOM)
+    assert waiting.status == DeliveryStatus.QUEUED and "发送过快" in waiting.last_error
+    follow_up = DBTaskResult.objects.filter(status="READY").get()
+    assert follow_up.run_after == waiting.next_attempt_at
+
+
+@pytest.mark.django_db
+def test_changing_a_robot_redirects_what_waits_and_removing_it_cancels(users, tree, robots):
+    robots.dingtalk["new"] = ""
+    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("old"))
+    notify_send(units=[tree["town_a"]], subject="整改提醒", kind="reminder", dedup_key="ch:1")
+    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("new"))
+    assert outbox_deliver_due().sent == 1 and robots.posts[0]["token"] == "new"
+    notify_send(units=[tree["town_a"]], subject="调度通知", kind="round", dedup_key="ch:2")
+    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=None)
+    assert outbox_deliver_due().posts == 0
+    assert "已被删除" in Delivery.objects.get(message__dedup_key="ch:2").last_error

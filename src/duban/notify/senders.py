@@ -94,7 +94,7 @@ def check_robot_url(url: str, channel: str) -> str:
 
 def check_emails(text: str) -> list[str]:
     """Addresses split on commas, semicolons, 、 or spaces; ValidationError naming a bad one."""
-    found = [a for a in _split_addresses(text) if a]
+    found = [a for a in split_addresses(text) if a]
     if not found:
         raise ValidationError("请填写至少一个邮箱地址")
     for a in found:
@@ -105,7 +105,7 @@ def check_emails(text: str) -> list[str]:
     return found
 
 
-def _split_addresses(text: str) -> list[str]:
+def split_addresses(text: str) -> list[str]:
     for sep in ";；，、 \n":
         text = text.replace(sep, ",")
     return [a.strip() for a in text.split(",")]

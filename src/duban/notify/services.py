@@ -69,7 +69,8 @@ def notify_send(
         now = timezone.now()
         rows = []
         for cfg in UnitChannel.objects.filter(unit_id__in=unit_ids, enabled=True).order_by("unit_id", "channel"):
-            targets = senders.check_emails(cfg.target) if cfg.channel == Channel.EMAIL else [cfg.target]
+            # Addresses were checked when saved; splitting here never raises into the caller.
+            targets = [a for a in senders.split_addresses(cfg.target) if a] if cfg.channel == Channel.EMAIL else [cfg.target]
             rows += [_delivery(message, cfg.channel, t, now, unit_id=cfg.unit_id, unit_channel=cfg) for t in targets]
         for user in get_user_model().objects.filter(pk__in=[u.pk for u in users]).exclude(email=""):
             rows.append(_delivery(message, Channel.EMAIL, user.email, now))
@@ -146,6 +147,14 @@ def outbox_deliver_due(*, now: dt.datetime | None = None, limit: int = 500) -> D
     for (channel, target), rows in groups.items():
         _deliver_group(channel, target, rows, now, report)
     return report
+
+
+def outbox_next_due() -> dt.datetime | None:
+    """When the earliest waiting row falls due (None when nothing waits)."""
+    return (
+        Delivery.objects.filter(status=DeliveryStatus.QUEUED).order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True).first()
+    )
 
 
 def outbox_claim(*, now: dt.datetime, token: str, limit: int = 500) -> list[Delivery]:
@@ -326,6 +335,9 @@ def unit_channel_set(*, actor, unit: OrgUnit, channel: str, target: str | None, 
         label = Channel(channel).label
         if target is None:
             if current:
+                Delivery.objects.filter(unit_channel=current, status=DeliveryStatus.QUEUED).update(
+                    status=DeliveryStatus.FAILED, last_error="该单位的这个通知渠道已被删除，此条未发送"
+                )
                 current.delete()
                 audit_record(actor=actor, verb="notify.channel.remove", object_type="notify.unitchannel", object_id=current.pk,
                              object_repr=f"{unit.name} · {label}", unit=unit, changes={"地址": ["已设置", "已删除"]})
@@ -350,6 +362,9 @@ def unit_channel_set(*, actor, unit: OrgUnit, channel: str, target: str | None, 
         if not changes and cfg.pk:
             return cfg
         cfg.save()
+        if current and "地址" in changes and channel != Channel.EMAIL:
+            # What waits for the old robot goes to the new one (the old may be gone).
+            Delivery.objects.filter(unit_channel=cfg, status=DeliveryStatus.QUEUED).update(target=target)
         audit_record(actor=actor, verb="notify.channel.set", object_type="notify.unitchannel", object_id=cfg.pk,
                      object_repr=f"{unit.name} · {label}", unit=unit, changes=changes)
         return cfg
