@@ -25,8 +25,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def inbox_read(request: HttpRequest) -> HttpResponse:
-    ids = [int(v) for v in request.POST.getlist("item") if v.isdigit()]
-    n = services.inbox_mark_read(user=request.user, item_ids=ids or None)
+    # Ids that cannot be a row's (not digits, beyond a 64-bit key) mark nothing.
+    ids = [int(v) for v in request.POST.getlist("item")[:100] if v.isdigit() and len(v) <= 18]
+    mark_all = request.POST.get("all") == "1"
+    n = services.inbox_mark_read(user=request.user, item_ids=None if mark_all else ids)
     messages.success(request, _("已标为已读：%(n)s 条") % {"n": n})
     return redirect("notify:inbox")
 
