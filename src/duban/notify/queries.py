@@ -19,11 +19,6 @@ def inbox_for(user) -> QuerySet[InboxItem]:
     return InboxItem.objects.filter(user_id=user.pk).select_related("message").order_by("-created_at", "-pk")
 
 
-def may_open_channels(user, campaign=None) -> bool:
-    """Office members manage channels; a liaison sees its own unit's settings (masked)."""
-    return bool(getattr(user, "is_authenticated", False))
-
-
 def may_edit_channels(user, unit: OrgUnit) -> bool:
     return can(user, unit, Role.OFFICE)
 
