@@ -39,7 +39,7 @@ def test_unread_count_in_the_header_and_marking_read(client_for, users, tree, ca
     other.post(reverse("notify:inbox_read"), {"item": InboxItem.objects.get(message__dedup_key="p:2").pk})
     assert header_unread(c.get("/").content.decode()) == "1"
     # Ids that are no row's mark nothing (and never everything).
-    for junk in ("abc", "9" * 40, "-1", ""):
+    for junk in ("abc", "9" * 40, "-1", "", "１²"):
         assert c.post(reverse("notify:inbox_read"), {"item": junk}).status_code == 302
     c.post(reverse("notify:inbox_read"))
     assert header_unread(c.get("/").content.decode()) == "1"

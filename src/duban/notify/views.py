@@ -26,7 +26,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inbox_read(request: HttpRequest) -> HttpResponse:
     # Ids that cannot be a row's (not digits, beyond a 64-bit key) mark nothing.
-    ids = [int(v) for v in request.POST.getlist("item")[:100] if v.isdigit() and len(v) <= 18]
+    ids = [int(v) for v in request.POST.getlist("item")[:100] if v.isascii() and v.isdigit() and len(v) <= 18]
     mark_all = request.POST.get("all") == "1"
     n = services.inbox_mark_read(user=request.user, item_ids=None if mark_all else ids)
     messages.success(request, _("已标为已读：%(n)s 条") % {"n": n})
