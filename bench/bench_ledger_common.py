@@ -89,7 +89,8 @@ def world():
 
 def problem_texts(rng: random.Random, n: int, units: list[str], areas: list[str]):
     """n rows in the import layout, with varied texts by area and unit."""
-    from duban.ledger.demo import AREA_TOPICS, MEASURES, SURNAMES, TITLES
+    from duban.demo.people import owner_for
+    from duban.ledger.demo import AREA_TOPICS, MEASURES
 
     statuses = ["已完成"] * 92 + ["整改中"] * 6 + ["未整改"] * 2
     sources = ["自查", "意见征集", "督查发现", "企业诉求", "线索核查", "上级交办"]
@@ -104,7 +105,7 @@ def problem_texts(rng: random.Random, n: int, units: list[str], areas: list[str]
         status = statuses[rng.randrange(100)]
         yield [
             i + 1, f"{unit.split('/')[-1]}{rng.choice(topics)}方面：{rng.choice(issues)}", area, rng.choice(sources), unit,
-            rng.choice(SURNAMES) + rng.choice(SURNAMES) + "（" + rng.choice(TITLES) + "）", rng.choice(MEASURES),
+            owner_for(rng, unit.split("/")[-1], ""), rng.choice(MEASURES),
             deadline, "限期整改", "已整改完成" if status == "已完成" else "正在推进", status,
             deadline - dt.timedelta(days=rng.randrange(20)) if status == "已完成" else None,
         ]
@@ -211,6 +212,22 @@ def generate_pg(rows: int, campaign) -> None:
 
     tally_rebuild([campaign.pk])
     vacuum_analyze("ledger_problem")
+
+
+def ledger_world(a: argparse.Namespace):
+    """The campaign with `a.rows` problems: generated in PostgreSQL (kept between runs, one
+    database per size), imported through the real importer on SQLite."""
+    if a.db == "pg":
+        setup(a.db, pg_name=f"_{a.rows}", fresh=False)
+        campaign = world()
+        generate_pg(a.rows, campaign)
+        return campaign
+    setup(a.db)
+    campaign = world()
+    from duban.ledger import io
+
+    io.problems_import(actor="bench", source=ledger_xlsx(a.rows, campaign), campaign=campaign)
+    return campaign
 
 
 def vacuum_analyze(table: str) -> None:

@@ -13,22 +13,13 @@ from __future__ import annotations
 
 import time
 
-from bench_ledger_common import args, generate_pg, ledger_xlsx, setup, world
+from bench_ledger_common import args, ledger_world
 from common import p95_ms, result
 
 
 def main() -> None:
     a = args(270_000)
-    if a.db == "pg":
-        setup(a.db, pg_name=f"_{a.rows}", fresh=False)
-        campaign = world()
-        generate_pg(a.rows, campaign)
-    else:
-        setup(a.db)
-        campaign = world()
-        from duban.ledger import io
-
-        io.problems_import(actor="bench", source=ledger_xlsx(a.rows, campaign), campaign=campaign)
+    campaign = ledger_world(a)
     from django.db import connection
 
     from duban.ledger import queries

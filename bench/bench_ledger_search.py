@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from bench_ledger_common import args, generate_pg, ledger_xlsx, setup, world
+from bench_ledger_common import args, ledger_world
 from common import p95_ms, result
 
 QUERIES = ["整改", "供暖", "营商环境", "老旧小区", "审批环节", "饮水安全", "村", "招商引资质量"]
@@ -22,16 +22,7 @@ QUERIES = ["整改", "供暖", "营商环境", "老旧小区", "审批环节", "
 
 def main() -> None:
     a = args(3_000_000, default_db="pg")
-    if a.db == "pg":
-        setup(a.db, pg_name=f"_{a.rows}", fresh=False)
-        campaign = world()
-        generate_pg(a.rows, campaign)
-    else:
-        setup(a.db)
-        campaign = world()
-        from duban.ledger import io
-
-        io.problems_import(actor="bench", source=ledger_xlsx(a.rows, campaign), campaign=campaign)
+    campaign = ledger_world(a)
     from django.contrib.auth import get_user_model
     from django.db import connection
 

@@ -40,6 +40,10 @@ def _clear_cache():
 @pytest.fixture
 def tree(db):
     """洮北区 → 平安镇 (→ 一村, 二村), 洮河镇 (→ 三村), 区财政局."""
+    return build_tree()
+
+
+def build_tree() -> dict:
     from duban.orgs.models import UnitKind
     from duban.orgs.services import unit_create
 
@@ -71,6 +75,10 @@ def _user(username, unit, role):
 @pytest.fixture
 def users(tree):
     """office and leader at the district, liaison_a at 平安镇, liaison_b at 洮河镇, outsider with no unit."""
+    return build_users(tree)
+
+
+def build_users(tree: dict) -> dict:
     from django.contrib.auth import get_user_model
 
     from duban.orgs.models import Role
@@ -86,6 +94,10 @@ def users(tree):
 
 @pytest.fixture
 def campaign(tree):
+    return build_campaign(tree)
+
+
+def build_campaign(tree: dict):
     from duban.campaigns.services import campaign_create
 
     return campaign_create(actor="测试", name="解放思想大讨论", unit=tree["root"], start_date=dt.date(2021, 11, 9))

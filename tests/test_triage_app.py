@@ -71,6 +71,32 @@ def test_classify_reads_xlsx(small_csv, tmp_path):
     assert rows[0]["label"] == "劳动和社会保障" and "label_2" in rows[0]
 
 
+def test_train_reads_an_office_sheet_with_a_title_row(tmp_path):
+    """The router reads spreadsheets like every importer: title rows above the header are skipped."""
+    import xlsxwriter
+
+    x = tmp_path / "office.xlsx"
+    wb = xlsxwriter.Workbook(str(x))
+    ws = wb.add_worksheet()
+    ws.merge_range("A1:C1", "某区群众留言分类表")
+    ws.write_row(1, 0, ["留言主题", "留言详情", "一级标签"])
+    for r, row in enumerate(examples(), start=2):
+        ws.write_row(r, 0, row)
+    wb.close()
+    model = tmp_path / "m.model"
+    call_command("triage", "train", str(x), "--text-col", "留言详情", "--label-col", "一级标签", "--model", str(model), "--cv", "0")
+    assert model.exists()
+
+
+def test_train_refuses_a_crafted_workbook_with_the_guards_message(tmp_path):
+    """A sheet claiming a 40-million-cell block is refused by the memory guard, not read."""
+    from tests.test_xlsx_limits import HEADER_ROW, craft
+
+    bomb = craft(tmp_path / "far.xlsx", HEADER_ROW + '<row r="200001"><c r="GS200001"><v>1</v></c></row>')
+    with pytest.raises(CommandError, match="表格范围过大"):
+        call_command("triage", "train", str(bomb), "--text-col", "序号", "--label-col", "序号", "--model", str(tmp_path / "m"))
+
+
 def test_train_refuses_bad_input(small_csv, tmp_path):
     with pytest.raises(CommandError, match="找不到标签列"):
         call_command("triage", "train", str(small_csv), "--text-col", "留言详情", "--label-col", "标签", "--model", str(tmp_path / "m"))

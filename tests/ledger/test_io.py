@@ -8,6 +8,7 @@ from io import BytesIO, StringIO
 import pytest
 import python_calamine
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from duban.audit.models import AuditEvent
 from duban.core.xlsx import ImportRejected
@@ -217,3 +218,41 @@ def test_export_keeps_every_cell_of_a_row_with_an_overlong_text(campaign, tree, 
     got = dict(zip(sheet[0], sheet[1], strict=True))
     assert len(got["问题描述"]) == 32_767 and got["问题描述"].endswith("…（全文见系统）")
     assert got["责任单位"] == "一村" and got["状态"] == "未整改" and int(got["系统编号"]) == p.pk
+
+
+@pytest.fixture
+def three_row_sheets(monkeypatch):
+    """Shrink Excel's 1,048,575 data rows per sheet to 3, so the refusal is tested without a million rows."""
+    from duban.core import xlsx
+
+    monkeypatch.setattr(xlsx, "SHEET_MAX_DATA_ROWS", 3)
+
+
+def test_export_past_one_sheet_is_refused_not_cut(campaign, tree, make_problem, tmp_path, three_row_sheets):
+    for _ in range(4):
+        make_problem(tree["village_a1"])
+    out = tmp_path / "o.xlsx"
+    with pytest.raises(CommandError, match="共 4 行，超过 Excel 单个工作表的上限"):
+        call_command("export_ledger", "problems", "--out", str(out), stdout=StringIO())
+    assert not out.exists()
+    Problem.objects.order_by("-pk").first().delete()
+    call_command("export_ledger", "problems", "--out", str(out), stdout=StringIO())
+    assert len(python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()) == 4
+
+
+def test_streamed_rows_past_one_sheet_remove_the_partial_file(tmp_path, three_row_sheets):
+    from duban.core.xlsx import ExportTooLarge, write_table
+
+    out = tmp_path / "o.xlsx"
+    with pytest.raises(ExportTooLarge):
+        write_table(out, ["甲"], ([i] for i in range(4)))
+    assert not out.exists()
+    assert write_table(out, ["甲"], ([i] for i in range(3))) == 3
+
+
+def test_web_export_past_one_sheet_says_why(campaign, tree, make_problem, users, client_for, three_row_sheets):
+    for _ in range(4):
+        make_problem(tree["village_a1"])
+    r = client_for(users["office"]).get(reverse("ledger:problem_export"))
+    assert r.status_code == 400
+    assert "超过 Excel 单个工作表的上限" in r.content.decode() and "筛选后分批导出" in r.content.decode()

@@ -35,7 +35,7 @@ FORMATS = ".xlsx、.xls、.et（WPS）、.ods"
 SAVE_AS = "请在 Excel 或 WPS 中打开后“另存为” .xlsx 再导入"
 
 __all__ = [
-    "CellError", "Column", "ImportRejected", "SkippedRow", "Source", "Table", "describe_skipped", "read_table", "sniff", "write_table",
+    "CellError", "Column", "ExportTooLarge", "ImportRejected", "SkippedRow", "Source", "Table", "describe_skipped", "read_table", "check_export_size", "sniff", "write_table",
 ]
 
 
@@ -300,8 +300,32 @@ def fit_cell(value: Any) -> Any:
     return value
 
 
+SHEET_MAX_DATA_ROWS = 1_048_575  # Excel holds 1,048,576 rows per sheet; one is the header
+
+
+class ExportTooLarge(Exception):
+    """More rows than one Excel sheet holds: refused rather than cut off silently."""
+
+    def __init__(self, rows: int | None = None):
+        self.rows = rows
+        counted = f"共 {rows:,} 行，" if rows else ""
+        super().__init__(
+            f"{counted}超过 Excel 单个工作表的上限（{SHEET_MAX_DATA_ROWS:,} 行），没有导出；"
+            "请按单位、聚焦领域或状态筛选后分批导出"
+        )
+
+
+def check_export_size(rows: int) -> None:
+    """Refuse before writing anything when `rows` will not fit in one sheet."""
+    if rows > SHEET_MAX_DATA_ROWS:
+        raise ExportTooLarge(rows)
+
+
 def write_table(target: str | Path | IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str = "Sheet1") -> int:
     """Stream rows into an xlsx file in constant memory; returns the number of data rows.
+
+    Past one sheet's capacity it raises ExportTooLarge (a file target is removed): callers that
+    know the count refuse earlier with `check_export_size`.
 
     XlsxWriter's write_row stops at the first cell it cannot write (text over 32,767
     characters returns -2) and leaves the rest of the row empty; such a row is written
@@ -313,6 +337,11 @@ def write_table(target: str | Path | IO[bytes], header: Sequence[str], rows: Ite
     ws.freeze_panes(1, 0)
     n = 0
     for n, row in enumerate(rows, start=1):
+        if n > SHEET_MAX_DATA_ROWS:
+            wb.close()
+            if isinstance(target, (str, Path)):
+                Path(target).unlink(missing_ok=True)
+            raise ExportTooLarge()
         if ws.write_row(n, 0, row):
             ws.write_row(n, 0, [fit_cell(v) for v in row])
     wb.close()

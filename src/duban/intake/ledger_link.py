@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from duban.core.plugins import optional_import
 from duban.intake import services
 from duban.intake.models import Kind, Suggestion
+from duban.orgs.models import Role
 
 # suggestion kind → the ledger's 问题来源 value
 SOURCE_OF_KIND = {Kind.SUGGESTION: "opinion", Kind.ISSUE: "opinion", Kind.ENTERPRISE: "enterprise", Kind.CLUE: "clue"}
@@ -52,6 +53,8 @@ def to_problem(*, actor, suggestion: Suggestion, unit=None, focus_area=None, des
     mod = _ledger()
     if not ready():
         raise ValidationError("整改台账模块尚未启用，暂不能转为问题")
+    # who may, before what is wrong with the input: a refusal must not read as a form error
+    services.require_role(actor, suggestion.campaign.unit, Role.OFFICE, message="只有推进办可以转为问题")
     if suggestion.problem_id:
         raise ValidationError("该意见建议已关联问题")
     unit = unit or suggestion.unit

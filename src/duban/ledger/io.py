@@ -39,6 +39,7 @@ from duban.core.xlsx import (
     ImportRejected,
     SkippedRow,
     Source,
+    check_export_size,
     describe_skipped,
     read_table,
     text,
@@ -884,6 +885,7 @@ def export_rows(qs, *, extras: list[str] | None = None) -> tuple[list[str], Iter
 
 
 def problems_export(target: str | Path | IO[bytes], qs) -> int:
+    check_export_size(qs.count())
     header, rows = export_rows(qs)
     return write_table(target, header, rows, sheet="问题整改台账")
 

@@ -23,9 +23,10 @@ from django.views.decorators.http import require_POST
 from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
 from duban.core.dates import today
+from duban.core.errors import bad_request
 from duban.core.redirects import redirect_back
 from duban.core.validation import id_or_none, ids_in
-from duban.core.xlsx import ImportRejected, write_errors
+from duban.core.xlsx import ExportTooLarge, ImportRejected, write_errors
 from duban.ledger import io, queries, services, storage, workflow
 from duban.ledger.forms import (
     BulkForm,
@@ -86,7 +87,11 @@ def problem_export(request: HttpRequest) -> HttpResponse:
     f, _ = queries.ProblemFilter.from_params(request.GET)
     qs = queries.apply_filter(queries.visible_problems(request.user), f)
     fh = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    io.problems_export(fh, qs)
+    try:
+        io.problems_export(fh, qs)
+    except ExportTooLarge as exc:
+        fh.close()
+        return bad_request(request, exc)
     fh.seek(0)
     return FileResponse(fh, as_attachment=True, filename=f"问题整改台账-{today():%Y%m%d}.xlsx")
 

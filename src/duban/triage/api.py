@@ -94,9 +94,11 @@ class ModelOut(Schema):
         return obj.get_target_display()
 
 
-@router.get("/models", response=answers({200: list[ModelOut]}, 404), summary="分拣模型（版本与交叉验证指标）")
+@router.get("/models", response=answers({200: list[ModelOut]}, 403, 404), summary="分拣模型（版本与交叉验证指标；推进办和领导）")
 def list_models(request, campaign_id: Id | None = None):
     campaign = _campaign(request, campaign_id)
+    if not queries.may_see_models(request.user, campaign):
+        raise HttpError(403, "分拣模型仅推进办和领导可见")
     return list(queries.models_for(request.user, campaign)[:100])
 
 

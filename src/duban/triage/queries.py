@@ -44,6 +44,13 @@ def models_for(user, campaign=None):
     return qs.select_related("campaign")
 
 
+def may_see_models(user, campaign) -> bool:
+    """The routers' versions and scores: the office and leaders of the campaign's lead unit."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return campaign is not None and can(user, campaign.unit, Role.OFFICE, Role.LEADER)
+
+
 def may_see_hot(user, campaign) -> bool:
     """Hot issues read across units: the office and leaders of the campaign's lead unit."""
     if getattr(user, "is_superuser", False):

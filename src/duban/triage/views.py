@@ -89,8 +89,8 @@ def hot_run(request: HttpRequest) -> HttpResponse:
 @login_required
 def models(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
-    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE, Role.LEADER):
-        raise PermissionDenied("仅推进办和领导可见")
+    if not queries.may_see_models(request.user, campaign):
+        raise PermissionDenied("分拣模型仅推进办和领导可见")
     rows = list(queries.models_for(request.user, campaign)[:50])
     return render(request, "triage/models.html", {"campaign": campaign, "rows": rows, "targets": Target.choices,
                   "figs": queries.router_figures(campaign), "office": can(request.user, campaign.unit, Role.OFFICE)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from duban.core.plugins import optional_attr
+from duban.core.xlsx import ExportTooLarge
 
 EXPORTERS = {
     "units": "duban.orgs.io.units_export_cli",
@@ -27,5 +28,8 @@ class Command(BaseCommand):
         fn = optional_attr(EXPORTERS[opts["kind"]])
         if fn is None:
             raise CommandError(f"导出“{opts['kind']}”尚未提供")
-        n = fn(out=opts["out"], campaign_id=opts["campaign"])
+        try:
+            n = fn(out=opts["out"], campaign_id=opts["campaign"])
+        except ExportTooLarge as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"已导出 {n} 行到 {opts['out']}")

@@ -19,34 +19,41 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from duban.core.xlsx import XLSX_MAGIC
+from duban.core.xls_guard import OLE_MAGIC
+from duban.core.xlsx import XLSX_MAGIC, Column, ImportRejected, read_table, text
 
 
-def read_rows(path: str) -> tuple[list[str], list[dict]]:
-    """(header, rows as dicts) from an xlsx (first sheet) or a csv file."""
+def read_rows(path: str, columns: list[str]) -> tuple[list[str], list[dict]]:
+    """(header, rows as dicts) from a spreadsheet (xlsx/xls/ods: first sheet) or a csv file.
+
+    Spreadsheets go through the importers' reader, so the same memory guard, header search
+    (title rows above the header) and merged-cell filling apply; `columns` must be present.
+    """
     p = Path(path)
     if not p.exists():
         raise CommandError(f"找不到文件 {path}")
     data = p.read_bytes()
-    if data.startswith(XLSX_MAGIC):
-        import python_calamine
+    if data.startswith(XLSX_MAGIC) or data.startswith(OLE_MAGIC):
+        from django.conf import settings
 
-        sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
-        raw = sheet.to_python(skip_empty_area=False)
-        if not raw:
-            return [], []
-        header = [str(c).strip() if c is not None else "" for c in raw[0]]
-        rows = [{h: ("" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))) for h, v in zip(header, r, strict=False)} for r in raw[1:]]
+        try:
+            table = read_table(data, [Column(c, required=True) for c in dict.fromkeys(columns)],
+                               max_bytes=settings.DUBAN_MAX_IMPORT_BYTES)
+        except ImportRejected as exc:
+            raise CommandError("\n".join(str(e) for e in exc.errors[:20])) from exc
+        header = [h for h in table.header if h]
+        index = {h: i for i, h in enumerate(table.header) if h}
+        rows = [{h: text(cells[i]) if i < len(cells) else "" for h, i in index.items()} for _, cells in table.rows]
         return header, rows
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            text = data.decode(enc)
+            text_ = data.decode(enc)
             break
         except UnicodeDecodeError:
             continue
     else:
-        raise CommandError("无法识别文件编码（请用 UTF-8 或 GB18030 的 csv，或 xlsx）")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+        raise CommandError("无法识别文件编码（请用 UTF-8 或 GB18030 的 csv，或 Excel 表格）")
+    reader = csv.DictReader(io.StringIO(text_, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     return header, list(reader)
@@ -95,7 +102,7 @@ class Command(BaseCommand):
     def do_train(self, opts):
         from duban.triage import engine
 
-        header, rows = read_rows(opts["file"])
+        header, rows = read_rows(opts["file"], [*opts["text_col"], opts["label_col"]])
         if opts["label_col"] not in header:
             raise CommandError(f"找不到标签列“{opts['label_col']}”；文件的列：{'、'.join(header)}")
         texts = _texts(rows, opts["text_col"], header)
@@ -128,7 +135,7 @@ class Command(BaseCommand):
 
         if not Path(opts["model"]).exists():
             raise CommandError(f"找不到模型 {opts['model']}")
-        header, rows = read_rows(opts["file"])
+        header, rows = read_rows(opts["file"], opts["text_col"])
         texts = _texts(rows, opts["text_col"], header)
         model = engine.load(opts["model"])
         k = max(1, opts["top"])

@@ -1,0 +1,436 @@
+"""The permission matrix: every route × every kind of person, with the answer each must get.
+
+Generated from the URLconf (NetBox's view test cases are the model): a route that is not in
+`MATRIX` fails `test_every_route_is_in_the_matrix`, so a new page or API call cannot ship
+without someone deciding who may use it. The people, all around one problem and one
+suggestion owned by 平安镇 (town A):
+
+    office    the district's campaign office (推进办)        sees and runs everything
+    leader    a district leader: reads everything, changes nothing
+    owner     the liaison of 平安镇, the owning unit
+    other     the liaison of 洮河镇, another town              → 404 on 平安镇's objects, never 403
+    outsider  logged in, member of no unit
+    anon      not logged in                                  → 302 to the login page (API: 401)
+
+Besides the status, a response to `other` or `outsider` must never contain 平安镇's
+private text (the problem's description, the suggestion's body, the evidence's name):
+that catches lists, exports and search that leak rows while answering 200.
+
+`DUBAN_MATRIX_RECORD=1 pytest tests/test_permission_matrix.py -k answers -s` prints the
+answers as they are, in the table's own layout, when a route is added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = ("office", "leader", "owner", "other", "outsider", "anon")
+SECRET_DESCRIPTION = "一村自来水管道漏水机密甲"
+SECRET_BODY = "一村路灯损坏没人修机密乙"
+SECRET_EVIDENCE = "机密丙现场照片.png"
+SECRETS = (SECRET_DESCRIPTION, SECRET_BODY, SECRET_EVIDENCE)
+
+
+@dataclass
+class Case:
+    """One route: how to call it and the answer for each role (ROLES order)."""
+
+    expect: str
+    method: str = "GET"
+    kwargs: Callable[[dict], dict] = field(default=lambda w: {})
+    data: Callable[[dict], dict] | None = None
+    json: bool = False  # send `data` as a JSON body (the API)
+    query: str = ""
+    htmx: bool = False
+    public: bool = False  # reached with a tracking code: shows that submission to whoever holds it
+    # who may change something (default: the roles with a 2xx/3xx answer to a non-GET call;
+    # given where a redirect also answers a refusal); for everyone else nothing may change
+    writes: str | None = None
+
+    def answers(self) -> dict[str, set[int]]:
+        parts = self.expect.split()
+        assert len(parts) == len(ROLES), f"{self.expect!r}: one answer per role {ROLES}"
+        return {role: {int(x) for x in part.split("|")} for role, part in zip(ROLES, parts, strict=True)}
+
+    def writers(self) -> set[str]:
+        if self.method == "GET":
+            return set()
+        if self.writes is not None:
+            return set(self.writes.split())
+        return {r for r, codes in self.answers().items() if any(c < 400 for c in codes) and not (r == "anon" and codes == {302})}
+
+
+def p(w):
+    return {"pk": w["problem"].pk}
+
+
+def s(w):
+    return {"pk": w["suggestion"].pk}
+
+
+def api_p(w):
+    return {"problem_id": w["problem"].pk}
+
+
+def api_s(w):
+    return {"suggestion_id": w["suggestion"].pk}
+
+
+def _png(name: str = "现场.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from duban.ledger.demo import tiny_png
+
+    return SimpleUploadedFile(name, tiny_png(), content_type="image/png")
+
+
+def _xlsx(name: str, header: list[str], rows: list[list]):
+    import tempfile
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.xlsx_util import make_xlsx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = make_xlsx(Path(tmp) / "f.xlsx", header, rows).read_bytes()
+    return SimpleUploadedFile(name, data)
+
+
+def _ledger_xlsx(w):
+    header = ["序号", "问题描述", "聚焦领域", "问题来源", "责任单位", "责任人", "整改措施", "整改时限", "整改类型", "整改进展", "状态", "完成时间"]
+    return _xlsx("台账.xlsx", header, [[900, "二村道路破损", "", "自查", "二村", "王五", "修路", "2030-03-31", "限期整改", "", "未整改", ""]])
+
+
+def _units_xlsx(w):
+    return _xlsx("单位.xlsx", ["单位名称", "上级单位", "单位类型"], [["四村", "平安镇", "村"]])
+
+
+def _suggestions_xlsx(w):
+    return _xlsx("意见.xlsx", ["留言主题", "留言详情", "渠道", "提交时间"], [["路灯", "二村路灯坏了", "热线", "2026-11-01"]])
+
+
+P_WRITE_FORM = {"description": "改过的描述", "unit": "一村", "deadline": "2030-06-30", "source": "self_check", "kind": "deadline"}
+
+#                                                        office leader owner other outsider anon
+MATRIX: dict[str, Case] = {
+    # ------------------------------------------------------------------ shell
+    "home": Case("200 200 200 200 200 302"),
+    "healthz": Case("200 200 200 200 200 200"),
+    "favicon": Case("301|302 301|302 301|302 301|302 301|302 301|302"),
+    "login": Case("200 200 200 200 200 200"),
+    "logout": Case("302 302 302 302 302 302", method="POST"),
+    "set_language": Case("302 302 302 302 302 302", method="POST", data=lambda w: {"language": "en", "next": "/"}),
+    "account:tokens": Case("200 200 200 200 200 302"),
+    "account:token_revoke": Case("404 404 302 404 404 302", method="POST", kwargs=lambda w: {"pk": w["token"].pk}),
+    # ------------------------------------------------------------------ orgs, campaigns, audit
+    "orgs:unit_list": Case("302 302 302 302 403 302"),  # to the person's own unit
+    "orgs:unit_import": Case("302|200 403 403 403 403 302", method="POST", data=lambda w: {"file": _units_xlsx(w)}),
+    "orgs:unit_detail": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["tree"]["town_a"].pk}),
+    "campaigns:list": Case("200 200 200 200 200 302"),
+    "campaigns:detail": Case("200 200 200 200 404 302", kwargs=lambda w: {"pk": w["campaign"].pk}),
+    "audit:list": Case("200 403 403 403 403 302"),
+    # ------------------------------------------------------------------ ledger
+    "ledger:problem_list": Case("200 200 200 200 200 302", query="?q=一村"),
+    "ledger:problem_export": Case("200 200 200 200 200 302"),
+    "ledger:problem_create": Case("302 403 302 400 403 302", method="POST", data=lambda w: {**P_WRITE_FORM, "unit": "二村"}, writes="office owner"),
+    "ledger:my_items": Case("200 200 200 200 200 302"),
+    "ledger:summary": Case("200 200 200 200 200 302"),
+    "ledger:problem_bulk": Case(
+        "302 302 302 302 302 302", method="POST", writes="office",
+        data=lambda w: {"action": "extend", "ids": [w["problem"].pk], "deadline": "2031-01-01", "reason": "雨季"},
+    ),
+    "ledger:problem_import": Case("200 403 403 403 403 302", method="POST", data=lambda w: {"file": _ledger_xlsx(w)}),
+    "ledger:problem_import_apply": Case("302 403 403 403 403 302", writes="office", method="POST", kwargs=lambda w: {"token": w["import_token"]}),
+    "ledger:problem_import_errors": Case("200 404 404 404 404 302", kwargs=lambda w: {"token": w["import_error_token"]}),
+    "ledger:problem_detail": Case("200 200 200 404 404 302", kwargs=p),
+    "ledger:problem_edit": Case("302 403 302 404 404 302", method="POST", kwargs=p, data=lambda w: {**P_WRITE_FORM, "version": w["problem"].version}),
+    "ledger:problem_transition": Case("302 403 302 404 404 302", method="POST", kwargs=lambda w: {"pk": w["problem"].pk, "name": "claim"}),
+    "ledger:problem_note": Case("302 403 302 404 404 302", method="POST", kwargs=p, data=lambda w: {"note": "已完成一半"}),
+    "ledger:evidence_upload": Case("302 302 302 404 404 302", writes="office owner", method="POST", kwargs=p, data=lambda w: {"file": _png()}),
+    "ledger:evidence_download": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["evidence"].pk}),
+    # ------------------------------------------------------------------ intake
+    "intake:inbox": Case("200 200 200 200 200 302", query="?q=路灯"),
+    "intake:new": Case("302 403 302 302 403 302", method="POST", data=lambda w: {"channel": "hotline", "kind": "issue", "body": "三村的路灯坏了"}),
+    "intake:import": Case("200|302 403 403 403 403 302", method="POST", data=lambda w: {"file": _suggestions_xlsx(w)}),
+    "intake:export": Case("200 200 200 200 200 302"),
+    "intake:channels": Case("200 200 200 200 200 302"),
+    "intake:detail": Case("200 200 200 404 404 302", kwargs=s),
+    "intake:reply": Case("302 403 302 404 404 302", method="POST", kwargs=s, data=lambda w: {"reply": "已安排维修，三日内修复。"}),
+    "intake:close": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"note": "已办结"}),
+    "intake:to_problem": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"unit": str(w["tree"]["village_a1"].pk)}),
+    "intake:join_problem": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"problem_id": w["problem"].pk}),
+    "intake:photo": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["photo"].pk}),
+    # ------------------------------------------------------------------ triage
+    "triage:hot": Case("200 200 403 403 403 302"),
+    "triage:hot_run": Case("302 403 403 403 403 302", method="POST"),
+    "triage:models": Case("200 200 403 403 403 302"),
+    "triage:train": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"target": "area"}),
+    "triage:route": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"unit": w["tree"]["town_a"].pk}),
+    "triage:reply_check": Case("200 200 200 404 404 302", method="POST", kwargs=s, data=lambda w: {"reply": "已安排维修"}),
+    # ------------------------------------------------------------------ public pages (no account)
+    "public:submit": Case("200 200 200 200 200 200"),
+    "public:lookup": Case("200 200 200 200 200 200"),
+    "public:status": Case("200 200 200 200 200 200", kwargs=lambda w: {"code": w["code"]}, public=True),
+    # ------------------------------------------------------------------ API
+    "api:openapi-json": Case("200 200 200 200 200 200"),
+    "api:openapi-view": Case("200 200 200 200 200 200"),
+    "api:api-root": Case("404 404 404 404 404 404"),
+    "api:unit_list": Case("200 200 200 200 200 401"),
+    "api:create_unit": Case("201|200 403 403 404 404 401", method="POST", json=True,
+                            data=lambda w: {"name": "五村", "parent_id": w["tree"]["town_a"].pk, "kind": "village"}),
+    "api:unit_detail": Case("200 200 200 404 404 401", kwargs=lambda w: {"unit_id": w["tree"]["town_a"].pk}),
+    "api:list_campaigns": Case("200 200 200 200 200 401"),
+    "api:get_campaign": Case("200 200 200 200 404 401", kwargs=lambda w: {"campaign_id": w["campaign"].pk}),
+    "api:stats": Case("200 200 200 200 200 401"),
+    "api:list_problems": Case("200 200 200 200 200 401", query="?q=一村"),
+    "api:create_problem": Case("201|200 403 201|200 404 404|422 401", method="POST", json=True, writes="office owner",
+                               data=lambda w: {"campaign_id": w["campaign"].pk, "description": "新问题", "unit_id": w["tree"]["village_a2"].pk, "deadline": "2030-01-01"}),
+    "api:problem_rates": Case("200 200 200 200 200 401"),
+    "api:get_problem": Case("200 200 200 404 404 401", kwargs=api_p),
+    "api:update_problem": Case("200 403 200 404 404 401", method="PATCH", json=True, kwargs=api_p, data=lambda w: {"owner": "赵六"}),
+    "api:transition": Case("200 403 200 404 404 401", method="POST", json=True, kwargs=lambda w: {"problem_id": w["problem"].pk, "name": "claim"}, data=lambda w: {}),
+    "api:add_note": Case("200|201 403 200|201 404 404 401", method="POST", json=True, kwargs=api_p, data=lambda w: {"note": "进展"}),
+    "api:upload_evidence": Case("200|201 403 200|201 404 404 401", method="POST", kwargs=api_p, data=lambda w: {"file": _png()}),
+    "api:download_evidence": Case("200 200 200 404 404 401", kwargs=lambda w: {"problem_id": w["problem"].pk, "evidence_id": w["evidence"].pk}),
+    "api:list_suggestions": Case("200 200 200 200 200 401", query="?q=路灯"),
+    "api:create_suggestion": Case("201|200 403 201|200 201|200 404 401", method="POST", json=True, data=lambda w: {"body": "三村垃圾没人清运", "channel": "hotline"}),
+    "api:counts": Case("200 200 200 200 200 401"),
+    "api:suggestion_figures": Case("200 200 200 200 200 401"),
+    "api:import_suggestions": Case("200|201 403 403 403 404 401", method="POST", data=lambda w: {"file": _suggestions_xlsx(w)}),
+    "api:get_suggestion": Case("200 200 200 404 404 401", kwargs=api_s),
+    "api:route": Case("200 403 403 404 404 401", method="POST", json=True, kwargs=api_s, data=lambda w: {"unit_id": w["tree"]["town_a"].pk}),
+    "api:reply": Case("200 403 200 404 404 401", method="POST", json=True, kwargs=api_s, data=lambda w: {"text": "已安排维修，三日内修复。"}),
+    "api:close": Case("200 403 403 404 404 401", method="POST", json=True, kwargs=api_s, data=lambda w: {"note": "已办结"}),
+    "api:to_problem": Case("200|201 403 403 404 404 401", method="POST", json=True, kwargs=api_s, writes="office owner",
+                            data=lambda w: {"unit_id": w["tree"]["village_a1"].pk, "deadline": "2030-01-01"}),
+    "api:join_problem": Case("200 403 403 404 404 401", method="POST", json=True, kwargs=api_s, data=lambda w: {"problem_id": w["problem"].pk}),
+    "api:public_submit": Case("201|200 201|200 201|200 201|200 201|200 201|200", method="POST", json=True, data=lambda w: {"body": "三村的桥坏了，请尽快修理。"}),
+    "api:public_status": Case("200 200 200 200 200 200", kwargs=lambda w: {"code": w["code"]}, public=True),
+    "api:public_rate": Case("200 200 200 200 200 200", method="POST", json=True, kwargs=lambda w: {"code": w["replied_code"]}, data=lambda w: {"rating": "satisfied"}),
+    "api:public_units": Case("200 200 200 200 200 200"),
+    "api:predictions": Case("200 200 403 404 404 401", kwargs=api_s),
+    "api:classify": Case("200 200 200 200 404 401", method="POST", json=True, data=lambda w: {"texts": ["路灯坏了"], "target": "area"}),
+    "api:list_models": Case("200 200 403 403 404 401"),
+    "api:train": Case("200|201|422 403 403 403 404 401", method="POST", json=True, data=lambda w: {"target": "area"}),
+    "api:hot_latest": Case("200 200 403 403 403 401"),
+    "api:hot_run_now": Case("200|201 403 403 403 403 401", method="POST", json=True, data=lambda w: {}),
+    "api:hot_run": Case("200 200 403 403 403 401", kwargs=lambda w: {"run_id": w["hot_run"].pk}),
+    "api:reply_check": Case("200 200 200 404 404 401", method="POST", json=True, data=lambda w: {"suggestion_id": w["suggestion"].pk, "text": "已安排维修"}),
+}
+
+# Django's admin: its own staff rule (only superusers here), checked once on every page.
+ADMIN_PREFIX = "admin:"
+
+
+def route_names() -> list[str]:
+    """Every named route of the URLconf, namespaced ("ledger:problem_detail")."""
+    names: list[str] = []
+
+    def walk(resolver, ns: str | None) -> None:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry, ":".join(x for x in (ns, entry.namespace) if x) or None)
+            elif isinstance(entry, URLPattern) and entry.name:
+                names.append(f"{ns}:{entry.name}" if ns else entry.name)
+
+    walk(get_resolver(), None)
+    return names
+
+
+def test_every_route_is_in_the_matrix():
+    missing = sorted({n for n in route_names() if not n.startswith(ADMIN_PREFIX)} - set(MATRIX))
+    assert not missing, f"routes without an entry in tests/test_permission_matrix.py MATRIX: {missing}"
+    stale = sorted(set(MATRIX) - set(route_names()))
+    assert not stale, f"MATRIX entries for routes that no longer exist: {stale}"
+
+
+def build_world(tmp_path) -> dict:
+    """The objects every route is called on, owned by 平安镇 (town A)."""
+    from django.test import Client
+
+    from duban.intake import services as intake
+    from duban.intake.models import Photo
+    from duban.ledger import services as ledger
+    from duban.ledger.demo import tiny_png
+    from duban.orgs import services as orgs
+    from duban.orgs.models import ApiToken
+    from duban.triage import services as triage
+    from tests.conftest import build_campaign, build_tree, build_users
+    from tests.xlsx_util import make_xlsx
+
+    tree = build_tree()
+    users = build_users(tree)
+    campaign = build_campaign(tree)
+    problem = ledger.problem_create(actor="测试", campaign=campaign, description=SECRET_DESCRIPTION, unit=tree["village_a1"],
+                                    deadline=dt.date(2030, 1, 1))
+    evidence = ledger.problem_add_evidence(actor="测试", problem=problem, name=SECRET_EVIDENCE, data=tiny_png())
+    suggestion = intake.suggestion_submit(actor="测试", campaign=campaign, body=SECRET_BODY, contact_phone="13812345678",
+                                          photos=[_png()])
+    suggestion = intake.suggestion_route(actor="测试", suggestion=suggestion, unit=tree["town_a"])
+    photo = Photo.objects.get(suggestion=suggestion)
+    replied = intake.suggestion_submit(actor="测试", campaign=campaign, body="二村的井盖丢了。")
+    replied = intake.suggestion_route(actor="测试", suggestion=replied, unit=tree["town_a"])
+    replied = intake.suggestion_reply(actor=users["office"], suggestion=replied, text="已补装井盖。")
+    orgs.token_create(actor="测试", user=users["liaison_a"], label="脚本")
+    token = ApiToken.objects.get(user=users["liaison_a"])
+    hot_run = triage.hot_from_suggestions(actor="测试", campaign=campaign)
+    texts = [f"{w}的问题，请尽快处理" for w in ("路灯不亮", "道路坑洼", "马路积水", "学校收费", "幼儿园入学", "教师补课")] * 3
+    labels = ["交通运输"] * 3 + ["教育文体"] * 3
+    triage.train_model(actor="测试", texts=texts, labels=labels * 3, target="area", campaign=campaign,
+                       path=tmp_path / "area.model", cv=0)
+
+    # an import preview (and a refused one) of the office, held in the office's session
+    office = Client()
+    office.force_login(users["office"])
+    good = make_xlsx(tmp_path / "good.xlsx", ["序号", "问题描述", "责任单位", "整改时限"], [[901, "二村水渠淤塞", "二村", "2030-03-31"]])
+    bad = make_xlsx(tmp_path / "bad.xlsx", ["序号", "问题描述", "责任单位", "整改时限"], [[902, "二村水渠淤塞", "不存在的村", "2030-03-31"]])
+    tokens = {}
+    for key, path in (("import_token", good), ("import_error_token", bad)):
+        with open(path, "rb") as fh:
+            office.post(reverse("ledger:problem_import"), {"file": fh, "campaign": campaign.pk})
+        tokens[key] = office.session["ledger_imports"][-1]
+    return {
+        "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
+        "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
+        "replied_code": replied.tracking_code, "hot_run": hot_run, "imports": list(office.session["ledger_imports"]), **tokens,
+    }
+
+
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once per module in a transaction rolled back at the end (540 calls would
+    otherwise build it 540 times); each test runs in a savepoint of it (the `db` fixture)."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+                yield build_world(tmp_path_factory.mktemp("matrix"))
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(_world, db):
+    for obj in ("problem", "suggestion"):
+        _world[obj].refresh_from_db()
+    return _world
+
+
+def _client(role: str, w: dict):
+    from django.test import Client
+
+    c = Client()
+    if role == "office":
+        c.force_login(w["users"]["office"])
+        session = c.session
+        session["ledger_imports"] = w["imports"]  # the import previews are the office's own
+        session.save()
+        return c
+    user = {"leader": "leader", "owner": "liaison_a", "other": "liaison_b", "outsider": "outsider"}.get(role)
+    if user:
+        c.force_login(w["users"][user])
+    return c
+
+
+def call(role: str, name: str, case: Case, w: dict):
+    url = reverse(name, kwargs=case.kwargs(w)) + case.query
+    c = _client(role, w)
+    headers = {"HTTP_HX_REQUEST": "true"} if case.htmx else {}
+    method = case.method.lower()
+    data = case.data(w) if case.data else {}
+    if method == "get":
+        return c.get(url, **headers)
+    if case.json:
+        return getattr(c, method)(url, data=json.dumps(data), content_type="application/json", **headers)
+    if method == "post":
+        return c.post(url, data=data, **headers)
+    return getattr(c, method)(url, data=data, **headers)
+
+
+CASES = [(name, role) for name in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_answers(name, role, world):
+    case = MATRIX[name]
+    before = snapshot(world)
+    r = call(role, name, case, world)
+    if os.environ.get("DUBAN_MATRIX_RECORD") == "1":
+        with open(os.environ.get("DUBAN_MATRIX_OUT", "/tmp/matrix.txt"), "a") as fh:
+            fh.write(f"{name} {role} {r.status_code}\n")
+        return
+    expected = case.answers()[role]
+    assert r.status_code in expected, (
+        f"{case.method} {name} as {role}: {r.status_code}, expected {'|'.join(map(str, sorted(expected)))}"
+        f" — {r.content[:300].decode(errors='replace')}"
+    )
+    if role == "anon" and r.status_code == 302 and case.expect.split()[-1] == "302" and name not in ("logout", "set_language", "favicon"):
+        assert r["Location"].startswith(reverse("login")), r["Location"]
+    if role not in case.writers():
+        assert snapshot(world) == before, f"{case.method} {name} as {role} answered {r.status_code} but changed data"
+    if role in ("other", "outsider") and r.status_code == 200 and not case.public:
+        body = b"".join(r.streaming_content) if r.streaming else r.content
+        text = _readable(body)
+        leaked = [x for x in SECRETS if x in text]
+        assert not leaked, f"{name} as {role} shows town A's private data: {leaked}"
+
+
+def snapshot(w: dict) -> dict:
+    """What a refused call must leave as it was: row counts and the two objects' fields."""
+    from django.apps import apps
+
+    from duban.intake.models import Suggestion
+    from duban.ledger.models import Problem
+    from duban.orgs.models import ApiToken
+
+    counts = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in (
+        "orgs", "campaigns", "ledger", "intake", "triage") and m._meta.label != "orgs.ApiToken"}
+    counts["active tokens"] = ApiToken.objects.filter(revoked=False).count()
+    rows = {
+        "problem": Problem.objects.filter(pk=w["problem"].pk).values().first(),
+        "suggestion": Suggestion.objects.filter(pk=w["suggestion"].pk).values().first(),
+    }
+    return {"counts": counts, **rows}
+
+
+def _readable(body: bytes) -> str:
+    """The text of a response: xlsx exports are unpacked so their cells are searched too."""
+    if body[:2] == b"PK":
+        import python_calamine
+
+        sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(body)).get_sheet_by_index(0)
+        return "\n".join(str(c) for row in sheet.to_python() for c in row)
+    return body.decode(errors="replace")
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_admin_is_for_superusers_only(role, world):
+    """Every page of Django's admin sends a non-superuser to the admin login (or refuses)."""
+    names = [n for n in route_names() if n.startswith(ADMIN_PREFIX) and n not in ("admin:login", "admin:logout", "admin:jsi18n")]
+    c = _client(role, world)
+    for name in names:
+        try:
+            url = reverse(name)
+        except Exception:  # noqa: BLE001 - admin routes with arguments: try one object
+            try:
+                url = reverse(name, kwargs={"object_id": "1"})
+            except Exception:  # noqa: BLE001
+                continue
+        r = c.get(url)
+        assert r.status_code in (302, 403, 404), f"{name} as {role}: {r.status_code}"
+        if r.status_code == 302:
+            assert "/admin/login/" in r["Location"] or reverse("login") in r["Location"], r["Location"]
