@@ -103,3 +103,11 @@ def test_liaison_sees_its_own_unit_masked_and_cannot_change_it(client_for, users
 def test_menu_offers_channels_to_the_office_only(client_for, users, campaign):
     assert "通知渠道" in client_for(users["office"]).get("/").content.decode()
     assert "通知渠道" not in client_for(users["liaison_a"]).get("/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("who", "code"), [("office", 302), ("leader", 403), ("liaison_a", 403), ("liaison_b", 404), ("outsider", 404)])
+def test_only_the_office_changes_a_units_channels(client_for, users, tree, campaign, who, code):
+    url = reverse("notify:channel_edit", kwargs={"unit_pk": tree["town_a"].pk})
+    assert client_for(users[who]).post(url, {"emails": "zhen@pingan.gov.cn"}).status_code == code
+    assert UnitChannel.objects.filter(unit=tree["town_a"]).exists() == (who == "office")

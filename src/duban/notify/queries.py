@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from duban.notify.models import Delivery, InboxItem, UnitChannel
 from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import can, is_office, scope
+from duban.orgs.scoping import can, grants, is_office, scope
 
 
 def unread_count(user) -> int:
@@ -24,10 +24,10 @@ def may_edit_channels(user, unit: OrgUnit) -> bool:
 
 
 def channel_units(user) -> QuerySet[OrgUnit]:
-    """The units whose channels the user may look at: every unit in scope for the office,
-    the user's own units otherwise (a liaison does not browse other villages' robots)."""
+    """The units whose channels the user may look at: every unit in scope for the office and
+    leaders, a liaison's own units only (a liaison does not browse other villages' robots)."""
     units = scope(user, OrgUnit.objects.all())
-    if not is_office(user):
+    if not (is_office(user) or any(g.role == Role.LEADER for g in grants(user))):
         units = units.filter(memberships__user=user)
     return units.order_by("path").distinct()
 
