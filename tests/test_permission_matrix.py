@@ -131,6 +131,11 @@ MATRIX: dict[str, Case] = {
     "set_language": Case("302 302 302 302 302 302", method="POST", data=lambda w: {"language": "en", "next": "/"}),
     "account:tokens": Case("200 200 200 200 200 302"),
     "account:token_revoke": Case("404 404 302 404 404 302", method="POST", kwargs=lambda w: {"pk": w["token"].pk}),
+    # ------------------------------------------------------------------ notify: one's inbox; the units' channels
+    "notify:inbox": Case("200 200 200 200 200 302"),
+    "notify:inbox_read": Case("302 302 302 302 302 302", method="POST", data=lambda w: {"all": "1"}, writes="office leader owner other outsider"),
+    "notify:channels": Case("200 200 200 200 200 302"),
+    "notify:channel_edit": Case("200 200 200 404 404 302", kwargs=lambda w: {"unit_pk": w["tree"]["town_a"].pk}),
     # ------------------------------------------------------------------ orgs, campaigns, audit
     "orgs:unit_list": Case("302 302 302 302 403 302"),  # to the person's own unit
     "orgs:unit_import": Case("302|200 403 403 403 403 302", method="POST", data=lambda w: {"file": _units_xlsx(w)}),
@@ -398,7 +403,7 @@ def snapshot(w: dict) -> dict:
     from duban.orgs.models import ApiToken
 
     counts = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in (
-        "orgs", "campaigns", "ledger", "intake", "triage") and m._meta.label != "orgs.ApiToken"}
+        "orgs", "campaigns", "ledger", "intake", "triage", "notify") and m._meta.label != "orgs.ApiToken"}
     counts["active tokens"] = ApiToken.objects.filter(revoked=False).count()
     rows = {
         "problem": Problem.objects.filter(pk=w["problem"].pk).values().first(),

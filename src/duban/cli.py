@@ -46,6 +46,10 @@ GROUPS: list[tuple[str, list[Command]]] = [
         Command("restore", "restore", "restore FILE [--force]", "从备份恢复"),
         Command("check", "check", "check --deploy", "检查部署设置（生产环境应无任何警告）"),
     ]),
+    ("通知", [
+        Command("notify", "notify", "notify send | notify test dingtalk|wecom|email TARGET [--secret S]",
+                "发出待发的通知；向钉钉群、企业微信群或邮箱发一条测试消息"),
+    ]),
     ("统计与分析", [
         Command("stats", "stats", "stats [--json]", "主要数字（问题、整改率、意见建议…）"),
         Command("triage", "triage", "triage train|classify …", "训练与使用分拣模型"),

@@ -11,6 +11,7 @@ def shell(request) -> dict:
         return {}
     from duban.campaigns.queries import current_campaign
     from duban.core.nav import menu
+    from duban.notify.queries import unread_count
     from duban.orgs.scoping import home_unit, is_office
 
     found: list = []
@@ -28,4 +29,6 @@ def shell(request) -> dict:
         "current_campaign": SimpleLazyObject(campaign),
         "user_is_office": SimpleLazyObject(lambda: is_office(user)),
         "nav": SimpleLazyObject(lambda: menu(user, campaign(), current)),
+        # Read only when a page shows it (the header does): one COUNT on an indexed column.
+        "unread_count": SimpleLazyObject(lambda: unread_count(user)),
     }

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "duban.ledger",
     "duban.intake",
     "duban.triage",
+    "duban.notify",
 ]
 
 MIDDLEWARE = [
@@ -180,3 +181,14 @@ LOGGING = {
 # Number of reverse proxies in front of duban (1 = one nginx): client addresses for rate limits
 # and login lockouts are then read from X-Forwarded-For. 0/unset: the socket's address.
 DUBAN_TRUST_X_FORWARDED_FOR = config.env_int("DUBAN_TRUST_X_FORWARDED_FOR", 0)
+
+# Outgoing mail (notifications): any SMTP server; unset host means this machine's.
+EMAIL_HOST = os.environ.get("DUBAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = config.env_int("DUBAN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("DUBAN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DUBAN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = config.env_bool("DUBAN_EMAIL_TLS", False)
+EMAIL_USE_SSL = config.env_bool("DUBAN_EMAIL_SSL", False)
+EMAIL_TIMEOUT = 10
+DUBAN_NOTIFY_TIMEOUT = config.env_int("DUBAN_NOTIFY_TIMEOUT", 10)  # seconds to wait for a group robot
+DEFAULT_FROM_EMAIL = os.environ.get("DUBAN_EMAIL_FROM", "duban@localhost")

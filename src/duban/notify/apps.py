@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Config(AppConfig):
+    verbose_name = "通知"
+    name = "duban.notify"
+    label = "notify"
+    default_auto_field = "django.db.models.BigAutoField"
+    audit_verbs = {"notify.channel.set": _("修改通知渠道"), "notify.channel.remove": _("删除通知渠道")}
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+        from duban.orgs.scoping import is_office
+
+        return [NavItem("notify:channels", _("通知渠道"), 55, lambda user, campaign: is_office(user), active_for=("notify:channel",))]
