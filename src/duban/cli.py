@@ -26,7 +26,7 @@ GROUPS: list[tuple[str, list[Command]]] = [
         Command("demo", "demo", "demo [--scale district|city|province] [--port N] [--no-serve] [--fresh]",
                 "建库、生成演示活动并在 127.0.0.1 上打开"),
         Command("serve", "serve", "serve [--port N] [--workers N]", "启动网页服务（先自动迁移数据库）"),
-        Command("worker", "db_worker", "worker", "运行后台任务与定时任务"),
+        Command("worker", "worker", "worker [--batch] [--interval S]", "运行后台任务与定时任务"),
         Command("migrate", "migrate", "migrate", "建立或升级数据库结构"),
     ]),
     ("活动与人员", [
