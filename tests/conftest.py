@@ -193,3 +193,13 @@ def api_world(tree, users, campaign):
         "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
         "area": campaign.focus_areas.order_by("position").first(), "users": users, "tree": tree,
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_work_calendar():
+    """The working-day calendar caches years per process; each test's rollback may change them."""
+    from duban.core import workcalendar
+
+    workcalendar.calendar().clear()
+    yield
+    workcalendar.calendar().clear()

@@ -45,6 +45,8 @@ GROUPS: list[tuple[str, list[Command]]] = [
         Command("backup", "backup", "backup --out FILE", "备份数据库、附件与模型"),
         Command("restore", "restore", "restore FILE [--force]", "从备份恢复"),
         Command("check", "check", "check --deploy", "检查部署设置（生产环境应无任何警告）"),
+        Command("calendar", "calendar", "calendar list [YEAR] | set DATE holiday|workday|normal | import [FILE]",
+                "工作日历：法定节假日与调休上班"),
     ]),
     ("统计与分析", [
         Command("stats", "stats", "stats [--json]", "主要数字（问题、整改率、意见建议…）"),
