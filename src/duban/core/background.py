@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.utils import OperationalError
 from django.utils import timezone
-from django_tasks import Task
+from django_tasks.base import Task
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -52,7 +52,8 @@ class ScheduleWorker(Worker):
 
     def step(self) -> bool:
         """Start due schedules, then claim and run one queued task. True when one ran."""
-        close_old_connections()
+        if not connection.in_atomic_block:  # (a test's transaction must not be closed under it)
+            close_old_connections()
         self.tick()
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:

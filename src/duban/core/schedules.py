@@ -26,7 +26,7 @@ from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import Task
+from django_tasks.base import Task
 
 from duban.core import workcalendar
 from duban.core.models import Schedule, ScheduleRun
