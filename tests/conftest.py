@@ -203,3 +203,16 @@ def _fresh_work_calendar():
     workcalendar.calendar().clear()
     yield
     workcalendar.calendar().clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_inline():
+    """Background tasks run inline in tests (the immediate path, as DUBAN_TASKS_IMMEDIATE=1
+    does), so a test sees their effect at once; tests of the worker switch back to the
+    database backend (tests/core/test_worker.py)."""
+    from django.test.utils import override_settings
+
+    inline = override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}})
+    inline.enable()
+    yield
+    inline.disable()

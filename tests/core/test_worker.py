@@ -36,6 +36,12 @@ def queued(path: str = "tests.core.test_worker.record") -> int:
 
 
 @pytest.fixture(autouse=True)
+def database_backend(settings):
+    # The suite runs tasks inline (DUBAN_TASKS_IMMEDIATE); the worker works on the queue.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+@pytest.fixture(autouse=True)
 def calendar_2026(db):
     workcalendar.calendar_import(years=workcalendar.parse_file(), by="测试")
     RAN.clear()
@@ -181,3 +187,21 @@ def test_duban_worker_process_runs_a_task_and_a_schedule(tmp_path):
         assert rows[0][0] == queued_id
     finally:
         drop()
+
+
+def test_web_started_work_goes_to_the_queue(users, campaign, client_for, django_capture_on_commit_callbacks):
+    """Hot-issue runs and router training started from a page are queued, not run in the request."""
+    from duban.triage.models import HotIssueRun, RouterModel
+
+    office = client_for(users["office"])
+    with django_capture_on_commit_callbacks(execute=True):
+        r = office.post("/triage/hot/run/")
+        office.post("/triage/models/train/", {"target": "area"})
+    assert r.status_code == 302
+    assert not HotIssueRun.objects.exists() and not RouterModel.objects.exists()
+    paths = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert paths == ["duban.triage.tasks.hot_issues_run", "duban.triage.tasks.router_train"]
+    worker(lambda: at(2026, 11, 30, 10)).run()
+    assert HotIssueRun.objects.count() == 1
+    # Too little history to train: an answer for the office, not a crash.
+    assert DBTaskResult.objects.get(task_path="duban.triage.tasks.router_train").return_value["error"]

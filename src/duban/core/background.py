@@ -31,6 +31,23 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
 
 
+def runs_inline() -> bool:
+    """True when tasks run at once in the caller (DUBAN_TASKS_IMMEDIATE=1: tests, scripts)."""
+    from django_tasks import task_backends
+    from django_tasks.backends.immediate import ImmediateBackend
+
+    return isinstance(task_backends["default"], ImmediateBackend)
+
+
+def start(task: Task, *args: Any, **kwargs: Any) -> Any:
+    """Start work asked for by a request: queued for the worker once the request's transaction
+    commits (returns None), or, in inline mode, run now (returns its TaskResult)."""
+    if runs_inline():
+        return task.enqueue(*args, **kwargs)
+    enqueue_on_commit(task, *args, **kwargs)
+    return None
+
+
 class ScheduleWorker(Worker):
     """django-tasks-db's worker, which also starts due schedules between tasks."""
 
