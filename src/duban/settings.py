@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "duban.ledger",
     "duban.intake",
     "duban.triage",
+    "duban.office",
 ]
 
 MIDDLEWARE = [
