@@ -25,24 +25,32 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         from duban.core import schedules
         from duban.core.background import ScheduleWorker
+        from duban.core.redis_tasks import RedisBackend, RedisWorker
 
-        if not isinstance(task_backends["default"], DatabaseBackend):
+        backend = task_backends["default"]
+        if not isinstance(backend, DatabaseBackend | RedisBackend):
             raise CommandError(
                 f"后台任务设置为 {settings.TASKS['default']['BACKEND']}，不需要 duban worker（任务会立即运行）"
             )
         logging.getLogger("duban.schedules").setLevel(logging.INFO)
         n = schedules.schedules_sync()
-        worker = ScheduleWorker(
-            queue_names=opts["queue"].split(","),
-            interval=opts["interval"],
-            batch=opts["batch"],
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=opts["max_tasks"],
-            worker_id=opts["worker_id"] or get_random_string(32),
-            excluded_queue_names=[],
-            schedule_every=0.0 if opts["batch"] else 5.0,
-        )
+        worker_id = opts["worker_id"] or get_random_string(32)
+        if isinstance(backend, RedisBackend):
+            worker = RedisWorker(backend=backend, queue_names=opts["queue"].split(","), interval=opts["interval"],
+                                 batch=opts["batch"], max_tasks=opts["max_tasks"], worker_id=worker_id,
+                                 schedule_every=0.0 if opts["batch"] else 5.0)
+        else:
+            worker = ScheduleWorker(
+                queue_names=opts["queue"].split(","),
+                interval=opts["interval"],
+                batch=opts["batch"],
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=opts["max_tasks"],
+                worker_id=worker_id,
+                excluded_queue_names=[],
+                schedule_every=0.0 if opts["batch"] else 5.0,
+            )
         if opts["no_schedules"]:
             worker.tick = lambda: None  # type: ignore[method-assign]
         self.stdout.write(f"duban worker {worker.worker_id}：{n} 个定时任务已登记，开始处理队列 {opts['queue']}")
