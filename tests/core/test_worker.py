@@ -205,3 +205,21 @@ def test_web_started_work_goes_to_the_queue(users, campaign, client_for, django_
     assert HotIssueRun.objects.count() == 1
     # Too little history to train: an answer for the office, not a crash.
     assert DBTaskResult.objects.get(task_path="duban.triage.tasks.router_train").return_value["error"]
+
+
+def test_a_plain_service_function_can_be_scheduled():
+    """How an app schedules a plain service function (the notify app's delivery, say)."""
+    s = schedules.schedule_register(key="plain", task_path="duban.core.tasks.call", rule="interval", every_minutes=1,
+                                    kwargs={"path": "duban.core.workcalendar.missing_years", "years": [2026, 2027]},
+                                    now=at(2026, 11, 30, 9))
+    schedules.schedules_tick(now=at(2026, 11, 30, 9, 1))
+    worker(lambda: at(2026, 11, 30, 9, 1)).run()
+    row = DBTaskResult.objects.get(task_path="duban.core.tasks.call")
+    assert row.status == "SUCCESSFUL" and row.return_value == [2027]
+    assert s.kwargs["path"] == "duban.core.workcalendar.missing_years"
+    with pytest.raises(ImportError):
+        schedules.schedule_register(key="typo2", task_path="duban.core.tasks.call", rule="daily", at=dt.time(10, 0),
+                                    kwargs={"path": "duban.core.workcalendar.mising_years"})
+    with pytest.raises(ValueError):
+        schedules.schedule_register(key="outside", task_path="duban.core.tasks.call", rule="daily", at=dt.time(10, 0),
+                                    kwargs={"path": "os.system", "command": "true"})

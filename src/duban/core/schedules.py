@@ -54,8 +54,17 @@ def resolve_task(path: str) -> Task:
     """The Task behind a dotted path; a typo fails here, loudly, not at 10:00 on Friday."""
     obj = import_string(path)
     if not isinstance(obj, Task):
-        raise TypeError(f"{path} is not a django-tasks Task (decorate it with @task)")
+        raise TypeError(f"{path} is not a django-tasks Task (decorate it with @task, or schedule "
+                        f"duban.core.tasks.call with kwargs={{'path': '{path}'}})")
     return obj
+
+
+def _check_target(task_path: str, kwargs: dict[str, Any]) -> None:
+    resolve_task(task_path)
+    if task_path == "duban.core.tasks.call":
+        from duban.core.tasks import resolve_callable
+
+        resolve_callable(kwargs.get("path", ""))
 
 
 def validate_rule(*, rule: str, at: dt.time | None, weekday: int | None, every_minutes: int | None) -> None:
@@ -121,14 +130,19 @@ def schedule_register(
     now: dt.datetime | None = None,
 ) -> Schedule:
     """Create a schedule if ``key`` is new; for an existing one only the task and name follow the
-    code (the office's time, rule and on/off stay as the office set them)."""
-    resolve_task(task_path)
+    code (the office's time, rule and on/off stay as the office set them).
+
+    ``task_path`` names a ``@task``; a plain service function is scheduled through
+    ``duban.core.tasks.call`` with ``kwargs={"path": "duban.app.services.function"}``."""
+    _check_target(task_path, kwargs or {})
     validate_rule(rule=rule, at=at, weekday=weekday, every_minutes=every_minutes)
     existing = Schedule.objects.filter(key=key).first()
     if existing is not None:
-        changed = [f for f, v in (("task_path", task_path), ("name", name or existing.name)) if getattr(existing, f) != v]
+        new = {"task_path": task_path, "name": name or existing.name, "kwargs": kwargs if kwargs is not None else existing.kwargs}
+        changed = [f for f, v in new.items() if getattr(existing, f) != v]
         if changed:
-            existing.task_path, existing.name = task_path, name or existing.name
+            for f in changed:
+                setattr(existing, f, new[f])
             existing.save(update_fields=changed)
         return existing
     s = Schedule(key=key, task_path=task_path, rule=rule, at=at, weekday=weekday, every_minutes=every_minutes,
