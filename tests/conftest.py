@@ -205,3 +205,26 @@ def api_world(tree, users, campaign):
         "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
         "area": campaign.focus_areas.order_by("position").first(), "users": users, "tree": tree,
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_work_calendar():
+    """The working-day calendar caches years per process; each test's rollback may change them."""
+    from duban.core import workcalendar
+
+    workcalendar.calendar().clear()
+    yield
+    workcalendar.calendar().clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_inline():
+    """Background tasks run inline in tests (the immediate path, as DUBAN_TASKS_IMMEDIATE=1
+    does), so a test sees their effect at once; tests of the worker switch back to the
+    database backend (tests/core/test_worker.py)."""
+    from django.test.utils import override_settings
+
+    inline = override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}})
+    inline.enable()
+    yield
+    inline.disable()

@@ -26,7 +26,7 @@ GROUPS: list[tuple[str, list[Command]]] = [
         Command("demo", "demo", "demo [--scale district|city|province] [--port N] [--no-serve] [--fresh]",
                 "建库、生成演示活动并在 127.0.0.1 上打开"),
         Command("serve", "serve", "serve [--port N] [--workers N]", "启动网页服务（先自动迁移数据库）"),
-        Command("worker", "db_worker", "worker", "运行后台任务与定时任务"),
+        Command("worker", "worker", "worker [--batch] [--interval S]", "运行后台任务与定时任务"),
         Command("migrate", "migrate", "migrate", "建立或升级数据库结构"),
     ]),
     ("活动与人员", [
@@ -45,6 +45,8 @@ GROUPS: list[tuple[str, list[Command]]] = [
         Command("backup", "backup", "backup --out FILE", "备份数据库、附件与模型"),
         Command("restore", "restore", "restore FILE [--force]", "从备份恢复"),
         Command("check", "check", "check --deploy", "检查部署设置（生产环境应无任何警告）"),
+        Command("calendar", "calendar", "calendar list [YEAR] | set DATE holiday|workday|normal | import [FILE]",
+                "工作日历：法定节假日与调休上班"),
     ]),
     ("通知", [
         Command("notify", "notify", "notify send | notify test dingtalk|wecom|email TARGET [--secret S]",

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "duban.intake",
     "duban.triage",
     "duban.notify",
+    "duban.office",
 ]
 
 MIDDLEWARE = [
@@ -100,7 +101,12 @@ CACHES = {
 if os.environ.get("DUBAN_REDIS_URL"):
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["DUBAN_REDIS_URL"]}
 
+# Background tasks: a table in the database by default (`duban worker` runs them); a Redis
+# queue with DUBAN_TASKS_REDIS_URL (core/redis_tasks.py); inline with DUBAN_TASKS_IMMEDIATE=1.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+if os.environ.get("DUBAN_TASKS_REDIS_URL"):
+    TASKS = {"default": {"BACKEND": "duban.core.redis_tasks.RedisBackend", "QUEUES": ["default"],
+                         "OPTIONS": {"URL": os.environ["DUBAN_TASKS_REDIS_URL"]}}}
 if os.environ.get("DUBAN_TASKS_IMMEDIATE") == "1":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 

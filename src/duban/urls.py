@@ -25,6 +25,7 @@ urlpatterns = [
     path("intake/", include("duban.intake.urls")),
     path("triage/", include("duban.triage.urls")),
     path("notify/", include("duban.notify.urls")),
+    path("settings/", include("duban.office.urls")),
     # Public, no-account pages for citizens and enterprises (submit, track by code).
     path("s/", include("duban.intake.public_urls")),
     path("api/", api.urls),

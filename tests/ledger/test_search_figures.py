@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from duban.core import workcalendar
 from duban.core.dates import today
 from duban.ledger import queries, services
 from duban.ledger.models import Problem, Status
@@ -56,8 +57,9 @@ def test_deadline_states(make_problem, tree, settings):
     settings.DUBAN_DUE_SOON_DAYS = 5
     t = today()
     over = make_problem(deadline=t - dt.timedelta(days=1))
-    soon = make_problem(deadline=t + dt.timedelta(days=5))
-    later = make_problem(deadline=t + dt.timedelta(days=6))
+    # working days on the calendar: five working days on is due soon, the day after is not
+    soon = make_problem(deadline=workcalendar.add_workdays(t, 5))
+    later = make_problem(deadline=workcalendar.add_workdays(t, 5) + dt.timedelta(days=1))
     assert [queries.deadline_state(p) for p in (over, soon, later)] == ["overdue", "due_soon", "open"]
     Problem.objects.filter(pk=over.pk).update(status=Status.SIGNED_OFF, completed_on=t)
     assert queries.deadline_state(Problem.objects.get(pk=over.pk)) == "late"

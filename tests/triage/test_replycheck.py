@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from duban.triage.replycheck import (
     calibrate_off_topic,
     check_replies,
@@ -9,6 +11,9 @@ from duban.triage.replycheck import (
     relevance,
     working_days_between,
 )
+
+# Lateness reads the office's working-day calendar (a database table).
+pytestmark = pytest.mark.django_db
 
 MSG = "A3区金桂小区楼下烧烤店每天营业到凌晨，油烟和噪音严重扰民，请城管部门处理。"
 GOOD = (

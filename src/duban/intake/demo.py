@@ -159,7 +159,6 @@ def build(ctx: DemoContext) -> None:
             channel=channel, title=title[:200], body=body, contact_name=name, contact_phone=phone, place=village.name if village is not town else "",
             place_unit=town, submitted_at=submitted, status=status, label="" if status == Status.NEW else label,
             focus_area=None if status == Status.NEW else areas.get(area_name),
-            due_date=submitted.date() + dt.timedelta(days=REPLY_DAYS),
         )
         if status != Status.NEW:
             s.routed_at = submitted + dt.timedelta(hours=2 + rand() * 40)

@@ -23,11 +23,17 @@ from django.utils import timezone
 
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot
 from duban.campaigns.models import Campaign, FocusArea
+from duban.core import workcalendar
 from duban.intake.models import Channel, Kind, Photo, Rating, Status, Suggestion, new_tracking_code
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can, home_unit, is_office
 
-REPLY_DAYS = 15  # 答复时限: calendar days from submission, as most 12345 hotlines promise
+REPLY_DAYS = 15  # 答复时限: working days from submission (holidays and 调休 counted), as 12345 hotlines promise
+
+
+def reply_due(submitted_at: dt.datetime) -> dt.date:
+    """The reply deadline of a suggestion submitted at ``submitted_at`` (Asia/Shanghai day)."""
+    return workcalendar.due_in_workdays(timezone.localtime(submitted_at).date(), REPLY_DAYS)
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
@@ -194,7 +200,7 @@ def suggestion_submit(
         place=place,
         place_unit=place_unit,
         submitted_at=submitted_at,
-        due_date=timezone.localtime(submitted_at).date() + dt.timedelta(days=REPLY_DAYS),
+        due_date=reply_due(submitted_at),
         created_by=actor if _is_user(actor) else None,
         source_hash=ip_hash(source_ip),
     )
@@ -216,10 +222,14 @@ def suggestion_submit(
 def suggestions_bulk_create(*, actor, rows: Sequence[Suggestion], note: str = "", batch_size: int = 2000, audit: bool = True) -> list[Suggestion]:
     """Insert many prepared (unsaved) suggestions in a few statements; one audit row each."""
     region_of = dict(OrgUnit.objects.filter(pk__in={r.unit_id for r in rows}).values_list("id", "region_id"))
+    due_by_day: dict[dt.date, dt.date] = {}  # imports bring thousands of rows from a few hundred days
     for r in rows:
         r.region_id = region_of.get(r.unit_id)
         if r.due_date is None and r.submitted_at is not None:
-            r.due_date = timezone.localtime(r.submitted_at).date() + dt.timedelta(days=REPLY_DAYS)
+            day = timezone.localtime(r.submitted_at).date()
+            if day not in due_by_day:
+                due_by_day[day] = workcalendar.due_in_workdays(day, REPLY_DAYS)
+            r.due_date = due_by_day[day]
         if _is_user(actor) and r.created_by_id is None:
             r.created_by = actor
     created = Suggestion.objects.bulk_create(rows, batch_size=batch_size)

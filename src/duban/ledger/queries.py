@@ -21,6 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from duban.campaigns.models import Campaign
+from duban.core import workcalendar
 from duban.core.dates import DateParseError, parse_date, today
 from duban.core.numbers import ratio
 from duban.core.validation import parse_id, strip_nul, text_param
@@ -51,7 +52,13 @@ SEARCH_COUNT_CAP = 1_000
 
 
 def due_soon_days() -> int:
-    return int(getattr(settings, "DUBAN_DUE_SOON_DAYS", 0) or os.environ.get("DUBAN_DUE_SOON_DAYS") or 7)
+    """How many working days ahead a deadline is "即将到期" (holidays and 调休 counted)."""
+    return int(getattr(settings, "DUBAN_DUE_SOON_DAYS", 0) or os.environ.get("DUBAN_DUE_SOON_DAYS") or 5)
+
+
+def due_soon_until(on: dt.date) -> dt.date:
+    """The last deadline that is still "due soon" on ``on``: ``due_soon_days`` working days on."""
+    return workcalendar.add_workdays(on, due_soon_days())
 
 
 def deadline_state(problem: Problem, on: dt.date | None = None) -> str:
@@ -70,7 +77,7 @@ def deadline_state(problem: Problem, on: dt.date | None = None) -> str:
         return "on_time" if problem.completed_on <= problem.deadline else "late"
     if problem.deadline < on:
         return "overdue"
-    if problem.deadline <= on + dt.timedelta(days=due_soon_days()):
+    if problem.deadline <= due_soon_until(on):
         return "due_soon"
     return "open"
 
@@ -85,7 +92,7 @@ def overdue_q(on: dt.date | None = None) -> Q:
 
 def due_soon_q(on: dt.date | None = None) -> Q:
     on = on or today()
-    return Q(status__in=OPEN_STATUSES, deadline__gte=on, deadline__lte=on + dt.timedelta(days=due_soon_days()))
+    return Q(status__in=OPEN_STATUSES, deadline__gte=on, deadline__lte=due_soon_until(on))
 
 
 @dataclass

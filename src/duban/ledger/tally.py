@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
+from duban.core import workcalendar
 from duban.core.dates import today
 from duban.core.numbers import ratio
 from duban.ledger.models import Problem, ProblemTally, Status
@@ -103,9 +104,12 @@ def tally_rebuild(campaign_ids: Iterable[int] | None = None) -> int:
     return len(deltas)
 
 
-def tally_figures(*, campaign_ids: list[int] | None = None, region_ids: list[int] | None = None, on: dt.date | None = None, due_soon_days: int = 7) -> dict[str, Any]:
-    """Totals and per-area / per-region rows from the tallies, in the figures' shape."""
+def tally_figures(*, campaign_ids: list[int] | None = None, region_ids: list[int] | None = None, on: dt.date | None = None, due_soon_days: int = 5) -> dict[str, Any]:
+    """Totals and per-area / per-region rows from the tallies, in the figures' shape.
+
+    ``due_soon_days`` counts working days on the calendar (core/workcalendar.py)."""
     on = on or today()
+    soon = workcalendar.add_workdays(on, due_soon_days)
     qs = ProblemTally.objects.all()
     if campaign_ids is not None:
         qs = qs.filter(campaign_id__in=campaign_ids)
@@ -117,7 +121,7 @@ def tally_figures(*, campaign_ids: list[int] | None = None, region_ids: list[int
         "on_time": Sum("n", filter=Q(state=ON_TIME)),
         "with_deadline_done": Sum("n", filter=Q(state__in=(ON_TIME, LATE))),
         "overdue": Sum("n", filter=Q(state=OPEN, deadline__lt=on)),
-        "due_soon": Sum("n", filter=Q(state=OPEN, deadline__gte=on, deadline__lte=on + dt.timedelta(days=due_soon_days))),
+        "due_soon": Sum("n", filter=Q(state=OPEN, deadline__gte=on, deadline__lte=soon)),
     }
     by_area = {r["area_id"]: finish(r) for r in qs.order_by().values("area_id").annotate(**agg)}
     by_region = {r["region_id"]: finish(r) for r in qs.order_by().values("region_id").annotate(**agg)}

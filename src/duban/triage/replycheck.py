@@ -1,5 +1,6 @@
 """Reply checks: flag replies to citizen messages that are too short, off-topic, late or
-missing their basic parts. Pure Python + numpy (no Django).
+missing their basic parts. Pure Python + numpy; lateness counts working days on the
+office's calendar (core/workcalendar.py: holidays and 调休), or on any calendar passed in.
 
 Relevance is the cosine of sublinear character-bigram counts of message and reply, with
 the bigrams of reply boilerplate removed (``BOILERPLATE_BIGRAMS``: those in more than 20%
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from duban.core import workcalendar
 from duban.triage.hotissues import parse_time
 
 __all__ = [
@@ -142,15 +144,14 @@ def relevance(message: str, reply: str) -> float:
     return num / (na * nb)
 
 
-def working_days_between(start: dt.datetime, end: dt.datetime) -> int:
-    """Working days (Mon–Fri) after ``start``'s day up to and including ``end``'s day.
+def working_days_between(start: dt.datetime, end: dt.datetime, calendar: workcalendar.WorkCalendar | None = None) -> int:
+    """Working days after ``start``'s day up to and including ``end``'s day (0 when not after).
 
-    No public-holiday calendar: 春节/国庆 weeks count as working days (errs towards late).
-    """
+    On the working-day calendar: 春节/国庆 holidays do not count, 调休 Saturdays do."""
     d0, d1 = start.date(), end.date()
     if d1 <= d0:
         return 0
-    return int(np.busday_count(d0 + dt.timedelta(days=1), d1 + dt.timedelta(days=1)))
+    return (calendar or workcalendar.calendar()).workdays_between(d0, d1)
 
 
 def check_reply(
@@ -165,6 +166,7 @@ def check_reply(
     working_days: bool = True,
     off_topic_threshold: float = OFF_TOPIC_THRESHOLD,
     check_parts: bool = True,
+    calendar: workcalendar.WorkCalendar | None = None,
 ) -> list[Flag]:
     """Flags for one reply (empty list when it looks fine).
 
@@ -183,7 +185,7 @@ def check_reply(
     limit = max_days if max_days is not None else (due_days if due_days is not None else MAX_DAYS)
     t0, t1 = parse_time(asked_at), parse_time(replied_at)
     if t0 is not None and t1 is not None:
-        days = working_days_between(t0, t1) if working_days else (t1.date() - t0.date()).days
+        days = working_days_between(t0, t1, calendar) if working_days else (t1.date() - t0.date()).days
         if days > limit:
             unit = "个工作日" if working_days else "天"
             flags.append(Flag("late", f"答复超时（{days}{unit}，时限 {limit}{unit}）", float(days)))

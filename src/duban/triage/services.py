@@ -225,8 +225,18 @@ def ensure_predictions(suggestions: Iterable[Suggestion]) -> int:
 
 
 def predict_arrived(suggestions: Sequence[Suggestion]) -> int:
-    """intake's arrival hook: predict for the new items that wait for routing."""
-    return ensure_predictions([s for s in suggestions if s.pk is not None and s.status in NEEDS_ROUTING])
+    """intake's arrival hook: predict for the new items that wait for routing — in the
+    background once the submission commits (inline when tasks run inline)."""
+    from duban.core.background import runs_inline, start
+    from duban.triage.tasks import predictions_make
+
+    todo = [s for s in suggestions if s.pk is not None and s.status in NEEDS_ROUTING]
+    if not todo:
+        return 0
+    if runs_inline():
+        return ensure_predictions(todo)
+    start(predictions_make, [s.pk for s in todo])
+    return 0
 
 
 def refresh_predictions(*, campaign: Campaign | None = None, batch: int = 1000) -> int:

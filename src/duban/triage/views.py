@@ -8,10 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_tasks import TaskResultStatus
 
 from duban.campaigns.models import FocusArea
 from duban.campaigns.queries import current_campaign
+from duban.core.background import start
 from duban.core.redirects import redirect_back
 from duban.core.validation import id_or_none, max_length_of, strip_nul
 from duban.intake import queries as intake_queries
@@ -19,8 +22,8 @@ from duban.intake.models import Suggestion
 from duban.orgs.matching import resolve_in
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can
-from duban.triage import queries, services
-from duban.triage.models import Target
+from duban.triage import queries, services, tasks
+from duban.triage.models import HotIssueRun, RouterModel, Target
 
 
 @login_required
@@ -89,7 +92,15 @@ def hot_run(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
     if not queries.may_analyse(request.user, campaign):
         raise PermissionDenied("只有推进办可以运行热点分析")
-    run = services.hot_from_suggestions(actor=request.user, campaign=campaign)
+    # Clustering a campaign's messages takes seconds to minutes: the worker does it.
+    result = start(tasks.hot_issues_run, campaign.pk, request.user.pk)
+    if result is None:
+        messages.info(request, _("热点分析已在后台开始，完成后刷新本页即可看到结果。"))
+        return redirect("triage:hot")
+    if result.status != TaskResultStatus.SUCCESSFUL:
+        messages.error(request, _("热点分析没有完成，请到“后台任务”页查看原因。"))
+        return redirect("triage:hot")
+    run = HotIssueRun.objects.get(pk=result.return_value)
     messages.success(request, f"热点分析完成：{run.n_messages} 条留言，{run.n_issues} 个热点，用时 {run.seconds} 秒")
     return redirect(reverse("triage:hot") + f"?run={run.pk}")
 
@@ -111,11 +122,18 @@ def train(request: HttpRequest) -> HttpResponse:
     if not queries.may_analyse(request.user, campaign):
         raise PermissionDenied("只有推进办可以训练分拣模型")
     target = strip_nul(request.POST.get("target", Target.AREA))[:20]
-    try:
-        m = services.train_from_history(actor=request.user, campaign=campaign, target=target)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+    if target not in Target.values:
+        messages.error(request, f"未知预测对象“{target}”")
+        return redirect("triage:models")
+    result = start(tasks.router_train, campaign.pk, target, request.user.pk)
+    if result is None:
+        messages.info(request, _("模型训练已在后台开始，完成后刷新本页即可看到新版本。"))
+    elif result.status != TaskResultStatus.SUCCESSFUL:
+        messages.error(request, _("训练没有完成，请到“后台任务”页查看原因。"))
+    elif "error" in result.return_value:
+        messages.error(request, result.return_value["error"])
     else:
+        m = RouterModel.objects.get(pk=result.return_value["model"])
         f1 = m.metrics.get("macro_f1")
         messages.success(request, f"已训练{m.get_target_display()}模型 {m.version}：{m.n_train} 条样本" + (f"，交叉验证 macro-F1 {f1:.3f}" if isinstance(f1, (int, float)) else ""))
     return redirect("triage:models")
