@@ -21,6 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from duban.campaigns.models import Campaign
+from duban.core import figcache
 from duban.core.dates import DateParseError, parse_date, today
 from duban.core.numbers import ratio
 from duban.core.validation import parse_id, strip_nul, text_param
@@ -32,6 +33,7 @@ from duban.orgs.scoping import (
     grants,
     region_set,
     scope,
+    scope_key,
     scope_regions,
     subtree_condition,
 )
@@ -364,7 +366,12 @@ def my_items(user) -> dict[str, QuerySet[Problem]]:
     ) if own_units else base.none()
     office_paths = [g.path for g in grants(user) if g.role == Role.OFFICE]
     if user.is_superuser or office_paths:
-        review = base.filter(Q(status=Status.SUBMITTED) | Q(extension_to__isnull=False))
+        # The two kinds of waiting item as a union of ids, each from its own index (status;
+        # the partial extension_to index): a plain OR scans the whole ledger.
+        waiting = Problem.objects.filter(status=Status.SUBMITTED).order_by().values("pk").union(
+            Problem.objects.filter(extension_to__isnull=False).order_by().values("pk")
+        )
+        review = base.filter(pk__in=waiting)
         if not user.is_superuser:
             cond = Q()
             for p in office_paths:
@@ -402,9 +409,21 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
     """Rows of {key, label, total, rectified, rate, overdue, on_time, on_time_rate} grouped `by`.
 
     `by="unit"` groups by the child subtrees of `under` (default: the user's top unit),
-    so each row is a town or department with everything below it.
+    so each row is a town or department with everything below it. Kept until the next
+    write (core.figcache): a grouping of a city's ledger is a scan of every row.
     """
     on = on or today()
+    if by == "unit" and under is None:
+        from duban.orgs.scoping import home_unit
+
+        under = home_unit(user) if user is not None else OrgUnit.objects.filter(depth=0).first()
+        if under is None:
+            return []
+    parts = (scope_key(user), campaign.pk if campaign is not None else None, by, under.pk if under is not None else None, on)
+    return figcache.cached("rates", parts, lambda: _rates(user, campaign, by, under, on))
+
+
+def _rates(user, campaign, by, under, on) -> list[dict[str, Any]]:
     qs = visible_problems(user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
@@ -423,12 +442,6 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
         for r in qs.order_by().annotate(m=TruncMonth("created_at")).values("m").annotate(**agg).order_by("m"):
             rows.append({"key": r["m"].strftime("%Y-%m") if r["m"] else "", "label": r["m"].strftime("%Y年%m月") if r["m"] else "—", **_finish(r)})
     elif by == "unit":
-        if under is None:
-            from duban.orgs.scoping import home_unit
-
-            under = home_unit(user) if user is not None else OrgUnit.objects.filter(depth=0).first()
-        if under is None:
-            return []
         width = len(under.path) + PATH_STEP + 1
         qs = qs.filter(unit__path__subtree=under.path)
         data = qs.order_by().annotate(branch=Substr("unit__path", 1, width)).values("branch").annotate(**agg)
@@ -444,6 +457,11 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
 
 def totals(user, *, campaign: Campaign | None = None, on: dt.date | None = None) -> dict[str, Any]:
     on = on or today()
+    parts = (scope_key(user), campaign.pk if campaign is not None else None, on, due_soon_days())
+    return figcache.cached("totals", parts, lambda: _totals(user, campaign, on))
+
+
+def _totals(user, campaign, on) -> dict[str, Any]:
     qs = visible_problems(user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
