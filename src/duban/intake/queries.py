@@ -7,10 +7,11 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from duban.core import figcache
 from duban.core.validation import id_or_none, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
 from duban.orgs.models import OrgUnit
-from duban.orgs.scoping import scope
+from duban.orgs.scoping import scope, scope_key
 
 
 def suggestion_list(
@@ -79,6 +80,15 @@ def by_code(code: str) -> Suggestion | None:
 
 
 def counts_by(user, field: str, *, campaign=None, qs: QuerySet | None = None) -> dict[str, int]:
+    """Visible suggestions counted by `field` (kept until the next write, core.figcache:
+    the inbox tabs count every suggestion of a city on each page)."""
+    if qs is None:
+        parts = (scope_key(user), campaign.pk if campaign is not None else None, field)
+        return figcache.cached("suggestions_by", parts, lambda: _counts_by(user, field, campaign, None))
+    return _counts_by(user, field, campaign, qs)
+
+
+def _counts_by(user, field: str, campaign, qs: QuerySet | None) -> dict[str, int]:
     base = qs if qs is not None else scope(user, Suggestion.objects.all())
     if campaign is not None:
         base = base.filter(campaign=campaign)
