@@ -23,10 +23,14 @@ def straight(user, campaign):
 
     under = home_unit(user) if user is not None else None
     return {
-        "rates": {by: queries._rates(user, campaign, by, under, on) for by in BY if by != "unit" or under is not None},
-        "totals": queries._totals(user, campaign, on),
+        "rates": {by: _ordered(queries._rates_counted(user, campaign, by, under, on)) for by in BY if by != "unit" or under is not None},
+        "totals": queries._totals_counted(user, campaign, on),
         "figures": figures._figures(user, campaign),
     }
+
+
+def _ordered(rows):
+    return sorted(rows, key=lambda r: (str(r["key"]), r["label"]))
 
 
 def shown(user, campaign):
@@ -35,7 +39,7 @@ def shown(user, campaign):
 
     under = home_unit(user) if user is not None else None
     return {
-        "rates": {by: queries.rates(user, campaign=campaign, by=by) for by in BY if by != "unit" or under is not None},
+        "rates": {by: _ordered(queries.rates(user, campaign=campaign, by=by)) for by in BY if by != "unit" or under is not None},
         "totals": queries.totals(user, campaign=campaign),
         "figures": figures.figures(user=user, campaign=campaign),
     }
@@ -73,6 +77,34 @@ def test_cached_figures_follow_every_write(campaign, tree, users, make_problem, 
     assert_current(campaign, people)
     services.problem_bulk_extend(actor=users["office"], problem_ids=[p.pk for p in Problem.objects.all()], deadline=today() + dt.timedelta(days=3), reason="统一延期")
     assert_current(campaign, people)
+
+
+def test_rates_from_tallies_equal_the_counted_rates(campaign, tree, users, make_problem, png):
+    """Region-level views read rates by area and by unit from the roll-ups: the same rows,
+    in the same order, as counting the ledger (and None for a town's view)."""
+    from duban.campaigns.services import focus_area_create
+
+    areas = [focus_area_create(actor="测试", campaign=campaign, name=n, position=i) for i, n in enumerate(("营商环境", "民生保障"))]
+    t = today()
+    make_problem(tree["village_a1"], focus_area=areas[0], deadline=t - dt.timedelta(days=3))
+    make_problem(tree["village_b1"], focus_area=areas[1])
+    make_problem(tree["root"], deadline=None, kind="long_term")
+    done = make_problem(tree["dept"], focus_area=areas[1], deadline=t + dt.timedelta(days=1))
+    services.problem_claim(actor="测试", problem=done)
+    services.problem_submit(actor="测试", problem=done, files=[("现场.png", png)])
+    services.problem_sign_off(actor="测试", problem=done)
+    for user in (None, users["office"], users["leader"], users["liaison_a"]):
+        from duban.orgs.scoping import home_unit
+
+        under = home_unit(user) if user is not None else tree["root"]
+        for by in ("area", "unit") if under.depth == 0 else ("area",):
+            got = queries._rates_from_tallies(user, campaign, by, under, t)
+            assert got is not None and got == queries._rates_counted(user, campaign, by, under, t), (user, by)
+        assert queries._totals(user, campaign, t) == queries._totals_counted(user, campaign, t)
+    assert {r["label"] for r in queries._rates_from_tallies(None, campaign, "unit", tree["root"], t)} == {"平安镇", "洮河镇", "区财政局", "洮北区（本级）"}
+    # (a town is a region in this district tree: its liaison reads the roll-ups too)
+    assert queries._rates_from_tallies(users["liaison_a"], campaign, "area", None, t) == queries._rates_counted(users["liaison_a"], campaign, "area", None, t)
+    assert queries._rates_from_tallies(None, campaign, "unit", tree["town_a"], t) is None
 
 
 def test_the_cache_is_used_and_only_a_write_service_moves_it(campaign, tree, users, make_problem):

@@ -20,7 +20,7 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from duban.campaigns.models import Campaign
+from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache
 from duban.core.dates import DateParseError, parse_date, today
 from duban.core.numbers import ratio
@@ -424,6 +424,48 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
 
 
 def _rates(user, campaign, by, under, on) -> list[dict[str, Any]]:
+    rows = _rates_from_tallies(user, campaign, by, under, on) if by in ("area", "unit") else None
+    return rows if rows is not None else _rates_counted(user, campaign, by, under, on)
+
+
+def _rates_from_tallies(user, campaign, by, under, on) -> list[dict[str, Any]] | None:
+    """Rates by area, or by the regions below a top unit, from the maintained roll-ups
+    (ledger.tally: a few thousand rows instead of every problem), where the user's scope is
+    whole regions; None where they cannot answer exactly (a town's view, a county's towns)."""
+    from duban.ledger.tally import tally_figures
+
+    regions = scope_regions(user)
+    if regions is False or (by == "unit" and under.depth != 0):
+        return None
+    data = tally_figures(
+        campaign_ids=[campaign.pk] if campaign is not None else None,
+        region_ids=None if regions is EVERY_REGION else sorted(regions), on=on, due_soon_days=due_soon_days(),
+    )
+    rows: list[dict[str, Any]] = []
+    if by == "area":
+        found = {a["id"]: a for a in FocusArea.objects.filter(pk__in=list(data["by_area"])).values("id", "name", "position")}
+        for area_id, r in data["by_area"].items():
+            if r["total"]:
+                a = found.get(area_id)
+                rows.append({"key": a["id"] if a else None, "label": a["name"] if a else "未分类", "_pos": a["position"] if a else None, **_finish(r)})
+        rows.sort(key=lambda r: (r["_pos"] is None, r["_pos"] or 0, r["key"] or 0))
+        for r in rows:
+            del r["_pos"]
+        return rows
+    children = {u.pk: u for u in OrgUnit.objects.filter(parent=under)}
+    for region_id, r in data["by_region"].items():
+        if not r["total"]:
+            continue
+        if region_id in children:
+            rows.append({"key": region_id, "label": children[region_id].name, **_finish(r)})
+        elif region_id == under.pk:
+            rows.append({"key": under.pk, "label": f"{under.name}（本级）", **_finish(r)})
+        # (regions of other trees are not below `under`: not its rows)
+    rows.sort(key=lambda r: (-r["rate"], -r["total"]))
+    return rows
+
+
+def _rates_counted(user, campaign, by, under, on) -> list[dict[str, Any]]:
     qs = visible_problems(user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
@@ -462,6 +504,17 @@ def totals(user, *, campaign: Campaign | None = None, on: dt.date | None = None)
 
 
 def _totals(user, campaign, on) -> dict[str, Any]:
+    regions = scope_regions(user)
+    if regions is not False:  # whole regions: from the roll-ups (see _rates_from_tallies)
+        from duban.ledger.tally import tally_figures
+
+        t = tally_figures(campaign_ids=[campaign.pk] if campaign is not None else None,
+                          region_ids=None if regions is EVERY_REGION else sorted(regions), on=on, due_soon_days=due_soon_days())["total"]
+        return {**_finish(t), "due_soon": t["due_soon"]}
+    return _totals_counted(user, campaign, on)
+
+
+def _totals_counted(user, campaign, on) -> dict[str, Any]:
     qs = visible_problems(user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
