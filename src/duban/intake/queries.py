@@ -92,7 +92,7 @@ def _counts_by(user, field: str, campaign, qs: QuerySet | None) -> dict[str, int
     base = qs if qs is not None else scope(user, Suggestion.objects.all())
     if campaign is not None:
         base = base.filter(campaign=campaign)
-    rows = base.order_by().values(field).annotate(n=Count("id"))
+    rows = base.order_by().values(field).annotate(n=Count("*"))  # COUNT(*): index-only
     return {r[field]: r["n"] for r in rows}
 
 
