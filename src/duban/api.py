@@ -61,7 +61,23 @@ class SessionAuth(APIKeyCookie):
         return request.user
 
 
-api = NinjaAPI(
+class DubanAPI(NinjaAPI):
+    """The schema is built once per process (and language): it depends only on the code,
+    and building it walks every operation's models (a second per request at city load)."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        from django.utils.translation import get_language
+
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        cache = self.__dict__.setdefault("_schemas", {})
+        key = (path_prefix, get_language())
+        if key not in cache:
+            cache[key] = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return cache[key]  # read-only: ninja serialises it (a deep copy costs as much as building it)
+
+
+api = DubanAPI(
     title="duban 督办 API",
     version="1",
     description="整改台账、意见建议、单位与活动。Lists are paginated as {items, count}.",

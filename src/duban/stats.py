@@ -29,14 +29,17 @@ SOURCES = {
 }
 
 
-def headline(user=None, campaign=None) -> dict[str, Any]:
+def headline(user=None, campaign=None, *, brief: bool = False) -> dict[str, Any]:
+    """Every section's figures; `brief` (the home page): a module's `brief_figures` where it
+    has one, the few keys a summary shows without the whole count behind the full set."""
     out: dict[str, Any] = {}
     for section, module_name in SOURCES.items():
         module = optional_import(module_name)
         if module is None:
             out[section] = dict(EMPTY[section])
             continue
-        out[section] = {**EMPTY[section], **module.figures(user=user, campaign=campaign)}
+        compute = getattr(module, "brief_figures", None) if brief else None
+        out[section] = {**EMPTY[section], **(compute or module.figures)(user=user, campaign=campaign)}
     return out
 
 

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from duban.audit.models import AuditEvent
+from duban.core import figcache
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def audit_record(
     if unit is None and obj is not None:
         unit = _owning_unit(obj)
     actor_obj = actor if getattr(actor, "pk", None) else None
+    _data_changed(object_type)
     return AuditEvent.objects.create(
         action_id=action.id,
         at=timezone.now(),
@@ -113,6 +115,16 @@ def audit_record(
         note=note,
         unit=unit,
     )
+
+
+# Writes of these object types change what the cached figures count (core.figcache).
+FIGURE_TYPES = ("ledger.", "intake.", "orgs.orgunit", "campaigns.")
+
+
+def _data_changed(object_type: str) -> None:
+    """Every audited write of figure data moves the figures' data version on."""
+    if object_type.startswith(FIGURE_TYPES):
+        figcache.bump()
 
 
 def _owning_unit(obj: models.Model):
@@ -151,6 +163,8 @@ def audit_bulk(
     rows = []
     count = 0
     for obj in objects:
+        if not rows and not count:
+            _data_changed(obj._meta.label_lower)
         rows.append(
             AuditEvent(
                 action_id=action.id,

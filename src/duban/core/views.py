@@ -11,7 +11,7 @@ from duban.stats import headline
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
-    stats = headline(user=request.user, campaign=campaign)
+    stats = headline(user=request.user, campaign=campaign, brief=True)  # the page shows the suggestions' total only
     by_area = stats["problems"].get("by_area", {})
     # by_area maps an area's name to its figures ({total, rectified, rate, …}), DESIGN §5.
     areas = [{"name": a.name, "count": by_area.get(a.name, {}).get("total", 0)} for a in focus_areas(campaign)]

@@ -36,8 +36,9 @@ def build_demo(scale: str = "district", *, seed: int = 20211109, today: dt.date 
             with transaction.atomic():
                 getattr(module, fn_name)(ctx)
             log(f"  {module_name}.{fn_name}: {time.perf_counter() - started:.1f} s")
-    if connection.vendor == "postgresql":
-        # Fresh statistics for the planner: autovacuum may not have seen millions of new rows yet.
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+    # Fresh statistics for the planner: autovacuum may not have seen millions of new rows yet,
+    # and SQLite has none until ANALYZE (without them it sorts a whole campaign for a list
+    # page instead of walking the primary key: 2 s instead of 50 ms at city scale).
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
     return ctx

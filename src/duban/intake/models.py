@@ -145,6 +145,10 @@ class Suggestion(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status"], name="sugg_campaign_status"),
             models.Index(fields=["unit", "status"], name="sugg_unit_status"),
+            # The inbox tabs count a campaign by channel and by kind: index-only, not a
+            # read of every suggestion's text.
+            models.Index(fields=["campaign", "channel"], name="sugg_campaign_channel"),
+            models.Index(fields=["campaign", "kind"], name="sugg_campaign_kind"),
         ]
 
     def __str__(self) -> str:

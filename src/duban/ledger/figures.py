@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from duban.campaigns.models import FocusArea
+from duban.core import figcache
+from duban.core.dates import today
 from duban.ledger import queries
 from duban.ledger.tally import finish, tally_figures
 from duban.orgs.models import OrgUnit
-from duban.orgs.scoping import scope_regions
+from duban.orgs.scoping import scope_key, scope_regions
 
 SUMMED = ("total", "rectified", "overdue", "on_time", "with_deadline_done", "due_soon")
 
@@ -31,6 +33,13 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def figures(*, user=None, campaign=None) -> dict[str, Any]:
+    """Kept until the next write (core.figcache); `today` and the due-soon window are part
+    of the key (overdue and due-soon move with the date)."""
+    parts = (scope_key(user), campaign.pk if campaign is not None else None, today(), queries.due_soon_days())
+    return figcache.cached("problems", parts, lambda: _figures(user, campaign))
+
+
+def _figures(user, campaign) -> dict[str, Any]:
     regions = tally_regions(user)
     if regions is False:
         return _direct(user, campaign)

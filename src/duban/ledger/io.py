@@ -766,8 +766,8 @@ def bulk_load_indexes(new_rows: int):
     and rolls everything back) and indexes and keys are complete at commit; the price is
     that other sessions wait on the table until the import commits (DROP INDEX takes an
     exclusive lock), which is why it is kept to loads that at least double the table.
-    On PostgreSQL a big load is followed by ANALYZE, so the planner sees the new rows at
-    once (autovacuum may be late or off).
+    A big load is followed by ANALYZE, so the planner sees the new rows at once
+    (PostgreSQL's autovacuum may be late or off; SQLite has no statistics until asked).
     """
     table = Problem._meta.db_table
     if new_rows < BULK_INDEX_MIN_ROWS or connection.vendor not in ("postgresql", "sqlite"):
@@ -794,8 +794,8 @@ def bulk_load_indexes(new_rows: int):
             cur.execute(ddl)
         for name, ddl in keys:
             cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {ddl}')
-        if pg and new_rows * 10 >= existing:
-            cur.execute(f"ANALYZE {table}")
+        if new_rows * 10 >= existing:
+            cur.execute(f"ANALYZE {table}")  # SQLite keeps no statistics until asked, either
 
 
 def _apply_updates(actor, plan: ImportPlan) -> None:

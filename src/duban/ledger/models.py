@@ -93,13 +93,19 @@ class Problem(models.Model):
         # the page ids of a county without a status (index-only, ledger.queries.paginate);
         # unit+status the deeper subtrees (towns, villages);
         # status+deadline(+campaign) the overdue/due-soon filters and the open-status tabs;
-        # campaign+area+status the rates. (supervisor is kept unindexed.)
+        # campaign+area+status the rates; extension_to (partial: only pending extension
+        # requests, a handful of rows) the office's review list. (supervisor is kept unindexed.)
         indexes = [
             models.Index(fields=["region", "status", "id", "campaign"], name="problem_region_status_idx"),
             models.Index(fields=["region", "id", "campaign"], name="problem_region_id_idx"),
             models.Index(fields=["unit", "status"], name="problem_unit_status_idx"),
             models.Index(fields=["status", "deadline", "campaign"], name="problem_status_deadline_idx"),
             models.Index(fields=["campaign", "focus_area", "status"], name="problem_campaign_area_idx"),
+            models.Index(fields=["extension_to"], name="problem_extension_idx", condition=models.Q(extension_to__isnull=False)),
+            # The list sorted by 整改时限 or by last update: walked in order instead of
+            # sorting a whole campaign (2 s → 40 ms at 270,600 rows on SQLite).
+            models.Index(fields=["campaign", "deadline", "id"], name="problem_campaign_deadline_idx"),
+            models.Index(fields=["campaign", "updated_at", "id"], name="problem_campaign_updated_idx"),
         ]
 
     def __str__(self) -> str:

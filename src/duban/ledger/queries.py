@@ -20,8 +20,8 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from duban.campaigns.models import Campaign
-from duban.core import workcalendar
+from duban.campaigns.models import Campaign, FocusArea
+from duban.core import figcache, workcalendar
 from duban.core.dates import DateParseError, parse_date, today
 from duban.core.numbers import ratio
 from duban.core.validation import parse_id, strip_nul, text_param
@@ -33,6 +33,7 @@ from duban.orgs.scoping import (
     grants,
     region_set,
     scope,
+    scope_key,
     scope_regions,
     subtree_condition,
 )
@@ -371,7 +372,12 @@ def my_items(user) -> dict[str, QuerySet[Problem]]:
     ) if own_units else base.none()
     office_paths = [g.path for g in grants(user) if g.role == Role.OFFICE]
     if user.is_superuser or office_paths:
-        review = base.filter(Q(status=Status.SUBMITTED) | Q(extension_to__isnull=False))
+        # The two kinds of waiting item as a union of ids, each from its own index (status;
+        # the partial extension_to index): a plain OR scans the whole ledger.
+        waiting = Problem.objects.filter(status=Status.SUBMITTED).order_by().values("pk").union(
+            Problem.objects.filter(extension_to__isnull=False).order_by().values("pk")
+        )
+        review = base.filter(pk__in=waiting)
         if not user.is_superuser:
             cond = Q()
             for p in office_paths:
@@ -409,9 +415,63 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
     """Rows of {key, label, total, rectified, rate, overdue, on_time, on_time_rate} grouped `by`.
 
     `by="unit"` groups by the child subtrees of `under` (default: the user's top unit),
-    so each row is a town or department with everything below it.
+    so each row is a town or department with everything below it. Kept until the next
+    write (core.figcache): a grouping of a city's ledger is a scan of every row.
     """
     on = on or today()
+    if by == "unit" and under is None:
+        from duban.orgs.scoping import home_unit
+
+        under = home_unit(user) if user is not None else OrgUnit.objects.filter(depth=0).first()
+        if under is None:
+            return []
+    parts = (scope_key(user), campaign.pk if campaign is not None else None, by, under.pk if under is not None else None, on)
+    return figcache.cached("rates", parts, lambda: _rates(user, campaign, by, under, on))
+
+
+def _rates(user, campaign, by, under, on) -> list[dict[str, Any]]:
+    rows = _rates_from_tallies(user, campaign, by, under, on) if by in ("area", "unit") else None
+    return rows if rows is not None else _rates_counted(user, campaign, by, under, on)
+
+
+def _rates_from_tallies(user, campaign, by, under, on) -> list[dict[str, Any]] | None:
+    """Rates by area, or by the regions below a top unit, from the maintained roll-ups
+    (ledger.tally: a few thousand rows instead of every problem), where the user's scope is
+    whole regions; None where they cannot answer exactly (a town's view, a county's towns)."""
+    from duban.ledger.tally import tally_figures
+
+    regions = scope_regions(user)
+    if regions is False or (by == "unit" and under.depth != 0):
+        return None
+    data = tally_figures(
+        campaign_ids=[campaign.pk] if campaign is not None else None,
+        region_ids=None if regions is EVERY_REGION else sorted(regions), on=on, due_soon_days=due_soon_days(),
+    )
+    rows: list[dict[str, Any]] = []
+    if by == "area":
+        found = {a["id"]: a for a in FocusArea.objects.filter(pk__in=list(data["by_area"])).values("id", "name", "position")}
+        for area_id, r in data["by_area"].items():
+            if r["total"]:
+                a = found.get(area_id)
+                rows.append({"key": a["id"] if a else None, "label": a["name"] if a else "未分类", "_pos": a["position"] if a else None, **_finish(r)})
+        rows.sort(key=lambda r: (r["_pos"] is None, r["_pos"] or 0, r["key"] or 0))
+        for r in rows:
+            del r["_pos"]
+        return rows
+    children = {u.pk: u for u in OrgUnit.objects.filter(parent=under)}
+    for region_id, r in data["by_region"].items():
+        if not r["total"]:
+            continue
+        if region_id in children:
+            rows.append({"key": region_id, "label": children[region_id].name, **_finish(r)})
+        elif region_id == under.pk:
+            rows.append({"key": under.pk, "label": f"{under.name}（本级）", **_finish(r)})
+        # (regions of other trees are not below `under`: not its rows)
+    rows.sort(key=lambda r: (-r["rate"], -r["total"]))
+    return rows
+
+
+def _rates_counted(user, campaign, by, under, on) -> list[dict[str, Any]]:
     qs = visible_problems(user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
@@ -430,12 +490,6 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
         for r in qs.order_by().annotate(m=TruncMonth("created_at")).values("m").annotate(**agg).order_by("m"):
             rows.append({"key": r["m"].strftime("%Y-%m") if r["m"] else "", "label": r["m"].strftime("%Y年%m月") if r["m"] else "—", **_finish(r)})
     elif by == "unit":
-        if under is None:
-            from duban.orgs.scoping import home_unit
-
-            under = home_unit(user) if user is not None else OrgUnit.objects.filter(depth=0).first()
-        if under is None:
-            return []
         width = len(under.path) + PATH_STEP + 1
         qs = qs.filter(unit__path__subtree=under.path)
         data = qs.order_by().annotate(branch=Substr("unit__path", 1, width)).values("branch").annotate(**agg)
@@ -451,6 +505,22 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
 
 def totals(user, *, campaign: Campaign | None = None, on: dt.date | None = None) -> dict[str, Any]:
     on = on or today()
+    parts = (scope_key(user), campaign.pk if campaign is not None else None, on, due_soon_days())
+    return figcache.cached("totals", parts, lambda: _totals(user, campaign, on))
+
+
+def _totals(user, campaign, on) -> dict[str, Any]:
+    regions = scope_regions(user)
+    if regions is not False:  # whole regions: from the roll-ups (see _rates_from_tallies)
+        from duban.ledger.tally import tally_figures
+
+        t = tally_figures(campaign_ids=[campaign.pk] if campaign is not None else None,
+                          region_ids=None if regions is EVERY_REGION else sorted(regions), on=on, due_soon_days=due_soon_days())["total"]
+        return {**_finish(t), "due_soon": t["due_soon"]}
+    return _totals_counted(user, campaign, on)
+
+
+def _totals_counted(user, campaign, on) -> dict[str, Any]:
     qs = visible_problems(user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)

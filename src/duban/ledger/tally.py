@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
-from duban.core import workcalendar
+from duban.core import figcache, workcalendar
 from duban.core.dates import today
 from duban.core.numbers import ratio
 from duban.ledger.models import Problem, ProblemTally, Status
@@ -63,6 +63,7 @@ def tally_apply(deltas: Counter[Key] | dict[Key, int]) -> None:
         raise RuntimeError("tally changes must run inside the writing transaction")
     with connection.cursor() as cur:
         cur.executemany(_upsert_sql(), sorted(rows))  # a fixed order avoids lock-order deadlocks
+    figcache.bump()  # the unaudited paths (re-import updates, rebuilds) change figures too
 
 
 def tally_shift(old: Key | None, new: Key | None) -> None:
@@ -94,6 +95,7 @@ def tally_rebuild(campaign_ids: Iterable[int] | None = None) -> int:
         ids = list(campaign_ids)
         qs, problems = qs.filter(campaign_id__in=ids), problems.filter(campaign_id__in=ids)
     qs.delete()
+    figcache.bump()
     deltas: Counter[Key] = Counter()
     fields = ("campaign_id", "region_id", "focus_area_id", "status", "deadline", "completed_on")
     grouped = problems.order_by().values(*fields).annotate(c=Sum(1))

@@ -84,6 +84,19 @@ def scope(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(cond)
 
 
+def scope_key(user) -> tuple:
+    """What `scope` depends on for this user, as a value (cache keys of scoped figures):
+    everything, nothing, or the paths of the user's outermost grants."""
+    if user is None:
+        return ("system",)
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return ("nobody",)
+    roots = grants(user)
+    if _sees_all_cached(user, roots):
+        return ("everything",)
+    return ("paths", *outer_grant_paths(user))
+
+
 def visible_units(user) -> QuerySet[OrgUnit]:
     return scope(user, OrgUnit.objects.all())
 
