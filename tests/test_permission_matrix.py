@@ -139,10 +139,16 @@ MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------------ orgs, campaigns, audit
     "orgs:unit_list": Case("302 302 302 302 403 302"),  # to the person's own unit
     "orgs:unit_import": Case("302|200 403 403 403 403 302", method="POST", data=lambda w: {"file": _units_xlsx(w)}),
+    "orgs:unit_search": Case("200 200 200 200 200 302", query="?q=村"),
     "orgs:unit_detail": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["tree"]["town_a"].pk}),
     "campaigns:list": Case("200 200 200 200 200 302"),
     "campaigns:detail": Case("200 200 200 200 404 302", kwargs=lambda w: {"pk": w["campaign"].pk}),
     "audit:list": Case("200 403 403 403 403 302"),
+    # ------------------------------------------------------------------ office settings: calendar, background work
+    "office:calendar": Case("200 403 403 403 403 302"),
+    "office:background": Case("200 403 403 403 403 302"),
+    "office:schedule_edit": Case("302 403 403 403 403 302", method="POST", kwargs=lambda w: {"pk": w["schedule"].pk},
+                                 data=lambda w: {"rule": "weekly", "weekday": "4", "at": "17:00", "enabled": "on"}),
     # ------------------------------------------------------------------ ledger
     "ledger:problem_list": Case("200 200 200 200 200 302", query="?q=一村"),
     "ledger:problem_export": Case("200 200 200 200 200 302"),
@@ -288,6 +294,9 @@ def build_world(tmp_path) -> dict:
     orgs.token_create(actor="测试", user=users["liaison_a"], label="脚本")
     token = ApiToken.objects.get(user=users["liaison_a"])
     hot_run = triage.hot_from_suggestions(actor="测试", campaign=campaign)
+    from duban.core.schedules import schedule_register
+
+    schedule = schedule_register(key="matrix-ping", task_path="duban.core.tasks.ping", rule="daily", at=dt.time(10, 0))
     texts = [f"{w}的问题，请尽快处理" for w in ("路灯不亮", "道路坑洼", "马路积水", "学校收费", "幼儿园入学", "教师补课")] * 3
     labels = ["交通运输"] * 3 + ["教育文体"] * 3
     triage.train_model(actor="测试", texts=texts, labels=labels * 3, target="area", campaign=campaign,
@@ -306,7 +315,7 @@ def build_world(tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
-        "replied_code": replied.tracking_code, "hot_run": hot_run, "imports": list(office.session["ledger_imports"]), **tokens,
+        "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
     }
 
 
@@ -403,7 +412,7 @@ def snapshot(w: dict) -> dict:
     from duban.orgs.models import ApiToken
 
     counts = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in (
-        "orgs", "campaigns", "ledger", "intake", "triage", "notify") and m._meta.label != "orgs.ApiToken"}
+        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify") and m._meta.label != "orgs.ApiToken"}
     counts["active tokens"] = ApiToken.objects.filter(revoked=False).count()
     rows = {
         "problem": Problem.objects.filter(pk=w["problem"].pk).values().first(),
