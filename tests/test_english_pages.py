@@ -145,8 +145,6 @@ def test_main_pages_in_english_have_no_chinese_punctuation_in_the_chrome(users, 
         marks = sorted({m.group(0) + text[max(0, m.start() - 12):m.start()] for m in PUNCT.finditer(text)})
         if marks:
             found[url] = marks[:8]
-    for url, marks in found.items():
-        print("PUNCT", who, url, marks)
     assert found == {}
 
 
