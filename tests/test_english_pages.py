@@ -145,8 +145,6 @@ def test_main_pages_in_english_have_no_chinese_punctuation_in_the_chrome(users, 
         marks = sorted({m.group(0) + text[max(0, m.start() - 12):m.start()] for m in PUNCT.finditer(text)})
         if marks:
             found[url] = marks[:8]
-    for url, marks in found.items():
-        print("PUNCT", who, url, marks)
     assert found == {}
 
 
@@ -173,3 +171,18 @@ def test_words_that_stayed_chinese_are_english_now(users, tree, world, client_fo
     assert "Done on time" in page and "按期完成" not in page
     assert "Reopen for rectification" in page and "重新整改" not in page
     del ledger
+
+
+def test_cli_help_in_english_when_asked(monkeypatch, capsys):
+    """`DUBAN_LANGUAGE=en duban --help`: the product's help in English, English punctuation;
+    Chinese stays the default."""
+    from duban import cli
+
+    monkeypatch.setenv("DUBAN_LANGUAGE", "en")
+    cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "Getting started:" in out and "Import an Excel ledger" in out and "Data directory:" in out
+    assert not PUNCT.search(out), PUNCT.findall(out)
+    monkeypatch.delenv("DUBAN_LANGUAGE")
+    cli.main(["--help"])
+    assert "开始使用：" in capsys.readouterr().out

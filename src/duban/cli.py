@@ -10,52 +10,55 @@ import os
 import sys
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class Command:
     name: str  # what the user types
     target: str  # the management command behind it
     usage: str
-    summary: str
+    summary: str  # translated lazily: `duban --help` speaks DUBAN_LANGUAGE (zh-hans unless "en")
 
 
 # (group title, commands). A command whose management command is not installed yet
 # (a part of the product still to come) is left out of the help and refused plainly.
 GROUPS: list[tuple[str, list[Command]]] = [
-    ("开始使用", [
+    (_("开始使用"), [
         Command("demo", "demo", "demo [--scale district|city|province] [--port N] [--no-serve] [--fresh]",
-                "建库、生成演示活动并在 127.0.0.1 上打开"),
-        Command("serve", "serve", "serve [--port N] [--workers N]", "启动网页服务（先自动迁移数据库）"),
-        Command("worker", "worker", "worker [--batch] [--interval S]", "运行后台任务与定时任务"),
-        Command("migrate", "migrate", "migrate", "建立或升级数据库结构"),
+                _("建库、生成演示活动并在 127.0.0.1 上打开")),
+        Command("serve", "serve", "serve [--port N] [--workers N]", _("启动网页服务（先自动迁移数据库）")),
+        Command("worker", "worker", "worker [--batch] [--interval S]", _("运行后台任务与定时任务")),
+        Command("migrate", "migrate", "migrate", _("建立或升级数据库结构")),
     ]),
-    ("活动与人员", [
-        Command("campaign", "campaign", "campaign create NAME --unit UNIT | campaign list", "建立活动、列出活动"),
+    (_("活动与人员"), [
+        Command("campaign", "campaign", "campaign create NAME --unit UNIT | campaign list", _("建立活动、列出活动")),
         Command("user", "user", "user add|list|password|unlock …",
-                "添加人员及其单位和角色、列出人员、重设密码、解除登录锁定"),
-        Command("createsuperuser", "createsuperuser", "createsuperuser", "建立系统管理员账号"),
-        Command("token", "token", "token create|list|revoke …", "API 令牌"),
+                _("添加人员及其单位和角色、列出人员、重设密码、解除登录锁定")),
+        Command("createsuperuser", "createsuperuser", "createsuperuser", _("建立系统管理员账号")),
+        Command("token", "token", "token create|list|revoke …", _("API 令牌")),
     ]),
-    ("数据进出", [
+    (_("数据进出"), [
         Command("import", "import_ledger", "import units|problems|suggestions|… FILE.xlsx [--campaign ID]",
-                "导入 Excel 台账（出错则一行不写）"),
-        Command("export", "export_ledger", "export problems|suggestions|… --out FILE.xlsx", "按同样的列导出"),
+                _("导入 Excel 台账（出错则一行不写）")),
+        Command("export", "export_ledger", "export problems|suggestions|… --out FILE.xlsx", _("按同样的列导出")),
     ]),
-    ("运维", [
-        Command("backup", "backup", "backup --out FILE", "备份数据库、附件与模型"),
-        Command("restore", "restore", "restore FILE [--force]", "从备份恢复"),
-        Command("check", "check", "check --deploy", "检查部署设置（生产环境应无任何警告）"),
+    (_("运维"), [
+        Command("backup", "backup", "backup --out FILE", _("备份数据库、附件与模型")),
+        Command("restore", "restore", "restore FILE [--force]", _("从备份恢复")),
+        Command("check", "check", "check --deploy", _("检查部署设置（生产环境应无任何警告）")),
         Command("calendar", "calendar", "calendar list [YEAR] | set DATE holiday|workday|normal | import [FILE]",
-                "工作日历：法定节假日与调休上班"),
+                _("工作日历：法定节假日与调休上班")),
     ]),
-    ("通知", [
+    (_("通知"), [
         Command("notify", "notify", "notify send | notify test dingtalk|wecom|email TARGET [--secret S]",
-                "发出待发的通知；向钉钉群、企业微信群或邮箱发一条测试消息"),
+                _("发出待发的通知；向钉钉群、企业微信群或邮箱发一条测试消息")),
     ]),
-    ("统计与分析", [
-        Command("stats", "stats", "stats [--json]", "主要数字（问题、整改率、意见建议…）"),
-        Command("triage", "triage", "triage train|classify …", "训练与使用分拣模型"),
-        Command("bulletin", "bulletin", "bulletin --period week|month --out FILE.docx", "生成通报"),
+    (_("统计与分析"), [
+        Command("stats", "stats", "stats [--json]", _("主要数字（问题、整改率、意见建议…）")),
+        Command("triage", "triage", "triage train|classify …", _("训练与使用分拣模型")),
+        Command("bulletin", "bulletin", "bulletin --period week|month --out FILE.docx", _("生成通报")),
     ]),
 ]
 COMMANDS = {c.name: c for _, cmds in GROUPS for c in cmds}
@@ -91,21 +94,22 @@ def _database() -> str:
 def help_text(installed: dict[str, str]) -> str:
     from django.conf import settings
 
-    lines = [f"duban {_version()} — 督办：工作推进、问题整改、意见建议、调度与通报", "",
-             "用法：duban <命令> [参数]      duban <命令> --help 查看该命令的参数", ""]
+    lines = [f"duban {_version()} — " + gettext("督办：工作推进、问题整改、意见建议、调度与通报"), "",
+             gettext("用法：duban <命令> [参数]      duban <命令> --help 查看该命令的参数"), ""]
+    colon = gettext("：")
     for title, cmds in GROUPS:
         shown = [c for c in cmds if c.target in installed]
         if not shown:
             continue
-        lines.append(f"{title}：")
+        lines.append(f"{title}{colon}")
         lines += [f"  {c.name:<16}{c.summary}" for c in shown]
         lines.append("")
     lines += [
-        "其他：",
-        f"  {'manage':<16}Django 的内部命令（duban manage help 列出全部，如 dbshell、check --deploy）",
+        gettext("其他："),
+        f"  {'manage':<16}" + gettext("Django 的内部命令（duban manage help 列出全部，如 dbshell、check --deploy）"),
         "",
-        f"数据目录：{settings.DATA_DIR}（由 DUBAN_DATA_DIR 指定）",
-        f"数据库：{_database()}（由 DUBAN_DATABASE_URL 指定，不设则用数据目录里的 SQLite）",
+        gettext("数据目录：%(dir)s（由 DUBAN_DATA_DIR 指定）") % {"dir": settings.DATA_DIR},
+        gettext("数据库：%(db)s（由 DUBAN_DATABASE_URL 指定，不设则用数据目录里的 SQLite）") % {"db": _database()},
     ]
     return "\n".join(lines)
 
@@ -142,6 +146,7 @@ def _main(argv: list[str] | None) -> None:
         return
 
     installed = _installed()
+    _activate_language()
     if first in ("-h", "--help", "help"):
         if first == "help" and len(args) > 1 and args[1] in COMMANDS:
             args = [args[1], "--help"]
@@ -152,6 +157,15 @@ def _main(argv: list[str] | None) -> None:
     if command is None or command.target not in installed:
         sys.exit(_unknown(args[0], installed))
     _run(command.target, command.name, args[1:])
+
+
+def _activate_language() -> None:
+    """The command line speaks Chinese unless DUBAN_LANGUAGE=en (LANG is not used: servers in
+    China often run with LANG=en_US.UTF-8 and their operators read Chinese)."""
+    from django.utils import translation
+
+    wanted = os.environ.get("DUBAN_LANGUAGE", "").lower()
+    translation.activate("en" if wanted.startswith("en") else "zh-hans")
 
 
 def _unknown(name: str, installed: dict[str, str]) -> str:

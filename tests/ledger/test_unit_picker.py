@@ -147,7 +147,6 @@ def test_post_query_count_does_not_grow_with_the_tree(users, tree, campaign, cli
     assert len(big.captured_queries) == len(small.captured_queries), [q["sql"] for q in big.captured_queries]
     for sql in _unit_queries(big):
         assert " WHERE " in sql, sql
-    print("QUERIES", who, len(small.captured_queries))
     assert len(small.captured_queries) <= 30
 
 

@@ -86,7 +86,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "intake/inbox.html",
         {
             "page": page, "rows": rows, "campaign": campaign, "office": office, "f": f, "errors": errors,
-            "params": f.as_params(), "status": f.status, "filter_unit": unit,
+            "params": f.as_params(), "status": f.status,
+            "filter_unit_name": unit.name if unit else "", "filter_unit_id": unit.pk if unit else "",
             "channels": queries.channel_counts(request.user, campaign=campaign),
             "kinds": queries.kind_counts(request.user, campaign=campaign),
             "statuses": queries.status_counts(request.user, campaign=campaign),

@@ -86,18 +86,23 @@ def unit_search(user, q: str, *, limit: int = PICKER_LIMIT) -> list[OrgUnit]:
     visible = scope(user, OrgUnit.objects.all())
     parts = split_label(q)
     if not parts:
-        top = min((g.depth for g in grants(user)), default=0)
-        return list(visible.filter(depth__lte=top + 1).order_by("depth", "path")[:limit])
+        # The user's own units and their children: by id and parent, both indexed.
+        roots = [g.unit_id for g in grants(user)] or list(OrgUnit.objects.filter(depth=0).values_list("id", flat=True)[:limit])
+        units = visible.filter(Q(pk__in=roots) | Q(parent_id__in=roots)).order_by("depth", "path")[:limit]
+        return list(units)
     name, parents = parts[-1], parts[:-1]
     # Ancestor filtering happens after the fetch: take more rows so that it still fills the list.
     fetch = limit * 5 if parents else limit
-    found = list(_name_prefix(visible, name).order_by("depth", "name", "id")[:fetch])
+    # In name order, the order of the index, so that the scan stops after `fetch` rows.
+    found = list(_name_prefix(visible, name).order_by("name", "id")[:fetch])
     if len(found) < fetch:
+        # Names containing the text: the ids come from a scan of the name index (narrower
+        # than the table), then the rows by id.
         seen = [u.pk for u in found]
-        more = visible.filter(name__contains=name).exclude(pk__in=seen)[: fetch - len(found)]
-        found += sorted(more, key=lambda u: (u.depth, u.name, u.pk))
+        ids = list(visible.filter(name__contains=name).exclude(pk__in=seen).values_list("id", flat=True)[: fetch - len(found)])
+        found += list(OrgUnit.objects.filter(pk__in=ids)) if ids else []
+    found.sort(key=lambda u: (not u.name.startswith(name), u.depth, u.name, u.pk))
     if parents:
         paths = unit_paths(found)
         found = [u for u in found if all(p in paths[u.pk].split(PATH_SEPARATOR) for p in parents)]
     return found[:limit]
-

@@ -82,6 +82,8 @@
     input.addEventListener("input", function () {
       hidden.value = "";
       input.title = "";
+      items = [];  // the list shown is for the old text: Enter must not pick from it
+      close();
       clearTimeout(timer);
       timer = setTimeout(ask, 150);
     });
