@@ -137,12 +137,13 @@ def test_figure_pages_queries_are_pinned(campaign, tree, users, make_problem, cl
     make_problem(tree["village_a1"])
     c = client_for(users["office"])
     # session, user, grants, campaign (view), top units (scope), version + rates, version +
-    # totals, campaign and home unit (page shell); by unit also looks up the home unit first.
-    for by, n in {"area": 11, "unit": 12, "source": 11, "month": 11}.items():
+    # totals, campaign and home unit (page shell), unread messages (notify badge), home unit
+    # (menu); by unit also looks up the home unit first.
+    for by, n in {"area": 13, "unit": 14, "source": 13, "month": 13}.items():
         assert c.get(f"/ledger/summary/?by={by}").status_code == 200
         with django_assert_num_queries(n):
             assert c.get(f"/ledger/summary/?by={by}").status_code == 200
-    for url, n in {"/": 12, "/api/stats": 8}.items():  # the headline figures: version + value per section
+    for url, n in {"/": 13, "/api/stats": 8}.items():  # the headline figures: version + value per section
         assert c.get(url).status_code == 200
         with django_assert_num_queries(n):
             assert c.get(url).status_code == 200

@@ -7,17 +7,21 @@ themselves). A write therefore makes every cached figure unreachable at once: wh
 shows is never older than the last committed write, only its first reader after that write
 pays for the scan.
 
-The bump happens twice: at once, inside the writing transaction (the database cache rolls
-it back with the transaction; a reader of the same transaction sees its own write), and
-again after the commit: a reader that recounted while the write was still invisible to it
-may have stored the old figures under the first bump (Redis is not transactional), and the
-second bump leaves them behind. The version is read *before* the figures are counted, so
-figures stored under a version are never older than it.
+Inside a transaction the shared version is not touched: a write there marks the transaction
+(its outermost atomic block) instead, and that transaction's own reads use private keys of
+its own (it sees its writes, and still caches between them); the shared version is bumped
+once the transaction commits. Bumping the shared counter inside the transaction would hold
+its row lock (database cache) until the commit, and every other writer of the installation
+would queue behind a long import. A reader that counted while a write was still invisible
+to it stores its figures under the old version, which the commit's bump leaves behind; the
+version is read *before* the figures are counted, so figures stored under a version are
+never older than it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -50,20 +54,37 @@ def _bump_now() -> None:
         cache.set(VERSION_KEY, _fresh(), timeout=None)
 
 
+def _outer_block():
+    conn = transaction.get_connection()
+    return conn.atomic_blocks[0] if conn.in_atomic_block and conn.atomic_blocks else None
+
+
 def bump() -> None:
     """The figures' data changed (call inside the writing transaction, or after a write)."""
-    _bump_now()
-    conn = transaction.get_connection()
-    if conn.in_atomic_block and any(entry[1] is _bump_now for entry in conn.run_on_commit):
-        return  # one bump after the commit is enough for a transaction of many writes
-    transaction.on_commit(_bump_now)
+    block = _outer_block()
+    if block is None:
+        _bump_now()
+        return
+    # Marked on the block object itself: it ends with the transaction, committed or not.
+    token, n = getattr(block, "_duban_figures", (secrets.token_hex(6), 0))
+    block._duban_figures = (token, n + 1)
+    if n == 0:
+        transaction.on_commit(_bump_now)  # one shared bump per transaction, after it commits
+
+
+def _version() -> str:
+    """The shared data version, or a private one in a transaction that wrote figures' data."""
+    version = data_version()
+    block = _outer_block()
+    mark = getattr(block, "_duban_figures", None) if block is not None else None
+    return f"{version}.{mark[0]}.{mark[1]}" if mark else str(version)
 
 
 def cached(name: str, parts: Any, compute: Callable[[], T]) -> T:
     """`compute()`, or what it returned under the current data version for the same `parts`
     (a repr-able description of everything the figure depends on besides the data: the
     scope, the campaign, the grouping, today's date)."""
-    version = data_version()
+    version = _version()
     digest = hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
     key = f"duban:figures:{name}:{version}:{digest}"
     hit = cache.get(key)
