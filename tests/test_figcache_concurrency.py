@@ -1,0 +1,44 @@
+"""A write transaction left open (a long import) must not stop other people's writes.
+
+The figures cache's data version is one row in the database cache: bumped inside every
+write transaction, it would stay locked until that transaction commits, and every other
+writer of the installation would wait behind it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_write_transaction_does_not_block_another_writer():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer at a time in any case")
+    from duban.intake import services as intake
+    from duban.orgs.services import unit_create
+    from tests.conftest import build_campaign, build_tree
+
+    tree = build_tree()
+    campaign = build_campaign(tree)
+    intake.suggestion_submit(actor="测试", campaign=campaign, body="先有一条，版本已建立。")
+    outcome: dict[str, object] = {}
+
+    def other_writer() -> None:
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SET lock_timeout = '3s'")
+            intake.suggestion_submit(actor="测试", campaign=campaign, body="另一位同事同时登记的留言。")
+            outcome["ok"] = True
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            outcome["error"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        unit_create(actor="测试", name="新建村", parent=tree["town_a"])  # an audited write: the figures' data changed
+        t = threading.Thread(target=other_writer)
+        t.start()
+        t.join(20)
+    assert outcome.get("ok"), outcome
