@@ -14,6 +14,16 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A test that switches to English (the CLI's DUBAN_LANGUAGE, translation.activate) must
+    not leave the next test in English."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

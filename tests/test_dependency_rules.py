@@ -37,6 +37,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bulletins": BASE | FEATURES - {"bulletins", "dashboard"},
     "dashboard": BASE | FEATURES - {"dashboard"},
     "notify": {"orgs", "audit", "core"},
+    "office": {"orgs", "audit", "core"},  # the office's settings pages over core's calendar and schedules
     "demo": BASE | {"demo"},
 }
 

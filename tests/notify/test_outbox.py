@@ -207,9 +207,11 @@ def test_a_worker_that_died_mid_send_does_not_cause_a_resend(users, tree, ding, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_delivers_after_commit_and_comes_back_for_retries(users, tree, robots):
+def test_the_worker_delivers_after_commit_and_comes_back_for_retries(users, tree, robots, settings):
     """notify_send queues the outbox task on commit; `duban worker` (django-tasks' db_worker)
     runs it; a row that must wait makes the task queue its own next run."""
+    # the suite runs tasks inline (tests/conftest.py); this test is about the queue
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     from django.core.management import call_command
     from django_tasks_db.models import DBTaskResult
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from duban.core.validation import text_param
 from duban.notify import queries, senders, services
 from duban.notify.forms import ChannelsForm
 from duban.notify.models import Channel
@@ -36,7 +37,7 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
     units = queries.channel_units(request.user).select_related("parent")
-    q = request.GET.get("q", "").strip()[:60]
+    q = text_param(request.GET, "q", max_length=60)  # NUL dropped: PostgreSQL refuses it in a query
     if q:
         units = units.filter(name__contains=q)
     only_set = request.GET.get("set") == "1"
