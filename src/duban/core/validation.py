@@ -78,6 +78,28 @@ def text_param(params: Mapping[str, Any], name: str, *, max_length: int = MAX_QU
     return strip_nul(str(params.get(name) or "")).strip()[:max_length]
 
 
+TRUE_WORDS = ("1", "true", "on", "yes")
+
+
+def flag_param(params: Mapping[str, Any], name: str) -> bool:
+    """A checkbox filter: on for 1/true/on/yes (as browsers and API clients send it)."""
+    return str(params.get(name) or "").lower() in TRUE_WORDS
+
+
+def date_params(params: Mapping[str, Any], target: object, names: tuple[str, ...], errors: list[str]) -> None:
+    """Date filters (as offices type dates) set on `target`; an unreadable one is reported in
+    `errors` and left unset, never passed on to the database."""
+    from duban.core.dates import DateParseError, parse_date
+
+    for name in names:
+        raw = text_param(params, name, max_length=40)
+        if raw:
+            try:
+                setattr(target, name, parse_date(raw))
+            except DateParseError as exc:
+                errors.append(str(exc))
+
+
 def date_or_none(raw: object) -> dt.date | None:
     """An ISO date from a query string; None when empty, malformed or impossible (2024-02-30)."""
     try:

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core import figcache
-from duban.core.dates import DateParseError, parse_date, today
-from duban.core.validation import parse_id, strip_nul, text_param
+from duban.core.dates import today
+from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import grants, scope, scope_key
@@ -22,7 +22,6 @@ OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
 # Besides the workflow states, the inbox offers two views: everything still open, and the
 # items turned into ledger problems.
 STATUS_VIEWS = ("open", "transferred")
-TRUE_WORDS = ("1", "true", "on", "yes")
 
 
 @dataclass
@@ -64,14 +63,8 @@ class SuggestionFilter:
                 errors.append(message % {"v": value})
                 value = ""
             setattr(f, name, value)
-        f.overdue = str(params.get("overdue") or "").lower() in TRUE_WORDS
-        for name in ("submitted_from", "submitted_to"):
-            raw = text_param(params, name, max_length=40)
-            if raw:
-                try:
-                    setattr(f, name, parse_date(raw))
-                except DateParseError as exc:
-                    errors.append(str(exc))
+        f.overdue = flag_param(params, "overdue")
+        date_params(params, f, ("submitted_from", "submitted_to"), errors)
         f.q = text_param(params, "q")
         return f, errors
 

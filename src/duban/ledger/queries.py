@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
-from duban.core.dates import DateParseError, parse_date, today
+from duban.core.dates import today
 from duban.core.numbers import ratio
-from duban.core.validation import parse_id, strip_nul, text_param
+from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.ledger.models import OPEN_STATUSES, Kind, Problem, ProblemTally, Source, Status
 from duban.ledger.search import search_filter
 from duban.orgs.models import PATH_STEP, OrgUnit, Role
@@ -136,15 +136,9 @@ class ProblemFilter:
         if f.kind and f.kind not in Kind.values:
             errors.append(f"未知整改类型“{f.kind}”")
             f.kind = ""
-        f.overdue = str(params.get("overdue", "")).lower() in ("1", "true", "on", "yes")
-        f.due_soon = str(params.get("due_soon", "")).lower() in ("1", "true", "on", "yes")
-        for name in ("deadline_from", "deadline_to"):
-            raw = text_param(params, name, max_length=40)
-            if raw:
-                try:
-                    setattr(f, name, parse_date(raw))
-                except DateParseError as exc:
-                    errors.append(str(exc))
+        f.overdue = flag_param(params, "overdue")
+        f.due_soon = flag_param(params, "due_soon")
+        date_params(params, f, ("deadline_from", "deadline_to"), errors)
         f.q = text_param(params, "q")
         sort = params.get("sort") or "-id"
         f.sort = sort if sort in SORTS else "-id"
