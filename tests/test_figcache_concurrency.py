@@ -42,3 +42,21 @@ def test_an_open_write_transaction_does_not_block_another_writer():
         t.start()
         t.join(20)
     assert outcome.get("ok"), outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_after_a_rolled_back_savepoint_still_moves_the_figures_on():
+    """The after-commit bump registered inside a savepoint that rolls back is dropped with it;
+    a later write of the same transaction must register it again."""
+    from duban.core import figcache
+
+    before = figcache.data_version()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                figcache.bump()
+                raise RuntimeError("this row is refused")
+        except RuntimeError:
+            pass
+        figcache.bump()  # a write that stays
+    assert figcache.data_version() > before

@@ -68,8 +68,12 @@ def bump() -> None:
     # Marked on the block object itself: it ends with the transaction, committed or not.
     token, n = getattr(block, "_duban_figures", (secrets.token_hex(6), 0))
     block._duban_figures = (token, n + 1)
-    if n == 0:
-        transaction.on_commit(_bump_now)  # one shared bump per transaction, after it commits
+    # One shared bump per transaction, after it commits. Looked up rather than counted: a
+    # callback registered inside a savepoint that was rolled back is gone, and a later write
+    # of the same transaction must register it again.
+    conn = transaction.get_connection()
+    if not any(entry[1] is _bump_now for entry in conn.run_on_commit):
+        transaction.on_commit(_bump_now)
 
 
 def _version() -> str:
