@@ -165,3 +165,54 @@ def test_export_keeps_every_cell_after_an_overlong_reply(campaign, tree, xlsx, t
     rows = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     got = dict(zip(rows[0], rows[1], strict=True))
     assert got["答复意见"].endswith("…（全文见系统）") and len(got["答复意见"]) == 32_767 and got["评价意见"] == "很满意"
+
+
+@pytest.fixture
+def three_row_sheets(monkeypatch):
+    """Excel's 1,048,575 data rows per sheet shrunk to 3: the refusal tested without a million rows."""
+    from duban.core import xlsx
+
+    monkeypatch.setattr(xlsx, "SHEET_MAX_DATA_ROWS", 3)
+
+
+def test_export_past_one_sheet_is_refused_on_the_page_and_the_command(users, campaign, tree, xlsx, tmp_path, client_for, three_row_sheets):
+    """Was a 500 on the page (the streamed writer's refusal was not caught): now a 400 that
+    says why, like the ledger's; the command exits 1 and leaves no file."""
+    call_command("import_ledger", "suggestions", str(xlsx(HEADER, good_rows())))
+    r = client_for(users["office"]).get("/intake/export/")
+    assert r.status_code == 400
+    page = r.content.decode()
+    assert "共 4 行，超过 Excel 单个工作表的上限" in page and "筛选后分批导出" in page
+    out = tmp_path / "out.xlsx"
+    with pytest.raises(CommandError, match="共 4 行，超过 Excel 单个工作表的上限"):
+        call_command("export_ledger", "suggestions", "--out", str(out))
+    assert not out.exists()
+    # a filter that fits is exported as before
+    r = client_for(users["liaison_b"]).get("/intake/export/")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_import_api_names_the_rows_it_skipped(users, campaign, tmp_path, client_for):
+    """The page's summary names the title, 填报 and note rows left out; the API's answer
+    returned only counts, so a script could not tell. It lists them now, row and reason."""
+    import xlsxwriter
+
+    path = tmp_path / "titled.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["2022年意见建议汇总表"])
+    ws.write_row(1, 0, ["填报单位：洮北区推进办", "", "", "填报日期：2022-03-10"])
+    ws.write_row(2, 0, HEADER)
+    for r, row in enumerate(good_rows()[:2], start=3):
+        ws.write_row(r, 0, row)
+    ws.write_row(5, 0, ["注：电话号码仅推进办可见"])
+    wb.close()
+    with open(path, "rb") as fh:
+        r = client_for(users["office"]).post("/api/suggestions/import", {"file": fh})
+    assert r.status_code == 201, r.content
+    got = r.json()
+    assert got["created"] == 2
+    assert got["skipped"] == [{"row": 1, "reason": "标题行"}, {"row": 2, "reason": "填报信息行"}, {"row": 6, "reason": "注释行"}]
+    with open(path, "rb") as fh:  # the page names the same rows
+        r = client_for(users["office"]).post("/intake/import/", {"file": fh}, follow=True)
+    assert "已跳过 3 行（第1行 标题行、第2行 填报信息行、第6行 注释行）" in r.content.decode()

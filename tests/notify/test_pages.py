@@ -111,3 +111,19 @@ def test_only_the_office_changes_a_units_channels(client_for, users, tree, campa
     url = reverse("notify:channel_edit", kwargs={"unit_pk": tree["town_a"].pk})
     assert client_for(users[who]).post(url, {"emails": "zhen@pingan.gov.cn"}).status_code == code
     assert UnitChannel.objects.filter(unit=tree["town_a"]).exists() == (who == "office")
+
+
+def test_channels_form_checks_each_field_by_its_own_rule():
+    """The three text fields share one reading (strip; blank is not checked; a failed check
+    is the field's error): each field keeps its own rule — a DingTalk URL is not a WeCom one."""
+    from duban.notify.forms import ChannelsForm
+
+    wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"
+    form = ChannelsForm({"dingtalk_url": f"  {URL}  ", "wecom_url": f" {wecom}\n", "emails": " a@pingan.gov.cn "})
+    assert form.is_valid(), form.errors
+    assert (form.cleaned_data["dingtalk_url"], form.cleaned_data["wecom_url"], form.cleaned_data["emails"]) == (URL, wecom, "a@pingan.gov.cn")
+    assert ChannelsForm({"dingtalk_url": "  ", "wecom_url": "", "emails": " "}).is_valid()
+    form = ChannelsForm({"dingtalk_url": wecom, "wecom_url": URL, "emails": "不是邮箱"})
+    assert not form.is_valid()
+    assert "access_token" in form.errors["dingtalk_url"][0] and "key=" in form.errors["wecom_url"][0]
+    assert form.errors["emails"] == ["邮箱地址“不是邮箱”格式不对"]

@@ -7,7 +7,7 @@ import datetime as dt
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from duban.campaigns.queries import campaigns_for, focus_areas
+from duban.campaigns.queries import campaigns_for
 from duban.core.apischema import answers
 from duban.core.validation import Id
 
@@ -36,7 +36,9 @@ class CampaignOut(Schema):
 
     @staticmethod
     def resolve_focus_areas(obj) -> list:
-        return list(focus_areas(obj))
+        # .all(): the list prefetches them (one query for every campaign, was one per
+        # campaign); the model orders them by position as focus_areas() does.
+        return list(obj.focus_areas.all())
 
 
 @router.get("", response=answers({200: list[CampaignOut]}), summary="本人参与的活动")

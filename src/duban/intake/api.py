@@ -170,10 +170,16 @@ def suggestion_figures(request, campaign_id: Id | None = None):
     return figures(user=request.user, campaign=campaign)
 
 
+class SkippedOut(Schema):
+    row: int  # as the file numbers it (1-based)
+    reason: str  # 标题行, 填报信息行, 注释行…: the same words the import page shows
+
+
 class ImportOut(Schema):
     created: int
     rows: int
     by_channel: dict[str, int]
+    skipped: list[SkippedOut]  # rows of the file that were not data, so a script can show what was left out
 
 
 class ImportErrorOut(Schema):
@@ -192,7 +198,8 @@ def import_suggestions(request, file: UploadedFile = File(...), campaign_id: Id 
         raise HttpError(403, str(exc) or "无权导入") from exc
     except ImportRejected as exc:
         return Reply(400, {"detail": "导入失败，未写入任何数据", "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]})
-    return Reply(201, {"created": result.created, "rows": result.rows, "by_channel": dict(result.by_channel)})
+    return Reply(201, {"created": result.created, "rows": result.rows, "by_channel": dict(result.by_channel),
+                       "skipped": [{"row": r.row, "reason": r.reason} for r in result.skipped]})
 
 
 @router.get("/{suggestion_id}", response=answers({200: SuggestionOut}, 404), summary="意见建议详情")

@@ -24,6 +24,7 @@ from duban.core.xlsx import (
     ImportRejected,
     SkippedRow,
     Source,
+    check_export_size,
     describe_skipped,
     read_table,
     text,
@@ -204,6 +205,8 @@ def export_rows(qs, *, with_contacts: bool):
 
 
 def suggestions_export(target, qs, *, with_contacts: bool = False) -> int:
+    """Refused (ExportTooLarge) before anything is written when the rows will not fit one sheet."""
+    check_export_size(qs.count())
     return write_table(target, EXPORT_HEADER, export_rows(qs, with_contacts=with_contacts), sheet="意见建议")
 
 

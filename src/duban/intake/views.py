@@ -19,8 +19,9 @@ from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
+from duban.core.errors import bad_request
 from duban.core.validation import MAX_TEXT, id_or_none, strip_nul
-from duban.core.xlsx import ImportRejected
+from duban.core.xlsx import ExportTooLarge, ImportRejected
 from duban.intake import ledger_link, queries, services
 from duban.intake.forms import HotlineForm, ImportForm, ReplyForm, add_errors
 from duban.intake.io import suggestions_export, suggestions_import
@@ -258,7 +259,11 @@ def export(request: HttpRequest) -> HttpResponse:
     campaign = campaigns_for(request.user).filter(pk=f.campaign).first() if f.campaign else None
     with_contacts = may_see_contacts(request.user, campaign)
     tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    suggestions_export(tmp, qs, with_contacts=with_contacts)
+    try:
+        suggestions_export(tmp, qs, with_contacts=with_contacts)
+    except ExportTooLarge as exc:
+        tmp.close()
+        return bad_request(request, exc)
     tmp.seek(0)
     name = f"意见建议-{timezone.localdate():%Y%m%d}.xlsx"
     return FileResponse(tmp, as_attachment=True, filename=name, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

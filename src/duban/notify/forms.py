@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -24,28 +26,22 @@ class ChannelsForm(forms.Form):
                              help_text=_("多个地址用逗号或顿号分隔；留空表示不发邮件"))
 
     def clean_dingtalk_url(self) -> str:
-        value = self.cleaned_data["dingtalk_url"].strip()
-        if value:
-            try:
-                senders.check_robot_url(value, "dingtalk")
-            except ValidationError as exc:
-                raise forms.ValidationError(exc.messages) from None
-        return value
+        return _checked(self.cleaned_data["dingtalk_url"], lambda v: senders.check_robot_url(v, "dingtalk"))
 
     def clean_wecom_url(self) -> str:
-        value = self.cleaned_data["wecom_url"].strip()
-        if value:
-            try:
-                senders.check_robot_url(value, "wecom")
-            except ValidationError as exc:
-                raise forms.ValidationError(exc.messages) from None
-        return value
+        return _checked(self.cleaned_data["wecom_url"], lambda v: senders.check_robot_url(v, "wecom"))
 
     def clean_emails(self) -> str:
-        value = self.cleaned_data["emails"].strip()
-        if value:
-            try:
-                senders.check_emails(value)
-            except ValidationError as exc:
-                raise forms.ValidationError(exc.messages) from None
-        return value
+        return _checked(self.cleaned_data["emails"], senders.check_emails)
+
+
+def _checked(value: str, check: Callable[[str], object]) -> str:
+    """The field's text, stripped; a blank one is not checked (it keeps or clears what is
+    stored), anything else must pass `check`, whose messages become the field's."""
+    value = value.strip()
+    if value:
+        try:
+            check(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+    return value
