@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -9,9 +8,5 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from duban.core import checks  # noqa: F401 - registers the deploy checks
-
-    def nav(self) -> list:
-        from duban.core.nav import NavItem
-
-        return [NavItem("home", _("首页"), 0)]
+        # Registers the deploy checks and the check that every declared contribution resolves.
+        from duban.core import checks, contributions  # noqa: F401
