@@ -139,3 +139,14 @@ def test_home_page_is_assembled_from_the_declared_panels(users, campaign, client
     monkeypatch.setattr(apps.get_app_config("ledger"), "home_panels", [])
     page = c.get("/").content.decode()
     assert "查摆问题" not in page and "聚焦领域" not in page and "意见建议" in page
+
+
+def test_a_wsgi_server_refuses_a_misspelt_contribution(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from duban.core.contributions import contributions_require
+
+    contributions_require()  # the installed declarations are fine
+    monkeypatch.setattr(apps.get_app_config("intake"), "hook_impls", [HookImpl("intake.reply_flags", "duban.intake.hooks.nope")], raising=False)
+    with pytest.raises(ImproperlyConfigured, match="duban.E101"):
+        contributions_require()

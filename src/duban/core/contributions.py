@@ -28,6 +28,7 @@ from typing import Any
 
 from django.apps import AppConfig, apps
 from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 
@@ -221,6 +222,14 @@ def contributions_resolve(app_configs=None, **kwargs) -> list[Error]:
         if isinstance(impl, HookImpl) and impl.hook not in offered:
             errors.append(Error(f"{config.name}.apps hook_impls: no installed app offers the hook {impl.hook!r}", id="duban.E105", obj=config))
     return errors
+
+
+def contributions_require() -> None:
+    """For servers started without a management command (``gunicorn duban.wsgi``): the same
+    check, refusing to serve instead of answering with a part missing."""
+    errors = contributions_resolve()
+    if errors:
+        raise ImproperlyConfigured("; ".join(f"{e.id} {e.msg}" for e in errors))
 
 
 def _dotted_errors(where: str, item: Any, config: AppConfig) -> list[Error]:
