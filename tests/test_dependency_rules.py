@@ -6,8 +6,12 @@ the router (triage) builds on intake, never the reverse; the ledger knows neithe
 nor triage. Demo builders may use `duban.demo.context` and `duban.demo.people` (what the
 builders share).
 
-`KNOWN` lists the imports that break a rule today, each with where it goes: the list may
-only shrink (an entry that no longer occurs fails too, so it is removed when fixed).
+What apps contribute to the doors (figures, API routers, importers, demo builders, home
+panels, hooks) they declare on their AppConfig (duban.core.contributions), so no door or
+lower layer has to import a feature to find it.
+
+`KNOWN` lists the imports that break a rule, each with where it goes: it is empty and stays
+so (an entry that no longer occurs fails too, so it is removed when fixed).
 """
 
 from __future__ import annotations
@@ -29,33 +33,21 @@ MAY_IMPORT: dict[str, set[str]] = {
     "orgs": {"audit", "core"},
     "campaigns": {"orgs", "audit", "core"},
     "ledger": BASE,
-    "intake": BASE,
+    # DESIGN §4: "the ledger knows neither intake nor triage — they link to it" (intake/ledger_link.py).
+    "intake": BASE | {"ledger"},
     "triage": BASE | {"intake"},
     "plan": BASE | {"ledger"},
     "projects": BASE | {"ledger", "plan"},
     "rounds": BASE | {"ledger", "plan", "projects", "intake"},
     "bulletins": BASE | FEATURES - {"bulletins", "dashboard"},
-    "dashboard": BASE | FEATURES - {"dashboard"},
+    "dashboard": BASE | FEATURES - {"dashboard"},  # home pages: assembles what the features declare
     "notify": {"orgs", "audit", "core"},
     "office": {"orgs", "audit", "core"},  # the office's settings pages over core's calendar and schedules
     "demo": BASE | {"demo"},
 }
 
 # (importing file, imported app): why it is still here
-KNOWN: dict[tuple[str, str], str] = {
-    ("core/views.py", "campaigns"): "the home page moves to the dashboard app (issue 10 item 4 / issue 14)",
-    ("core/views.py", "stats"): "the home page moves to the dashboard app (issue 10 item 4 / issue 14)",
-    ("core/management/commands/demo.py", "campaigns"): "product commands move to the command-line door (issue 10 item 4)",
-    ("core/management/commands/demo.py", "demo"): "product commands move to the command-line door (issue 10 item 4)",
-    ("core/management/commands/demo.py", "orgs"): "product commands move to the command-line door (issue 10 item 4)",
-    ("core/management/commands/stats.py", "campaigns"): "product commands move to the command-line door (issue 10 item 4)",
-    ("core/management/commands/stats.py", "stats"): "product commands move to the command-line door (issue 10 item 4)",
-    ("core/management/commands/token.py", "orgs"): "product commands move to the command-line door (issue 10 item 4)",
-    ("core/management/commands/serve.py", "wsgi"): "product commands move to the command-line door (issue 10 item 4)",
-    ("core/management/commands/import_ledger.py", "audit"): "product commands move to the command-line door (issue 10 item 4)",
-    ("intake/api.py", "triage"): "reply checks and routing reach intake through hooks it declares (issue 10 item 4)",
-    ("intake/views.py", "triage"): "reply checks and routing reach intake through hooks it declares (issue 10 item 4)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _app_of(module: str) -> str:

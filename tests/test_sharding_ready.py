@@ -7,11 +7,16 @@ import datetime as dt
 import pytest
 from django.apps import apps
 
+from duban.core.contributions import contributions
 from duban.orgs.models import OrgUnit
-from duban.orgs.services import REGIONAL_MODELS, unit_update
+from duban.orgs.services import regional_models, unit_update
 
 
-@pytest.mark.parametrize("label", REGIONAL_MODELS)
+def test_the_big_tables_are_declared_by_their_apps():
+    assert {m._meta.label for m in regional_models()} >= {"ledger.Problem", "intake.Suggestion"}
+
+
+@pytest.mark.parametrize("label", [m.model for m in contributions("regional_models")])
 def test_big_tables_carry_region_and_unit(label):
     model = apps.get_model(label)
     region = model._meta.get_field("region")

@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from duban.core.plugins import optional_attr
+from duban.core.contributions import contributions, resolve
 from duban.orgs.models import ApiToken
 from duban.orgs.tokens import token_failed, token_guessing_blocked
 
@@ -167,27 +167,12 @@ def _http_error(request, exc: HttpError):
 
 
 def _register() -> None:
-    from duban.campaigns.api import router as campaigns_router
-    from duban.orgs.api import router as orgs_router
+    """Each app's routers as its AppConfig declares them (``ApiRouter``), then the figures."""
     from duban.stats import router as stats_router
 
-    api.add_router("/units", orgs_router)
-    api.add_router("/campaigns", campaigns_router)
+    for declared in contributions("api_routers"):
+        api.add_router(declared.prefix, resolve(declared.router))
     api.add_router("/stats", stats_router)
-    for prefix, dotted in DOMAIN_ROUTERS:
-        router = optional_attr(dotted)
-        if router is not None:
-            api.add_router(prefix, router)
 
-
-# Domain routers, mounted once their app exists: (url prefix, "module.router").
-DOMAIN_ROUTERS: list[tuple[str, str]] = [
-    ("/problems", "duban.ledger.api.router"),
-    ("/suggestions", "duban.intake.api.router"),
-    ("/public", "duban.intake.api.public_router"),
-    ("/triage", "duban.triage.api.router"),
-    ("/tasks", "duban.campaigns.api_plan.router"),
-    ("/projects", "duban.projects.api.router"),
-]
 
 _register()

@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "duban.triage",
     "duban.notify",
     "duban.office",
+    "duban.dashboard",
+    "duban.demo",
+    # The command-line door (demo, serve, stats, import, export): above every app.
+    "duban.cli",
 ]
 
 MIDDLEWARE = [

@@ -6,12 +6,13 @@ from django.views.generic.base import RedirectView
 
 from duban.api import api
 from duban.core import views as core_views
+from duban.dashboard import views as dashboard_views
 from duban.orgs.forms import AdminLoginForm, LoginForm
 
 admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("duban/favicon.svg"), permanent=True), name="favicon"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),

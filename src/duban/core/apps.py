@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
@@ -9,7 +8,8 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from duban.core import checks  # noqa: F401 - registers the deploy checks
+        # Registers the deploy checks and the check that every declared contribution resolves.
+        from duban.core import checks, contributions  # noqa: F401
 
     @property
     def schedules(self) -> list:
@@ -19,8 +19,3 @@ class Config(AppConfig):
         from duban.core.schedules import ScheduleSpec
 
         return [ScheduleSpec("tasks-prune", "duban.core.tasks.prune_results", "daily", at=dt.time(3, 30), name="清理后台任务记录")]
-
-    def nav(self) -> list:
-        from duban.core.nav import NavItem
-
-        return [NavItem("home", _("首页"), 0)]

@@ -23,7 +23,7 @@ from duban.core.apischema import Pagination, answers
 from duban.core.ratelimit import client_ip, hit
 from duban.core.validation import MAX_TEXT, Id, ModelText, Search, Text
 from duban.core.xlsx import ImportRejected
-from duban.intake import ledger_link, queries, services
+from duban.intake import hooks, ledger_link, queries, services
 from duban.intake.figures import figures
 from duban.intake.io import suggestions_import
 from duban.intake.models import Channel, Kind, Status, Suggestion, format_code
@@ -255,8 +255,6 @@ class RouteIn(Schema):
 
 @router.post("/{suggestion_id}/route", response=answers({200: SuggestionOut}, 403, 404, body=True), summary="分拣：确认或更正办理单位、聚焦领域、分类标签（推进办）")
 def route(request, suggestion_id: Id, payload: RouteIn):
-    from duban.triage.services import route_confirm
-
     s = _get(request, suggestion_id)
     unit = OrgUnit.objects.filter(pk=payload.unit_id).first() if payload.unit_id else None
     if payload.unit_id and unit is None:
@@ -265,7 +263,7 @@ def route(request, suggestion_id: Id, payload: RouteIn):
     if payload.focus_area_id and area is None:
         raise HttpError(422, f"未知聚焦领域 {payload.focus_area_id}")
     try:
-        s = route_confirm(actor=request.user, suggestion=s, unit=unit, focus_area=area, label=payload.label)
+        s = services.suggestion_route_confirm(actor=request.user, suggestion=s, unit=unit, focus_area=area, label=payload.label)
     except PermissionDenied as exc:
         raise HttpError(403, str(exc) or "无权分拣") from exc
     except ValidationError as exc:
@@ -284,10 +282,8 @@ class ReplyOut(Schema):
 
 @router.post("/{suggestion_id}/reply", response=answers({200: ReplyOut}, 403, 404, body=True), summary="答复（推进办或办理单位）；返回答复检查提示")
 def reply(request, suggestion_id: Id, payload: ReplyIn):
-    from duban.triage.queries import reply_flags
-
     s = _get(request, suggestion_id)
-    flags = reply_flags(s, payload.text) if payload.text.strip() else []
+    flags = hooks.reply_flags(s, payload.text) if payload.text.strip() else []
     try:
         s = services.suggestion_reply(actor=request.user, suggestion=s, text=payload.text, flags=[f["message"] for f in flags])
     except PermissionDenied as exc:

@@ -1,12 +1,38 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.contributions import (
+    ApiRouter,
+    DemoBuilder,
+    HomePanel,
+    Hook,
+    LedgerIO,
+    RegionalModel,
+    StatsSection,
+)
+
 
 class Config(AppConfig):
     name = "duban.intake"
     label = "intake"
     verbose_name = "意见建议"
     default_auto_field = "django.db.models.BigAutoField"
+    stats_sections = [StatsSection("suggestions", figures="duban.intake.figures.figures", brief="duban.intake.figures.brief_figures")]
+    api_routers = [ApiRouter("/suggestions", "duban.intake.api.router"), ApiRouter("/public", "duban.intake.api.public_router")]
+    ledgers = [LedgerIO("suggestions", "意见建议", importer="duban.intake.io.suggestions_import_cli",
+                        exporter="duban.intake.io.suggestions_export_cli")]
+    # After the ledger: some demo suggestions are linked to its problems.
+    demo_builders = [DemoBuilder("intake", "duban.intake.demo.build", after=("accounts", "ledger"))]
+    home_panels = [HomePanel("suggestions", "intake/_home_figure.html", order=20, slot="figures")]
+    regional_models = [RegionalModel("intake.Suggestion")]
+    # What apps building on intake may add (triage does); with none, intake works alone.
+    hooks = [
+        Hook("intake.arrived", "(suggestions) → None: work to do as new suggestions are recorded, in their transaction"),
+        Hook("intake.predictions", "(user, suggestions) → {suggestion id: {target: [candidate…]}}: routing hints a page shows"),
+        Hook("intake.routed", "(actor, suggestion, unit, focus_area, label) → None: the office confirmed or corrected a routing"),
+        Hook("intake.reply_flags", "(suggestion, text) → [{code, message}]: what a reviewer should look at in a reply"),
+        Hook("intake.hot_issues_visible", "(user, campaign) → bool: whether the inbox offers the hot-issue page"),
+    ]
     audit_verbs = {
         "suggestion.submit": _("收到意见建议"), "suggestion.bulk_create": _("导入意见建议"), "suggestion.route": _("分拣交办"),
         "suggestion.to_problem": _("转为整改问题"), "suggestion.join_problem": _("并入整改问题"), "suggestion.reply": _("答复"),

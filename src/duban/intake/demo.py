@@ -16,7 +16,6 @@ from itertools import accumulate
 from django.utils import timezone
 
 from duban.audit.services import audit_record
-from duban.core.plugins import optional_import
 from duban.demo.context import CAMPAIGN_START, DemoContext
 from duban.intake import demo_texts
 from duban.intake.models import Channel, Kind, Rating, Status, Suggestion, new_tracking_code
@@ -192,10 +191,9 @@ def build(ctx: DemoContext) -> None:
 
 
 def _problem_ids(campaign) -> list[int]:
-    models = optional_import("duban.ledger.models")
-    if models is None or not hasattr(models, "Problem"):
-        return []
-    return list(models.Problem.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True)[:20000])
+    from duban.ledger.models import Problem  # the ledger's builder runs first (intake's AppConfig)
+
+    return list(Problem.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True)[:20000])
 
 
 def _insert(ctx: DemoContext, rows: list[Suggestion], *, per_row_audit: bool) -> None:

@@ -1,7 +1,8 @@
 """The one place intake talks to the ledger: turn a suggestion into a problem, or join one.
 
 Everything goes through `duban.ledger.services` (its `problem_create` and
-`visible_problem`); intake never writes ledger tables. While the ledger app is absent the
+`visible_problem`); intake never writes ledger tables. Intake links to the ledger, the
+ledger knows nothing of intake (DESIGN §4). Where the ledger app is not installed the
 functions say so (`ready()` is False) and the pages hide the buttons.
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
-from duban.core.plugins import optional_import
 from duban.intake import services
 from duban.intake.models import Kind, Suggestion
 from duban.intake.privacy import mask_text
@@ -23,13 +24,8 @@ from duban.orgs.models import Role
 SOURCE_OF_KIND = {Kind.SUGGESTION: "opinion", Kind.ISSUE: "opinion", Kind.ENTERPRISE: "enterprise", Kind.CLUE: "clue"}
 
 
-def _ledger():
-    return optional_import("duban.ledger.services")
-
-
 def ready() -> bool:
-    mod = _ledger()
-    return mod is not None and hasattr(mod, "problem_create") and hasattr(mod, "visible_problem")
+    return apps.is_installed("duban.ledger")
 
 
 def problem_url(problem_id: int | None) -> str:
@@ -42,18 +38,19 @@ def problem_url(problem_id: int | None) -> str:
 
 
 def visible_problem(user, problem_id: int):
-    mod = _ledger()
-    if mod is None or not hasattr(mod, "visible_problem"):
+    if not ready():
         return None
-    return mod.visible_problem(user, problem_id)
+    from duban.ledger.services import visible_problem as ledger_visible_problem
+
+    return ledger_visible_problem(user, problem_id)
 
 
 @transaction.atomic
 def to_problem(*, actor, suggestion: Suggestion, unit=None, focus_area=None, description: str = "", deadline: dt.date | None = None):
     """Register a new ledger problem from the suggestion and link the two; returns the problem."""
-    mod = _ledger()
     if not ready():
         raise ValidationError("整改台账模块尚未启用，暂不能转为问题")
+    from duban.ledger.services import problem_create
     # who may, before what is wrong with the input: a refusal must not read as a form error
     services.require_role(actor, suggestion.campaign.unit, Role.OFFICE, message="只有推进办可以转为问题")
     if suggestion.problem_id:
@@ -63,7 +60,7 @@ def to_problem(*, actor, suggestion: Suggestion, unit=None, focus_area=None, des
     # The ledger is read by every unit of the subtree: the citizen's own numbers stay on the
     # suggestion, where only the office reads them.
     text = description.strip() or mask_text(f"{suggestion.title}：{suggestion.body}")
-    problem = mod.problem_create(
+    problem = problem_create(
         actor=actor,
         campaign=suggestion.campaign,
         description=text[:2000],
@@ -83,7 +80,9 @@ def join_problem(*, actor, suggestion: Suggestion, problem_id: int):
     """Attach the suggestion to an existing problem the actor can see (same matter reported again)."""
     if not ready():
         raise ValidationError("整改台账模块尚未启用，暂不能并入问题")
-    problem = visible_problem(actor, problem_id) if getattr(actor, "pk", None) else optional_import("duban.ledger.models").Problem.objects.filter(pk=problem_id).first()
+    from duban.ledger.models import Problem
+
+    problem = visible_problem(actor, problem_id) if getattr(actor, "pk", None) else Problem.objects.filter(pk=problem_id).first()
     if problem is None:
         raise ValidationError(f"找不到问题 {problem_id} 或无权查看")
     if problem.campaign_id != suggestion.campaign_id:

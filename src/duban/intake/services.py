@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import filetype
@@ -24,6 +24,7 @@ from django.utils import timezone
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot
 from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
+from duban.core.contributions import hook_targets
 from duban.intake.models import Channel, Kind, Photo, Rating, Status, Suggestion, new_tracking_code
 from duban.intake.privacy import mask_text
 from duban.orgs.models import OrgUnit, Role
@@ -47,20 +48,12 @@ REPLY_FIELDS = ("reply", "status")
 
 log = logging.getLogger(__name__)
 
-# Work other apps do as suggestions arrive (the router's predictions, so pages only read
-# them). Apps that build on intake register here from their AppConfig.ready(): intake
-# never imports them (triage builds on intake, never the reverse).
-_arrival_hooks: list[Callable[[Sequence[Suggestion]], object]] = []
-
-
-def on_arrival(hook: Callable[[Sequence[Suggestion]], object]) -> None:
-    """Run `hook(suggestions)` after suggestions are recorded, in the same transaction."""
-    if hook not in _arrival_hooks:
-        _arrival_hooks.append(hook)
-
 
 def _arrived(items: Sequence[Suggestion]) -> None:
-    for hook in _arrival_hooks:
+    """Work other apps do as suggestions arrive (the router's predictions, so pages only read
+    them), through the "intake.arrived" hook they implement on their AppConfig: intake never
+    imports them (triage builds on intake, never the reverse)."""
+    for hook in hook_targets("intake.arrived"):
         try:
             with transaction.atomic():  # a savepoint: a failing hint never loses a submission
                 hook(items)
@@ -287,6 +280,18 @@ def suggestion_route(
     s.routed_at = timezone.now()
     s.save()
     audit_record(actor=actor, verb="suggestion.route", obj=s, changes=diff(before, snapshot(s, ROUTE_FIELDS)), note=note)
+    return s
+
+
+@transaction.atomic
+def suggestion_route_confirm(
+    *, actor, suggestion: Suggestion, unit: OrgUnit | None = None, focus_area: FocusArea | None = None, label: str | None = None,
+) -> Suggestion:
+    """The office's one-click confirm or correction of a routing (分拣); the apps that learn
+    from it (the router) hear of it through the "intake.routed" hook, in the same transaction."""
+    s = suggestion_route(actor=actor, suggestion=suggestion, unit=unit, focus_area=focus_area, label=label, note="分拣")
+    for routed in hook_targets("intake.routed"):
+        routed(actor=actor, suggestion=s, unit=unit, focus_area=focus_area, label=label)
     return s
 
 

@@ -22,7 +22,7 @@ from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
 from duban.core.errors import bad_request
 from duban.core.validation import MAX_TEXT, id_or_none, strip_nul
 from duban.core.xlsx import ExportTooLarge, ImportRejected
-from duban.intake import ledger_link, queries, services
+from duban.intake import hooks, ledger_link, queries, services
 from duban.intake.forms import HotlineForm, ImportForm, ReplyForm, add_errors
 from duban.intake.io import suggestions_export, suggestions_import
 from duban.intake.models import Channel, Kind, Photo, Status
@@ -42,18 +42,6 @@ def route_units(campaign, limit: int = 400) -> list[OrgUnit]:
     kinds = [UnitKind.COUNTY, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.CITY, UnitKind.PARTY, UnitKind.OTHER]
     qs = OrgUnit.objects.filter(path__subtree=root.path, depth__lte=root.depth + 2, kind__in=kinds).exclude(pk=root.pk)
     return [root, *qs.order_by("depth", "kind", "name")[:limit]]
-
-
-def _predictions(user, rows) -> dict:
-    from duban.triage import queries as triage_queries
-
-    return triage_queries.predictions_shown(user, rows)
-
-
-def _may_see_hot(user, campaign) -> bool:
-    from duban.triage import queries as triage_queries
-
-    return triage_queries.may_see_hot(user, campaign)
 
 
 def inbox_filter(request: HttpRequest, campaign) -> tuple[queries.SuggestionFilter, list[str]]:
@@ -78,7 +66,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     for s in rows:
         s.name_masked, s.phone_masked = mask_name(s.contact_name), mask_phone(s.contact_phone)
-    preds = _predictions(request.user, [s for s in rows if s.status in (Status.NEW, Status.REOPENED)]) if office else {}
+    preds = hooks.predictions(request.user, [s for s in rows if s.status in (Status.NEW, Status.REOPENED)]) if office else {}
     for s in rows:
         s.pred = preds.get(s.pk)
     unit = unit_get(request.user, f.unit) if f.unit else None
@@ -92,7 +80,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "channels": queries.channel_counts(request.user, campaign=campaign),
             "kinds": queries.kind_counts(request.user, campaign=campaign),
             "statuses": queries.status_counts(request.user, campaign=campaign),
-            "areas": list(focus_areas(campaign)), "show_hot": _may_see_hot(request.user, campaign),
+            "areas": list(focus_areas(campaign)), "show_hot": hooks.hot_issues_visible(request.user, campaign),
             "may_register": services.may_register(request.user, campaign), "may_import": services.may_import(request.user, campaign),
         },
     )
@@ -111,7 +99,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     office = can(request.user, s.campaign.unit, Role.OFFICE)
     can_reply = can(request.user, s.unit, Role.OFFICE, Role.LIAISON) and s.status != Status.CLOSED
     show_contact = can_see_contact(request.user, s)
-    pred = _predictions(request.user, [s]).get(s.pk) if office else None
+    pred = hooks.predictions(request.user, [s]).get(s.pk) if office else None
     problem = ledger_link.visible_problem(request.user, s.problem_id) if s.problem_id else None
     return render(
         request,
@@ -135,9 +123,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "答复内容不能为空")
         return redirect("intake:detail", pk=s.pk)
-    from duban.triage.queries import reply_flags
-
-    flags = [f["message"] for f in reply_flags(s, form.cleaned_data["reply"])]
+    flags = [f["message"] for f in hooks.reply_flags(s, form.cleaned_data["reply"])]
     try:
         services.suggestion_reply(actor=request.user, suggestion=s, text=form.cleaned_data["reply"], flags=flags)
     except PermissionDenied:

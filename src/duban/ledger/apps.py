@@ -1,12 +1,35 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.contributions import (
+    ApiRouter,
+    DemoBuilder,
+    HomePanel,
+    LedgerIO,
+    RegionalModel,
+    RegionListener,
+    StatsSection,
+)
+
 
 class Config(AppConfig):
     name = "duban.ledger"
     label = "ledger"
     verbose_name = "整改台账"
     default_auto_field = "django.db.models.BigAutoField"
+    stats_sections = [StatsSection("problems", figures="duban.ledger.figures.figures")]
+    api_routers = [ApiRouter("/problems", "duban.ledger.api.router")]
+    ledgers = [LedgerIO("problems", "问题整改台账", importer="duban.ledger.io.problems_import_cli",
+                        exporter="duban.ledger.io.problems_export_cli")]
+    demo_builders = [DemoBuilder("ledger", "duban.ledger.demo.build", after=("accounts",))]
+    home_panels = [
+        HomePanel("problems", "ledger/_home_figures.html", order=10, slot="figures"),
+        HomePanel("problems_by_area", "ledger/_home_areas.html", order=10, context="duban.ledger.figures.home_areas"),
+    ]
+    regional_models = [RegionalModel("ledger.Problem")]
+    # The per-region tallies are keyed by region: a move re-counts the units it touched.
+    region_listeners = [RegionListener("duban.ledger.tally.on_units_moved")]
+
     def audit_verbs(self) -> dict:
         """Verbs of the trail (duban.audit.labels); the workflow's steps by their own labels."""
         from duban.ledger.workflow import TRANSITIONS

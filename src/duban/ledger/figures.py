@@ -77,3 +77,13 @@ def _direct(user, campaign) -> dict[str, Any]:
         "by_area": {name: _public(finish(row)) for name, row in by_area.items()},
         "by_unit": by_unit,
     }
+
+
+def home_areas(*, user, campaign, figures: dict[str, Any]) -> dict[str, Any] | None:
+    """The home page's card: problems per focus area of the current campaign (none without one)."""
+    if campaign is None:
+        return None
+    from duban.campaigns.queries import focus_areas
+
+    by_area = figures["problems"].get("by_area", {})  # area name → {total, rectified, rate, …}, DESIGN §5
+    return {"areas": [{"name": a.name, "count": by_area.get(a.name, {}).get("total", 0)} for a in focus_areas(campaign)]}

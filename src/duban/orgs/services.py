@@ -16,7 +16,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
-from duban.core.plugins import optional_attr
+from duban.core.contributions import contributions, resolve
 from duban.orgs.models import (
     TOKEN_DEFAULT_DAYS,
     TOKEN_MAX_DAYS,
@@ -98,11 +98,10 @@ def unit_update(*, actor, unit: OrgUnit, name: str | None = None, kind: str | No
     return unit
 
 
-# Big tables that carry their unit's region (the future shard key, docs/scaling.md).
-# They must follow a unit that moves to another region; apps not installed are skipped.
-REGIONAL_MODELS = ("ledger.Problem", "intake.Suggestion")
-# Called with the moved units' ids after their rows changed region (roll-ups keyed by region).
-REGION_LISTENERS = ("duban.ledger.tally.on_units_moved",)
+def regional_models() -> list:
+    """Big tables that carry their unit's region (the future shard key, docs/scaling.md) and must
+    follow a unit that moves to another region: each app declares its own (``RegionalModel``)."""
+    return [django_apps.get_model(m.model) for m in contributions("regional_models")]
 
 
 def _reassign_regions(unit: OrgUnit) -> None:
@@ -115,18 +114,13 @@ def _reassign_regions(unit: OrgUnit) -> None:
         for child in OrgUnit.objects.filter(parent=unit):  # moved to the top: each child is a region
             OrgUnit.objects.filter(path__subtree=child.path).update(region_id=child.pk)
     subtree_ids = OrgUnit.objects.filter(path__subtree=unit.path).values("id")
-    for label in REGIONAL_MODELS:
-        try:
-            model = django_apps.get_model(label)
-        except LookupError:
-            continue
+    for model in regional_models():
         model._default_manager.filter(unit_id__in=subtree_ids).update(
             region_id=Subquery(OrgUnit.objects.filter(pk=OuterRef("unit_id")).values("region_id")[:1])
         )
-    for dotted in REGION_LISTENERS:
-        listener = optional_attr(dotted)
-        if listener is not None:
-            listener(subtree_ids)
+    # Told the moved units' ids after their rows changed region (roll-ups keyed by region).
+    for listener in contributions("region_listeners"):
+        resolve(listener.target)(subtree_ids)
 
 
 @dataclass

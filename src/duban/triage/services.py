@@ -266,9 +266,23 @@ def route_confirm(
     focus_area: FocusArea | None = None,
     label: str | None = None,
 ) -> Suggestion:
-    """The office's one-click confirm or correction; each decision becomes a training example."""
-    preds = {p.target: p.top for p in Prediction.objects.filter(suggestion=suggestion)}
-    s = intake_services.suggestion_route(actor=actor, suggestion=suggestion, unit=unit, focus_area=focus_area, label=label, note="分拣")
+    """The office's one-click confirm or correction; each decision becomes a training example
+    (intake's routing calls :func:`route_learn` through its "intake.routed" hook)."""
+    return intake_services.suggestion_route_confirm(actor=actor, suggestion=suggestion, unit=unit, focus_area=focus_area, label=label)
+
+
+def route_learn(
+    *,
+    actor,
+    suggestion: Suggestion,
+    unit: OrgUnit | None = None,
+    focus_area: FocusArea | None = None,
+    label: str | None = None,
+) -> None:
+    """intake's "intake.routed" hook: each decision of a routing becomes a training example,
+    marked corrected where it differs from the router's best guess."""
+    s = suggestion
+    preds = {p.target: p.top for p in Prediction.objects.filter(suggestion=s)}
     text = suggestion_text(s)
     examples = []
     decided = {
@@ -286,7 +300,6 @@ def route_confirm(
             corrected=bool(predicted) and predicted != value, created_by=actor if getattr(actor, "pk", None) else None,
         ))
     TrainingExample.objects.bulk_create(examples)
-    return s
 
 
 # ---------------------------------------------------------------------------- hot issues

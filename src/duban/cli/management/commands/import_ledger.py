@@ -10,25 +10,16 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from duban.audit.services import user_action
-from duban.core.plugins import optional_attr
+from duban.cli.ledgers import importer, kinds
+from duban.core.contributions import contributions
 from duban.core.xlsx import ImportRejected, write_errors
-
-# kind → "module.function"; each importer takes (actor=, source=, **options) and returns
-# a result with a `summary()` or `created` count. Apps add theirs as they land.
-IMPORTERS = {
-    "units": "duban.orgs.io.units_import",
-    "problems": "duban.ledger.io.problems_import_cli",
-    "suggestions": "duban.intake.io.suggestions_import_cli",
-    "tasks": "duban.campaigns.io.tasks_import_cli",
-    "projects": "duban.projects.io.projects_import_cli",
-}
 
 
 class Command(BaseCommand):
     help = "Import a ledger from xlsx. Writes nothing and exits non-zero on any error."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(IMPORTERS))
+        parser.add_argument("kind", choices=kinds(), help="、".join(f"{d.kind}（{d.layout}）" for d in contributions("ledgers")))
         parser.add_argument("file")
         parser.add_argument("--campaign", type=int, default=None, help="campaign id (default: the active one)")
         parser.add_argument("--errors-out", default=None, help="also write the error report to this xlsx")
@@ -39,7 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        fn = optional_attr(IMPORTERS[opts["kind"]])
+        fn = importer(opts["kind"])
         if fn is None:
             raise CommandError(f"导入“{opts['kind']}”尚未提供")
         try:

@@ -55,7 +55,7 @@ class Command(BaseCommand):
         self.stdout.write(demo_accounts_text())
         if opts["no_serve"]:
             return
-        from duban.core.management.commands.serve import run_until_stopped
+        from duban.cli.management.commands.serve import run_until_stopped
 
         self.stdout.write(f"打开 http://127.0.0.1:{opts['port']}/ 登录（Ctrl+C 停止）")
         run_until_stopped(self, "127.0.0.1", opts["port"], 2, 4)

@@ -1,0 +1,3 @@
+from duban.cli.console import main
+
+main()
