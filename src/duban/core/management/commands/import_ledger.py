@@ -10,10 +10,11 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from duban.audit.services import user_action
+from duban.core.actors import CLI
 from duban.core.plugins import optional_attr
 from duban.core.xlsx import ImportRejected, write_errors
 
-# kind → "module.function"; each importer takes (actor=, source=, **options) and returns
+# kind → "module.function"; each importer takes (actor=, source=, skip_checks=, **options) and returns
 # a result with a `summary()` or `created` count. Apps add theirs as they land.
 IMPORTERS = {
     "units": "duban.orgs.io.units_import",
@@ -45,10 +46,11 @@ class Command(BaseCommand):
         try:
             with user_action():
                 if opts["kind"] == "units":
-                    result = fn(actor="命令行", source=opts["file"])
+                    result = fn(actor=CLI, source=opts["file"], skip_checks=True)  # the shell's administrator
                 else:
                     extra = {"override": True} if opts["office_override"] and opts["kind"] == "problems" else {}
-                    result = fn(actor="命令行", source=opts["file"], campaign_id=opts["campaign"], apply=opts["apply"], stdout=self.stdout, **extra)
+                    result = fn(actor=CLI, source=opts["file"], campaign_id=opts["campaign"], apply=opts["apply"], stdout=self.stdout,
+                                skip_checks=True, **extra)
         except ImportRejected as exc:
             for e in exc.errors:
                 self.stderr.write(str(e))
