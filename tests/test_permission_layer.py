@@ -248,3 +248,21 @@ def test_campaigns_for_follows_the_layer(tree, users):
     assert set(campaigns_for(users["liaison_b"])) == {district, town_b_campaign}
     assert set(campaigns_for(users["office"])) == {district, town_b_campaign}
     assert not campaigns_for(users["outsider"]).exists()
+
+
+def test_owners_set_replaces_the_assignments_checked_and_audited(shared, users, tree):
+    from duban.orgs.services import owners_set
+
+    p, _q = shared
+    dept = _member("dept_liaison", tree["dept"], Role.LIAISON)
+    assert _ids(dept) == [p.pk]
+    with pytest.raises(PermissionDenied):  # a town's liaison does not hand out work
+        owners_set(actor=users["liaison_a"], obj=p, owners=[(tree["village_a2"], OwnerRole.CO)])
+    owners_set(actor=users["office"], obj=p, owners=[(tree["village_b1"], OwnerRole.CO), (tree["village_b1"], OwnerRole.CO)])
+    assert Assignment.objects.filter(object_id=p.pk).count() == 1
+    assert _ids(dept) == []  # 区财政局 relieved: no longer sees it
+    assert permissions.may_report(users["liaison_b"], p, unit=tree["village_b1"])
+    ev = AuditEvent.objects.get(verb="owners.set", object_id=str(p.pk))
+    assert ev.changes["责任分工"][1] == ["三村（责任单位）"]
+    with pytest.raises(TypeError):  # one-owner rows have no assignments
+        owners_set(actor=CLI, obj=tree["town_a"], owners=[], skip_checks=True)
