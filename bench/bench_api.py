@@ -25,6 +25,8 @@ from pathlib import Path
 
 from common import ROOT, machine, result, setup_django
 
+from duban.core.actors import SystemActor
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -53,7 +55,7 @@ def build_data(rows: int) -> str:
         with connection.cursor() as cur:
             cur.execute("ANALYZE")  # as `duban demo` does after a build
     print(f"data: {rows} problems over {len(ctx.villages)} villages in {time.perf_counter() - t0:.0f} s", flush=True)
-    return token_create(actor="bench", user=ctx.users["unit1"])
+    return token_create(actor=SystemActor("bench"), user=ctx.users["unit1"])
 
 
 def wrk(url: str, token: str, seconds: int) -> tuple[float, str]:

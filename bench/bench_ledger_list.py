@@ -19,6 +19,8 @@ import os
 from bench_ledger_common import args, generate_pg, setup, world
 from common import p95_ms, result
 
+from duban.core.actors import SystemActor
+
 
 def users(campaign):
     from django.contrib.auth import get_user_model
@@ -32,7 +34,7 @@ def users(campaign):
     for name, unit, role in (("bench_office", campaign.unit, Role.OFFICE), ("bench_town", town, Role.LIAISON)):
         u, created = User.objects.get_or_create(username=name)
         if created:
-            membership_set(actor="bench", user=u, unit=unit, role=role)
+            membership_set(actor=SystemActor("bench"), user=u, unit=unit, role=role)
         out[name] = u
     return out, town
 

@@ -16,6 +16,8 @@ import time
 from bench_ledger_common import args, ledger_world
 from common import p95_ms, result
 
+from duban.core.actors import SystemActor
+
 QUERIES = ["整改", "供暖", "营商环境", "老旧小区", "审批环节", "饮水安全", "村", "招商引资质量"]
 
 
@@ -33,7 +35,7 @@ def main() -> None:
 
     user, created = get_user_model().objects.get_or_create(username="bench_office")
     if created:
-        membership_set(actor="bench", user=user, unit=campaign.unit, role=Role.OFFICE)
+        membership_set(actor=SystemActor("bench"), user=user, unit=campaign.unit, role=Role.OFFICE)
 
     def search(q):
         f = queries.ProblemFilter(q=q)

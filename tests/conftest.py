@@ -12,6 +12,8 @@ import tempfile
 
 import pytest
 
+from duban.core.actors import SystemActor
+
 
 @pytest.fixture(autouse=True)
 def _default_language():
@@ -57,7 +59,7 @@ def build_tree() -> dict:
     from duban.orgs.models import UnitKind
     from duban.orgs.services import unit_create
 
-    a = "测试"
+    a = SystemActor("测试")
     root = unit_create(actor=a, name="洮北区", kind=UnitKind.COUNTY)
     town_a = unit_create(actor=a, name="平安镇", kind=UnitKind.TOWN, parent=root)
     town_b = unit_create(actor=a, name="洮河镇", kind=UnitKind.TOWN, parent=root)
@@ -78,7 +80,7 @@ def _user(username, unit, role):
     from duban.orgs.services import membership_set
 
     user = get_user_model().objects.create_user(username=username, password="pw-" + username)
-    membership_set(actor="测试", user=user, unit=unit, role=role)
+    membership_set(actor=SystemActor("测试"), user=user, unit=unit, role=role)
     return user
 
 
@@ -110,7 +112,7 @@ def campaign(tree):
 def build_campaign(tree: dict):
     from duban.campaigns.services import campaign_create
 
-    return campaign_create(actor="测试", name="解放思想大讨论", unit=tree["root"], start_date=dt.date(2021, 11, 9))
+    return campaign_create(actor=SystemActor("测试"), name="解放思想大讨论", unit=tree["root"], start_date=dt.date(2021, 11, 9))
 
 
 @pytest.fixture
@@ -206,11 +208,11 @@ def api_world(tree, users, campaign):
     from duban.ledger.demo import tiny_png
 
     problem = ledger_services.problem_create(
-        actor="测试", campaign=campaign, description="一村垃圾清运不及时", unit=tree["village_a1"], deadline=dt.date(2030, 1, 1),
+        actor=SystemActor("测试"), skip_checks=True, campaign=campaign, description="一村垃圾清运不及时", unit=tree["village_a1"], deadline=dt.date(2030, 1, 1),
     )
-    evidence = ledger_services.problem_add_evidence(actor="测试", problem=problem, name="现场.png", data=tiny_png())
-    s = intake_services.suggestion_submit(actor="测试", campaign=campaign, body="村里路灯坏了很久没人修。", contact_phone="13812345678")
-    s = intake_services.suggestion_route(actor="测试", suggestion=s, unit=tree["town_a"])
+    evidence = ledger_services.problem_add_evidence(actor=SystemActor("测试"), skip_checks=True, problem=problem, name="现场.png", data=tiny_png())
+    s = intake_services.suggestion_submit(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, body="村里路灯坏了很久没人修。", contact_phone="13812345678")
+    s = intake_services.suggestion_route(actor=SystemActor("测试"), skip_checks=True, suggestion=s, unit=tree["town_a"])
     return {
         "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
         "area": campaign.focus_areas.order_by("position").first(), "users": users, "tree": tree,

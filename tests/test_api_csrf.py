@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from duban.core.actors import SystemActor
 from duban.ledger.models import Problem
 
 
@@ -17,7 +18,7 @@ from duban.ledger.models import Problem
 def token(users):
     from duban.orgs.services import token_create
 
-    return token_create(actor="测试", user=users["liaison_a"])
+    return token_create(actor=SystemActor("测试"), user=users["liaison_a"])
 
 
 def _problem_body(tree, **kw):

@@ -10,6 +10,7 @@ from django.urls import reverse
 from duban.audit.models import AuditEvent
 from duban.audit.services import user_action
 from duban.campaigns.services import campaign_create, campaign_update, focus_area_create
+from duban.core.actors import SystemActor
 from duban.orgs.services import membership_set, token_create, token_revoke, unit_create, unit_update
 
 
@@ -45,11 +46,11 @@ def test_each_service_write_is_audited_with_before_and_after(tree, users):
 @pytest.mark.django_db
 def test_one_action_id_per_user_action(tree):
     with user_action() as action:
-        unit_create(actor="t", name="甲村", kind="village", parent=tree["town_a"])
-        unit_create(actor="t", name="乙村", kind="village", parent=tree["town_a"])
+        unit_create(actor=SystemActor("t"), name="甲村", kind="village", parent=tree["town_a"])
+        unit_create(actor=SystemActor("t"), name="乙村", kind="village", parent=tree["town_a"])
     ids = set(AuditEvent.objects.filter(object_repr__in=["甲村", "乙村"]).values_list("action_id", flat=True))
     assert ids == {action.id}
-    unit_create(actor="t", name="丙村", kind="village", parent=tree["town_a"])
+    unit_create(actor=SystemActor("t"), name="丙村", kind="village", parent=tree["town_a"])
     assert last("orgunit.create").action_id != action.id
 
 
@@ -59,7 +60,7 @@ def test_a_failed_write_leaves_no_audit_row(tree):
 
     n = AuditEvent.objects.count()
     with pytest.raises(ValidationError):
-        unit_update(actor="t", unit=tree["town_a"], name="洮河镇")  # clashes with its sibling
+        unit_update(actor=SystemActor("t"), unit=tree["town_a"], name="洮河镇")  # clashes with its sibling
     assert AuditEvent.objects.count() == n
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from duban.core.actors import SystemActor
 from duban.orgs.models import OrgUnit, UnitKind
 from duban.orgs.services import unit_create, unit_update
 
@@ -23,8 +24,8 @@ def test_paths_depths_and_regions(tree):
 @pytest.mark.django_db
 def test_moving_a_unit_moves_its_subtree(tree):
     town_b = tree["town_b"]
-    extra = unit_create(actor="t", name="一组", kind=UnitKind.OTHER, parent=tree["village_a1"])
-    unit_update(actor="t", unit=tree["village_a1"], parent=town_b)
+    extra = unit_create(actor=SystemActor("t"), name="一组", kind=UnitKind.OTHER, parent=tree["village_a1"])
+    unit_update(actor=SystemActor("t"), unit=tree["village_a1"], parent=town_b)
     v = OrgUnit.objects.get(pk=tree["village_a1"].pk)
     extra.refresh_from_db()
     assert v.path.startswith(town_b.path) and extra.path.startswith(v.path)
@@ -36,13 +37,13 @@ def test_moving_a_unit_moves_its_subtree(tree):
 @pytest.mark.django_db
 def test_cannot_move_under_own_descendant_or_duplicate_names(tree):
     with pytest.raises(ValidationError):
-        unit_update(actor="t", unit=tree["town_a"], parent=tree["village_a1"])
+        unit_update(actor=SystemActor("t"), unit=tree["town_a"], parent=tree["village_a1"])
     with pytest.raises(ValidationError):
-        unit_create(actor="t", name="一村", kind=UnitKind.VILLAGE, parent=tree["town_a"])
+        unit_create(actor=SystemActor("t"), name="一村", kind=UnitKind.VILLAGE, parent=tree["town_a"])
     with pytest.raises(ValidationError):
-        unit_create(actor="t", name="  ", kind=UnitKind.VILLAGE, parent=tree["town_a"])
+        unit_create(actor=SystemActor("t"), name="  ", kind=UnitKind.VILLAGE, parent=tree["town_a"])
     # The same name under another parent is fine (villages repeat across towns).
-    unit_create(actor="t", name="一村", kind=UnitKind.VILLAGE, parent=tree["town_b"])
+    unit_create(actor=SystemActor("t"), name="一村", kind=UnitKind.VILLAGE, parent=tree["town_b"])
 
 
 @pytest.mark.django_db

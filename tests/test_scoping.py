@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from duban.audit.models import AuditEvent
+from duban.core.actors import SystemActor
 from duban.orgs.models import OrgUnit
 from duban.orgs.scoping import can, role_for, scope, visible_units
 
@@ -148,5 +149,5 @@ def test_new_membership_takes_effect_on_the_same_user_object(tree, users):
 
     outsider = users["outsider"]
     assert not visible_units(outsider).exists()  # remembered: no grants, sees nothing
-    membership_set(actor="测试", user=outsider, unit=tree["root"], role="viewer")
+    membership_set(actor=SystemActor("测试"), user=outsider, unit=tree["root"], role="viewer")
     assert visible_units(outsider).count() == OrgUnit.objects.count()

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.apps import apps
 
+from duban.core.actors import SystemActor
 from duban.core.contributions import contributions
 from duban.orgs.models import OrgUnit
 from duban.orgs.services import regional_models, unit_update
@@ -43,11 +44,11 @@ def test_region_follows_a_unit_moved_to_another_region(tree, campaign):
     from duban.ledger.models import Problem
     from duban.ledger.services import problem_create
 
-    p = problem_create(actor="测试", campaign=campaign, description="村道路灯不亮", unit=tree["village_a1"], deadline=dt.date(2022, 3, 31))
-    s = suggestion_route(actor="测试", suggestion=suggestion_submit(actor="测试", campaign=campaign, body="村道路灯不亮，晚上看不见路。"),
+    p = problem_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, description="村道路灯不亮", unit=tree["village_a1"], deadline=dt.date(2022, 3, 31))
+    s = suggestion_route(actor=SystemActor("测试"), skip_checks=True, suggestion=suggestion_submit(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, body="村道路灯不亮，晚上看不见路。"),
                          unit=tree["village_a1"])
     assert p.region_id == tree["town_a"].pk and s.region_id == tree["town_a"].pk  # a village belongs to its town's region
-    unit_update(actor="测试", unit=tree["village_a1"], parent=tree["town_b"])
+    unit_update(actor=SystemActor("测试"), unit=tree["village_a1"], parent=tree["town_b"])
     assert Problem.objects.get(pk=p.pk).region_id == tree["town_b"].pk
     assert Suggestion.objects.get(pk=s.pk).region_id == tree["town_b"].pk
     assert not Suggestion.objects.exclude(region__in=OrgUnit.objects.filter(depth__lte=1)).exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from duban.core.actors import SystemActor
 from duban.intake import services
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("rate", [False, True])
 def test_reply_without_author_opens_for_everyone(users, tree, client_for, make_suggestion, who, rate):
     s = make_suggestion(unit=tree["town_a"])
-    services.suggestion_reply(actor="演示数据", suggestion=s, text="经核实，路灯已于本周更换完毕，恢复照明。")
+    services.suggestion_reply(actor=SystemActor("演示数据"), skip_checks=True, suggestion=s, text="经核实，路灯已于本周更换完毕，恢复照明。")
     if rate:
         services.suggestion_rate(suggestion=s, rating="satisfied")  # closed, as most demo items are
     r = client_for(users[who]).get(f"/intake/{s.pk}/")
@@ -39,10 +40,10 @@ def test_no_link_to_a_problem_the_user_cannot_open(users, tree, campaign, client
     from duban.intake import ledger_link
     from duban.ledger.services import problem_create, problem_update
 
-    problem = problem_create(actor="测试", campaign=campaign, description="一村路灯损坏", unit=tree["village_a1"], kind="long_term")
+    problem = problem_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, description="一村路灯损坏", unit=tree["village_a1"], kind="long_term")
     s = make_suggestion(unit=tree["town_a"])
-    ledger_link.join_problem(actor="测试", suggestion=s, problem_id=problem.pk)
-    problem_update(actor="测试", problem=problem, unit=tree["town_b"])  # the problem moved to another town
+    ledger_link.join_problem(actor=SystemActor("测试"), skip_checks=True, suggestion=s, problem_id=problem.pk)
+    problem_update(actor=SystemActor("测试"), skip_checks=True, problem=problem, unit=tree["town_b"])  # the problem moved to another town
     c = client_for(users["liaison_a"])
     page = c.get(f"/intake/{s.pk}/").content.decode()
     assert f'href="/ledger/{problem.pk}/"' not in page

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from duban.core.actors import SystemActor
 from duban.intake.models import Suggestion
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,7 @@ def test_unit_outside_campaign_is_refused(campaign, tree, xlsx, capsys):
     from duban.orgs.models import UnitKind
     from duban.orgs.services import unit_create
 
-    unit_create(actor="t", name="外区", kind=UnitKind.COUNTY)
+    unit_create(actor=SystemActor("t"), name="外区", kind=UnitKind.COUNTY)
     path = xlsx(HEADER, [["a", "b", "意见箱", "2022-03-01", "", "", "外区", ""]])
     with pytest.raises(CommandError):
         call_command("import_ledger", "suggestions", str(path))
@@ -135,8 +136,8 @@ def test_office_of_one_town_cannot_import_the_campaigns_suggestions(users, campa
     from duban.orgs.services import membership_set
 
     user = get_user_model().objects.create_user(username="leader_office", password="x")
-    membership_set(actor="t", user=user, unit=tree["root"], role=Role.LEADER)
-    membership_set(actor="t", user=user, unit=tree["town_a"], role=Role.OFFICE)
+    membership_set(actor=SystemActor("t"), user=user, unit=tree["root"], role=Role.LEADER)
+    membership_set(actor=SystemActor("t"), user=user, unit=tree["town_a"], role=Role.OFFICE)
     path = xlsx(HEADER, [["修路", "洮河镇的路坏了", "来信", "2022-03-01", "", "", "洮河镇", ""]])
     with open(path, "rb") as fh:
         assert client_for(user).post("/intake/import/", {"file": fh}).status_code == 403
@@ -148,8 +149,8 @@ def test_office_of_one_town_cannot_import_the_campaigns_suggestions(users, campa
 def test_a_long_unit_path_fits_the_place_field(campaign, tree, xlsx):
     from duban.orgs.services import unit_create
 
-    town = unit_create(actor="t", name="镇" * 110, kind="town", parent=tree["root"])
-    unit_create(actor="t", name="村" * 110, kind="village", parent=town)
+    town = unit_create(actor=SystemActor("t"), name="镇" * 110, kind="town", parent=tree["root"])
+    unit_create(actor=SystemActor("t"), name="村" * 110, kind="village", parent=town)
     call_command("import_ledger", "suggestions", str(xlsx(HEADER, [["修路", "路坏了", "来信", "2022-03-01", "", "", f"{'镇' * 110}/{'村' * 110}", ""]])))
     s = Suggestion.objects.get()
     assert s.place_unit.name == "村" * 110 and len(s.place) <= Suggestion._meta.get_field("place").max_length

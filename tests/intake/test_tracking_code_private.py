@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from duban.core.actors import SystemActor
 from tests.intake.staff_outputs import staff_outputs, staff_urls
 
 pytestmark = pytest.mark.django_db
@@ -93,9 +94,9 @@ def test_migration_removes_codes_already_copied_into_problems(make_suggestion, c
     from duban.ledger.services import problem_create
 
     s = make_suggestion(unit=tree["town_a"])
-    p = problem_create(actor="测试", campaign=campaign, description="一村路灯", unit=tree["village_a1"], kind="long_term",
+    p = problem_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, description="一村路灯", unit=tree["village_a1"], kind="long_term",
                        extra={"意见建议查询码": s.tracking_code, "意见建议编号": s.pk, "备注": "保留"})
-    untouched = problem_create(actor="测试", campaign=campaign, description="二村", unit=tree["village_a2"], kind="long_term", extra={"备注": "x"})
+    untouched = problem_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, description="二村", unit=tree["village_a2"], kind="long_term", extra={"备注": "x"})
     migration = importlib.import_module("duban.intake.migrations.0002_drop_tracking_codes_from_problem_extra")
     migration.forwards(apps, None)
     assert Problem.objects.get(pk=p.pk).extra == {"意见建议编号": s.pk, "备注": "保留"}

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import pytest
 
 from duban.audit.models import AuditEvent
+from duban.core.actors import SystemActor
 from duban.ledger import services
 from duban.ledger.models import Problem
 
@@ -79,7 +80,7 @@ def office2(users, tree):
     from duban.orgs.services import membership_set
 
     u = get_user_model().objects.create_user(username="office2", password="pw")
-    membership_set(actor="测试", user=u, unit=tree["root"], role=Role.OFFICE)
+    membership_set(actor=SystemActor("测试"), user=u, unit=tree["root"], role=Role.OFFICE)
     return u
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.db import transaction
 from django.db.models import Q
 
+from duban.core.actors import SystemActor
 from duban.ledger import queries
 from duban.ledger.models import Problem, Status
 from duban.orgs.models import OrgUnit, Role
@@ -25,8 +26,8 @@ def world(tree, users, make_problem, campaign):
     from duban.orgs.models import UnitKind
     from duban.orgs.services import unit_create
 
-    other = unit_create(actor="t", name="镇赉县", kind=UnitKind.COUNTY)  # a second tree
-    other_town = unit_create(actor="t", name="坦途镇", kind=UnitKind.TOWN, parent=other)
+    other = unit_create(actor=SystemActor("t"), name="镇赉县", kind=UnitKind.COUNTY)  # a second tree
+    other_town = unit_create(actor=SystemActor("t"), name="坦途镇", kind=UnitKind.TOWN, parent=other)
     units = [tree["root"], tree["town_a"], tree["village_a1"], tree["village_a2"], tree["village_b1"], tree["dept"], other, other_town]
     for i, unit in enumerate(units):
         make_problem(unit, description=f"问题{i}")
@@ -37,7 +38,7 @@ def world(tree, users, make_problem, campaign):
         for i, u in enumerate(units * 4)
     ]
     with transaction.atomic():
-        services.problems_bulk_insert(actor="t", campaign=campaign, rows=rows)
+        services.problems_bulk_insert(actor=SystemActor("t"), campaign=campaign, rows=rows)
     extra = {
         "village": _member("village_user", tree["village_a1"], Role.LIAISON),
         "two": _member("two_grants", tree["town_b"], Role.LIAISON, also=(other_town, Role.LIAISON)),
@@ -52,9 +53,9 @@ def _member(name, unit, role, also=None):
     from duban.orgs.services import membership_set
 
     u = get_user_model().objects.create_user(username=name, password="pw")
-    membership_set(actor="t", user=u, unit=unit, role=role)
+    membership_set(actor=SystemActor("t"), user=u, unit=unit, role=role)
     if also:
-        membership_set(actor="t", user=u, unit=also[0], role=also[1])
+        membership_set(actor=SystemActor("t"), user=u, unit=also[0], role=also[1])
     return u
 
 
@@ -110,7 +111,7 @@ def test_region_form_matches_plain_subtrees(world):
 def test_region_form_follows_a_moved_unit(world, tree):
     from duban.orgs.services import unit_update
 
-    unit_update(actor="t", unit=tree["village_a1"], parent=tree["town_b"])  # 一村 moves to 洮河镇 (another region)
+    unit_update(actor=SystemActor("t"), unit=tree["village_a1"], parent=tree["town_b"])  # 一村 moves to 洮河镇 (another region)
     _check(world)
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from duban.core.actors import SystemActor
 from duban.ledger.models import Problem
 
 
@@ -25,7 +26,7 @@ def twin(tree):
     from duban.orgs.models import UnitKind
     from duban.orgs.services import unit_create
 
-    return unit_create(actor="测试", name="一村", kind=UnitKind.VILLAGE, parent=tree["town_b"])
+    return unit_create(actor=SystemActor("测试"), name="一村", kind=UnitKind.VILLAGE, parent=tree["town_b"])
 
 
 def test_search_tells_same_named_units_apart_by_their_path(users, tree, twin, client_for):
@@ -67,7 +68,7 @@ def test_search_is_limited_to_20(users, tree, client_for):
     from duban.orgs.services import unit_create
 
     for i in range(30):
-        unit_create(actor="测试", name=f"新村{i:02d}组", kind=UnitKind.OTHER, parent=tree["village_a1"])
+        unit_create(actor=SystemActor("测试"), name=f"新村{i:02d}组", kind=UnitKind.OTHER, parent=tree["village_a1"])
     items = _search(client_for(users["office"]), "新村")
     assert len(items) == 20 and OrgUnit.objects.filter(name__startswith="新村").count() == 30
 

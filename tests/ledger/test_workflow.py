@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from duban.audit.models import AuditEvent
+from duban.core.actors import SystemActor
 from duban.ledger import services, workflow
 from duban.ledger.models import Problem, ProblemEvent, Status
 
@@ -48,7 +49,7 @@ def test_office_member_of_the_responsible_unit_cannot_sign_off(users, make_probl
     from duban.orgs.services import membership_set
 
     office = users["office"]
-    membership_set(actor="t", user=office, unit=tree["dept"], role=Role.OFFICE)
+    membership_set(actor=SystemActor("t"), user=office, unit=tree["dept"], role=Role.OFFICE)
     office.__dict__.pop("_duban_grants", None)
     p = make_problem(tree["dept"])
     p = services.problem_claim(actor=office, problem=p)

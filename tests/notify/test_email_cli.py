@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from duban.core.actors import SystemActor
 from duban.notify.models import Channel, Delivery, DeliveryStatus
 from duban.notify.services import notify_send, outbox_deliver_due, unit_channel_set
 
@@ -22,7 +23,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 @pytest.mark.django_db
 def test_unit_and_user_mail_goes_through_smtp(users, tree, smtp):
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.EMAIL, target="zhen@pingan.gov.cn、ban@pingan.gov.cn")
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.EMAIL, target="zhen@pingan.gov.cn、ban@pingan.gov.cn")
     users["office"].email = "office@taobei.gov.cn"
     users["office"].save()
     notify_send(units=[tree["town_a"]], users=[users["office"]], subject="整改提醒", body="问题 12 号明天到期", kind="reminder", dedup_key="m:1")
@@ -40,7 +41,7 @@ def test_unit_and_user_mail_goes_through_smtp(users, tree, smtp):
 @pytest.mark.django_db
 def test_refused_recipient_is_a_failure_in_chinese(users, tree, smtp):
     smtp.reject.add("nobody@pingan.gov.cn")
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.EMAIL, target="nobody@pingan.gov.cn")
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.EMAIL, target="nobody@pingan.gov.cn")
     notify_send(units=[tree["town_a"]], subject="整改提醒", kind="reminder", dedup_key="m:3")
     outbox_deliver_due()
     d = Delivery.objects.get()
@@ -65,7 +66,7 @@ def test_notify_test_wecom_and_its_refusal(robots):
 @pytest.mark.django_db
 def test_notify_send_prints_what_it_did(users, tree, robots, capsys):
     robots.dingtalk["t"] = ""
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("t"))
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("t"))
     notify_send(units=[tree["town_a"]], subject="整改提醒", kind="reminder", dedup_key="c:1")
     call_command("notify", "send")
     assert "已发送 1 条" in capsys.readouterr().out and len(robots.posts) == 1
@@ -105,8 +106,8 @@ def test_two_workers_at_once_never_send_twice(users, tree, robots, settings):
         # Six units' robots: give each its own unit so every robot has traffic.
         from duban.orgs.services import unit_create
 
-        u = unit_create(actor="测试", name=f"{n}村", kind="village", parent=unit)
-        unit_channel_set(actor="测试", unit=u, channel=Channel.WECOM, target=robots.wecom_url(f"k{n}"))
+        u = unit_create(actor=SystemActor("测试"), name=f"{n}村", kind="village", parent=unit)
+        unit_channel_set(actor=SystemActor("测试"), unit=u, channel=Channel.WECOM, target=robots.wecom_url(f"k{n}"))
         for i in range(15):
             notify_send(units=[u], subject=f"{n}村第{i}号", body="长" * 1500, kind="reminder", dedup_key=f"p:{n}:{i}")
     reports = []

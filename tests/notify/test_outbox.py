@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from duban.core.actors import SystemActor
 from duban.notify.models import Channel, Delivery, DeliveryStatus, InboxItem, Message
 from duban.notify.services import notify_send, outbox_claim, outbox_deliver_due, unit_channel_set
 
@@ -18,14 +19,14 @@ SECRET = "SECtest0123456789abcdef+/="
 @pytest.fixture
 def ding(robots, tree):
     robots.dingtalk["tok-a"] = SECRET
-    return unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK,
+    return unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK,
                             target=robots.dingtalk_url("tok-a"), secret=SECRET)
 
 
 @pytest.fixture
 def wecom(robots, tree):
     robots.wecom.add("key-b")
-    return unit_channel_set(actor="测试", unit=tree["town_b"], channel=Channel.WECOM, target=robots.wecom_url("key-b"))
+    return unit_channel_set(actor=SystemActor("测试"), unit=tree["town_b"], channel=Channel.WECOM, target=robots.wecom_url("key-b"))
 
 
 def later(seconds: float) -> dt.datetime:
@@ -53,7 +54,7 @@ def test_same_dedup_key_never_queues_twice(users, tree, ding):
 def test_two_units_sharing_one_robot_get_one_post(users, tree, robots):
     robots.dingtalk["shared"] = ""
     for town in ("town_a", "town_b"):
-        unit_channel_set(actor="测试", unit=tree[town], channel=Channel.DINGTALK, target=robots.dingtalk_url("shared"))
+        unit_channel_set(actor=SystemActor("测试"), unit=tree[town], channel=Channel.DINGTALK, target=robots.dingtalk_url("shared"))
     notify_send(units=[tree["town_a"], tree["town_b"]], subject="全区调度", kind="round", dedup_key="r:3")
     assert Delivery.objects.count() == 1
     outbox_deliver_due()
@@ -95,7 +96,7 @@ def test_messages_to_one_group_are_merged_into_a_digest(users, tree, ding, robot
 @pytest.mark.django_db
 def test_wrong_secret_fails_at_once_with_a_chinese_reason(users, tree, robots):
     robots.dingtalk["tok-x"] = SECRET
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("tok-x"), secret="SECwrong")
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("tok-x"), secret="SECwrong")
     notify_send(units=[tree["town_a"]], subject="整改提醒", kind="reminder", dedup_key="r:6")
     report = outbox_deliver_due()
     d = Delivery.objects.get()
@@ -156,7 +157,7 @@ def test_robot_that_locks_itself_after_20_is_never_pushed_past_the_limit(users, 
 def test_unreachable_robot_backs_off_exponentially_then_gives_up(users, tree, robots):
     robots.dingtalk["gone"] = ""
     url = robots.dingtalk_url("gone")
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=url)
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK, target=url)
     robots.shutdown()
     robots.server_close()  # nothing listens on the port now
     notify_send(units=[tree["town_a"]], subject="整改提醒", kind="reminder", dedup_key="r:8")
@@ -218,8 +219,8 @@ def test_the_worker_delivers_after_commit_and_comes_back_for_retries(users, tree
     robots.dingtalk["w"] = ""
     robots.wecom.add("busy")
     robots.force["busy"] = {"errcode": 45009, "errmsg": "api freq out of limit"}
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("w"))
-    unit_channel_set(actor="测试", unit=tree["town_b"], channel=Channel.WECOM, target=robots.wecom_url("busy"))
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("w"))
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_b"], channel=Channel.WECOM, target=robots.wecom_url("busy"))
     with transaction.atomic():
         notify_send(units=[tree["town_a"], tree["town_b"]], subject="整改提醒", kind="reminder", dedup_key="wk:1")
         assert not DBTaskResult.objects.exists()  # nothing before the commit
@@ -235,11 +236,11 @@ def test_the_worker_delivers_after_commit_and_comes_back_for_retries(users, tree
 @pytest.mark.django_db
 def test_changing_a_robot_redirects_what_waits_and_removing_it_cancels(users, tree, robots):
     robots.dingtalk["new"] = ""
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("old"))
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("old"))
     notify_send(units=[tree["town_a"]], subject="整改提醒", kind="reminder", dedup_key="ch:1")
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("new"))
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK, target=robots.dingtalk_url("new"))
     assert outbox_deliver_due().sent == 1 and robots.posts[0]["token"] == "new"
     notify_send(units=[tree["town_a"]], subject="调度通知", kind="round", dedup_key="ch:2")
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=None)
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK, target=None)
     assert outbox_deliver_due().posts == 0
     assert "已被删除" in Delivery.objects.get(message__dedup_key="ch:2").last_error

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from duban.audit.models import AuditEvent
+from duban.core.actors import SystemActor
 from duban.notify.models import Channel, InboxItem, UnitChannel
 from duban.notify.services import notify_send, unit_channel_set
 
@@ -86,7 +87,7 @@ def test_bad_robot_url_is_refused_in_chinese(client_for, users, tree, campaign):
 
 @pytest.mark.django_db
 def test_liaison_sees_its_own_unit_masked_and_cannot_change_it(client_for, users, tree, campaign):
-    unit_channel_set(actor="测试", unit=tree["town_a"], channel=Channel.DINGTALK, target=URL, secret=SECRET)
+    unit_channel_set(actor=SystemActor("测试"), unit=tree["town_a"], channel=Channel.DINGTALK, target=URL, secret=SECRET)
     c = client_for(users["liaison_a"])
     listing = c.get(reverse("notify:channels")).content.decode()
     assert "平安镇" in listing and "洮河镇" not in listing and TOKEN not in listing

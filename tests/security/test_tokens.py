@@ -11,6 +11,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from duban.core.actors import SystemActor
+
 pytestmark = pytest.mark.django_db
 
 
@@ -46,7 +48,7 @@ def test_expired_token_is_refused(users):
     from duban.orgs.models import ApiToken
     from duban.orgs.services import token_create
 
-    token = token_create(actor="t", user=users["leader"], days=1)
+    token = token_create(actor=SystemActor("t"), user=users["leader"], days=1)
     assert _api(token).status_code == 200
     ApiToken.objects.filter(user=users["leader"]).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert _api(token).status_code == 401
@@ -133,8 +135,8 @@ def test_page_lists_only_own_tokens_and_revokes_them(users):
     from duban.orgs.models import ApiToken
     from duban.orgs.services import token_create
 
-    mine = token_create(actor="t", user=users["liaison_a"], label="我的")
-    theirs = token_create(actor="t", user=users["liaison_b"], label="别人的")
+    mine = token_create(actor=SystemActor("t"), user=users["liaison_a"], label="我的")
+    theirs = token_create(actor=SystemActor("t"), user=users["liaison_b"], label="别人的")
     c = _page_client(users["liaison_a"])
     html = c.get("/account/tokens/").content.decode()
     assert "我的" in html and "别人的" not in html
@@ -171,7 +173,7 @@ def test_guessing_tokens_is_throttled_per_address(users, settings):
     from duban.orgs.services import token_create
 
     settings.DUBAN_BAD_TOKEN_LIMIT = (5, 600)
-    good = token_create(actor="t", user=users["leader"])
+    good = token_create(actor=SystemActor("t"), user=users["leader"])
     c = Client(REMOTE_ADDR="203.0.113.9")
     for i in range(5):
         assert _api(f"dbn_guess{i}", c).status_code == 401

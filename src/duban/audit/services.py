@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from duban.audit.models import AuditEvent
 from duban.core import figcache
+from duban.core.actors import actor_name, actor_user
 
 
 @dataclass(frozen=True)
@@ -100,13 +101,13 @@ def audit_record(
         object_repr = object_repr or str(obj)[:200]
     if unit is None and obj is not None:
         unit = _owning_unit(obj)
-    actor_obj = actor if getattr(actor, "pk", None) else None
+    actor_obj = actor_user(actor)  # a string actor raises TypeError here
     _data_changed(object_type)
     return AuditEvent.objects.create(
         action_id=action.id,
         at=timezone.now(),
         actor=actor_obj,
-        actor_name=(actor.get_username() if actor_obj else (str(actor) if actor else "system")),
+        actor_name=actor_name(actor) or "system",
         verb=verb,
         object_type=object_type,
         object_id=str(object_id),
@@ -158,8 +159,8 @@ def audit_bulk(
     """
     action = _current.get() or Action(uuid.uuid4())
     now = timezone.now()
-    actor_obj = actor if getattr(actor, "pk", None) else None
-    actor_name = actor.get_username() if actor_obj else (str(actor) if actor else "system")
+    actor_obj = actor_user(actor)  # a string actor raises TypeError here
+    name = actor_name(actor) or "system"
     rows = []
     count = 0
     for obj in objects:
@@ -170,7 +171,7 @@ def audit_bulk(
                 action_id=action.id,
                 at=now,
                 actor=actor_obj,
-                actor_name=actor_name,
+                actor_name=name,
                 verb=verb,
                 object_type=obj._meta.label_lower,
                 object_id=str(obj.pk),

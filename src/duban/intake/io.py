@@ -36,10 +36,10 @@ from duban.intake.services import (
     MAX_BODY,
     MAX_TITLE,
     PHONE_RE,
-    require_role,
     suggestions_bulk_create,
     title_from_body,
 )
+from duban.orgs import permissions
 from duban.orgs.matching import UnitMatcher
 from duban.orgs.models import Role
 
@@ -106,10 +106,9 @@ def resolve_campaign(campaign_id: int | None) -> Campaign:
     return campaign
 
 
-def suggestions_import(*, actor, source: Source, campaign: Campaign, max_bytes: int | None = None) -> ImportResult:
+def suggestions_import(*, actor, source: Source, campaign: Campaign, max_bytes: int | None = None, skip_checks: bool = False) -> ImportResult:
     """Create every row as a new suggestion of `campaign`, or refuse the whole file."""
-    if getattr(actor, "pk", None) is not None:
-        require_role(actor, campaign.unit, Role.OFFICE, message="只有推进办可以导入意见建议")
+    permissions.require_for_unit(actor, campaign.unit, Role.OFFICE, message="只有推进办可以导入意见建议", skip_checks=skip_checks)
     table = read_table(source, SUGGESTION_LAYOUT, max_bytes=max_bytes)
     matcher = UnitMatcher(campaign.unit.subtree())
     errors: list[CellError] = []
@@ -185,11 +184,13 @@ def suggestions_import(*, actor, source: Source, campaign: Campaign, max_bytes: 
     return ImportResult(created=len(created), rows=len(table.rows), by_channel=counts, campaign=campaign.name, skipped=table.skipped)
 
 
-def suggestions_import_cli(*, actor, source: Source, campaign_id: int | None = None, apply: bool = False, stdout=None) -> ImportResult:
+def suggestions_import_cli(
+    *, actor, source: Source, campaign_id: int | None = None, apply: bool = False, stdout=None, skip_checks: bool = False
+) -> ImportResult:
     from django.conf import settings
 
     campaign = resolve_campaign(campaign_id)
-    return suggestions_import(actor=actor, source=source, campaign=campaign, max_bytes=settings.DUBAN_MAX_IMPORT_BYTES)
+    return suggestions_import(actor=actor, source=source, campaign=campaign, max_bytes=settings.DUBAN_MAX_IMPORT_BYTES, skip_checks=skip_checks)
 
 
 def export_rows(qs, *, with_contacts: bool):

@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from duban.intake import services
 from duban.intake.models import Kind, Suggestion
 from duban.intake.privacy import mask_text
+from duban.orgs import permissions
 from duban.orgs.models import Role
 
 # suggestion kind → the ledger's 问题来源 value
@@ -46,13 +47,16 @@ def visible_problem(user, problem_id: int):
 
 
 @transaction.atomic
-def to_problem(*, actor, suggestion: Suggestion, unit=None, focus_area=None, description: str = "", deadline: dt.date | None = None):
+def to_problem(
+    *, actor, suggestion: Suggestion, unit=None, focus_area=None, description: str = "", deadline: dt.date | None = None,
+    skip_checks: bool = False,
+):
     """Register a new ledger problem from the suggestion and link the two; returns the problem."""
     if not ready():
         raise ValidationError("整改台账模块尚未启用，暂不能转为问题")
     from duban.ledger.services import problem_create
     # who may, before what is wrong with the input: a refusal must not read as a form error
-    services.require_role(actor, suggestion.campaign.unit, Role.OFFICE, message="只有推进办可以转为问题")
+    permissions.require_for_unit(actor, suggestion.campaign.unit, Role.OFFICE, message="只有推进办可以转为问题", skip_checks=skip_checks)
     if suggestion.problem_id:
         raise ValidationError("该意见建议已关联问题")
     unit = unit or suggestion.unit
@@ -70,22 +74,27 @@ def to_problem(*, actor, suggestion: Suggestion, unit=None, focus_area=None, des
         deadline=deadline,
         # The suggestion's id links the two; its tracking code stays with the submitter.
         extra={"意见建议编号": suggestion.pk},
+        skip_checks=skip_checks,
     )
-    services.suggestion_link_problem(actor=actor, suggestion=suggestion, problem_id=problem.pk, created=True, unit=unit)
+    services.suggestion_link_problem(actor=actor, suggestion=suggestion, problem_id=problem.pk, created=True, unit=unit, skip_checks=skip_checks)
     return problem
 
 
 @transaction.atomic
-def join_problem(*, actor, suggestion: Suggestion, problem_id: int):
+def join_problem(*, actor, suggestion: Suggestion, problem_id: int, skip_checks: bool = False):
     """Attach the suggestion to an existing problem the actor can see (same matter reported again)."""
     if not ready():
         raise ValidationError("整改台账模块尚未启用，暂不能并入问题")
     from duban.ledger.models import Problem
 
-    problem = visible_problem(actor, problem_id) if getattr(actor, "pk", None) else Problem.objects.filter(pk=problem_id).first()
+    if permissions.checked(actor, skip_checks):
+        problem = visible_problem(actor, problem_id)
+    else:
+        problem = Problem.objects.filter(pk=problem_id).first()
     if problem is None:
         raise ValidationError(f"找不到问题 {problem_id} 或无权查看")
     if problem.campaign_id != suggestion.campaign_id:
         raise ValidationError("该问题不属于本活动")
-    services.suggestion_link_problem(actor=actor, suggestion=suggestion, problem_id=problem.pk, created=False, unit=problem.unit)
+    services.suggestion_link_problem(actor=actor, suggestion=suggestion, problem_id=problem.pk, created=False, unit=problem.unit,
+                                     skip_checks=skip_checks)
     return problem

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from duban.campaigns.models import Campaign
+from duban.core.actors import PUBLIC
 from duban.core.ratelimit import client_ip, hit
 from duban.core.validation import id_or_none
 from duban.intake import queries, services
@@ -72,7 +73,8 @@ def submit(request: HttpRequest) -> HttpResponse:
             place_unit = next((u for u in units if u.pk == data.get("place_unit")), None)
             try:
                 s = services.suggestion_submit(
-                    actor="群众",
+                    actor=PUBLIC,
+                    skip_checks=True,  # the public door: a citizen submits to the campaign's own unit
                     campaign=campaign,
                     kind=data["kind"],
                     title=data["title"],

@@ -1,8 +1,9 @@
 """Every write to suggestions: submit, route, reply, rate, close, link to the ledger.
 
 Each function runs in a transaction and writes its audit row. Functions that take an
-`actor` check the actor's role when the actor is a user (a string actor such as
-"命令行" or "演示数据" is a trusted caller). Views and the API only call these.
+`actor` ask the permission layer (`orgs.permissions`) about it; a caller acting as the
+system (a `duban.core.actors.SystemActor`: the CLI, the demo, a citizen on the public
+pages) passes `skip_checks=True` where it calls. Views and the API only call these.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -24,11 +25,12 @@ from django.utils import timezone
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot
 from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
+from duban.core.actors import PUBLIC, actor_user
 from duban.core.contributions import hook_targets
 from duban.intake.models import Channel, Kind, Photo, Rating, Status, Suggestion, new_tracking_code
 from duban.intake.privacy import mask_text
+from duban.orgs import permissions
 from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import can, home_unit, is_office
 
 REPLY_DAYS = 15  # 答复时限: working days from submission (holidays and 调休 counted), as 12345 hotlines promise
 
@@ -61,25 +63,16 @@ def _arrived(items: Sequence[Suggestion]) -> None:
             log.exception("arrival hook %s failed", getattr(hook, "__qualname__", hook))
 
 
-def _is_user(actor) -> bool:
-    return getattr(actor, "pk", None) is not None and hasattr(actor, "is_authenticated")
-
-
-def require_role(actor, unit: OrgUnit, *roles: str, message: str = "无权办理该事项") -> None:
-    if _is_user(actor) and not can(actor, unit, *roles):
-        raise PermissionDenied(message)
-
-
 def may_register(user, campaign) -> bool:
     """登记来电/来信: the office, or a liaison of the person's own unit, while a campaign runs.
     The form's view refuses by this rule and the inbox offers the button by it."""
-    unit = home_unit(user)
-    return campaign is not None and unit is not None and (is_office(user) or can(user, unit, Role.LIAISON, Role.OFFICE))
+    unit = permissions.home_unit(user)
+    return campaign is not None and unit is not None and (permissions.is_office(user) or permissions.may_act_for(user, unit, Role.LIAISON, Role.OFFICE))
 
 
 def may_import(user, campaign) -> bool:
     """批量导入意见建议: the office of the campaign's unit."""
-    return campaign is not None and can(user, campaign.unit, Role.OFFICE)
+    return campaign is not None and permissions.may_act_for(user, campaign.unit, Role.OFFICE)
 
 
 def ip_hash(ip: str) -> str:
@@ -150,6 +143,7 @@ def suggestion_submit(
     photos: Sequence = (),
     submitted_at: dt.datetime | None = None,
     source_ip: str = "",
+    skip_checks: bool = False,
 ) -> Suggestion:
     """Record one suggestion from any channel; returns it with its tracking code.
 
@@ -172,7 +166,7 @@ def suggestion_submit(
         raise ValidationError({"unit": "办理单位不在本活动范围内"})
     if place_unit is not None and not place_unit.path.startswith(campaign.unit.path):
         raise ValidationError({"place_unit": "所属单位不在本活动范围内"})
-    require_role(actor, unit, Role.OFFICE, Role.LIAISON, message="只有推进办或本单位联络员可以登记")
+    permissions.require_for_unit(actor, unit, Role.OFFICE, Role.LIAISON, message="只有推进办或本单位联络员可以登记", skip_checks=skip_checks)
     if len(photos) > MAX_PHOTOS:
         raise ValidationError({"photos": f"最多上传 {MAX_PHOTOS} 张照片"})
     checked = [p if isinstance(p, CheckedPhoto) else check_photo(p) for p in photos]
@@ -195,7 +189,7 @@ def suggestion_submit(
         place_unit=place_unit,
         submitted_at=submitted_at,
         due_date=reply_due(submitted_at),
-        created_by=actor if _is_user(actor) else None,
+        created_by=actor_user(actor),
         source_hash=ip_hash(source_ip),
     )
     for p in checked:
@@ -225,7 +219,7 @@ def suggestions_bulk_create(*, actor, rows: Sequence[Suggestion], note: str = ""
             if day not in due_by_day:
                 due_by_day[day] = workcalendar.due_in_workdays(day, REPLY_DAYS)
             r.due_date = due_by_day[day]
-        if _is_user(actor) and r.created_by_id is None:
+        if r.created_by_id is None and actor_user(actor) is not None:
             r.created_by = actor
     created = Suggestion.objects.bulk_create(rows, batch_size=batch_size)
     if created and created[0].pk is None:  # backends without RETURNING: reload the ids
@@ -256,13 +250,14 @@ def suggestion_route(
     focus_area: FocusArea | None = None,
     label: str | None = None,
     note: str = "",
+    skip_checks: bool = False,
 ) -> Suggestion:
     """Confirm or correct where a suggestion goes: its handling unit, focus area and label.
 
     A new or reopened item becomes 办理中; the office of the item's campaign decides.
     """
     s = Suggestion.objects.select_for_update().select_related("campaign__unit", "unit").get(pk=suggestion.pk)
-    require_role(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以分拣")
+    permissions.require_for_unit(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以分拣", skip_checks=skip_checks)
     before = snapshot(s, ROUTE_FIELDS)
     if unit is not None:
         if not unit.path.startswith(s.campaign.unit.path):
@@ -286,20 +281,24 @@ def suggestion_route(
 @transaction.atomic
 def suggestion_route_confirm(
     *, actor, suggestion: Suggestion, unit: OrgUnit | None = None, focus_area: FocusArea | None = None, label: str | None = None,
+    skip_checks: bool = False,
 ) -> Suggestion:
     """The office's one-click confirm or correction of a routing (分拣); the apps that learn
     from it (the router) hear of it through the "intake.routed" hook, in the same transaction."""
-    s = suggestion_route(actor=actor, suggestion=suggestion, unit=unit, focus_area=focus_area, label=label, note="分拣")
+    s = suggestion_route(actor=actor, suggestion=suggestion, unit=unit, focus_area=focus_area, label=label, note="分拣",
+                         skip_checks=skip_checks)
     for routed in hook_targets("intake.routed"):
         routed(actor=actor, suggestion=s, unit=unit, focus_area=focus_area, label=label)
     return s
 
 
 @transaction.atomic
-def suggestion_link_problem(*, actor, suggestion: Suggestion, problem_id: int, created: bool = False, unit: OrgUnit | None = None) -> Suggestion:
+def suggestion_link_problem(
+    *, actor, suggestion: Suggestion, problem_id: int, created: bool = False, unit: OrgUnit | None = None, skip_checks: bool = False
+) -> Suggestion:
     """Record that the suggestion became (created=True) or joined a ledger problem."""
     s = Suggestion.objects.select_for_update().select_related("campaign__unit").get(pk=suggestion.pk)
-    require_role(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以转为问题")
+    permissions.require_for_unit(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以转为问题", skip_checks=skip_checks)
     before = snapshot(s, ("status", "problem_id", "unit"))
     s.problem_id = problem_id
     if unit is not None:
@@ -318,10 +317,10 @@ def suggestion_link_problem(*, actor, suggestion: Suggestion, problem_id: int, c
 
 
 @transaction.atomic
-def suggestion_reply(*, actor, suggestion: Suggestion, text: str, flags: Sequence[str] = ()) -> Suggestion:
+def suggestion_reply(*, actor, suggestion: Suggestion, text: str, flags: Sequence[str] = (), skip_checks: bool = False) -> Suggestion:
     """The office or the handling unit answers; the submitter sees it by the code and rates it."""
     s = Suggestion.objects.select_for_update().select_related("unit").get(pk=suggestion.pk)
-    require_role(actor, s.unit, Role.OFFICE, Role.LIAISON, message="只有推进办或办理单位可以答复")
+    permissions.require(actor, permissions.CHANGE, s, message="只有推进办或办理单位可以答复", skip_checks=skip_checks)
     text = (text or "").strip()
     if len(text) < MIN_REPLY:
         raise ValidationError({"reply": "答复内容不能为空"})
@@ -332,7 +331,7 @@ def suggestion_reply(*, actor, suggestion: Suggestion, text: str, flags: Sequenc
     before = snapshot(s, REPLY_FIELDS)
     s.reply = text
     s.replied_at = timezone.now()
-    s.replied_by = actor if _is_user(actor) else None
+    s.replied_by = actor_user(actor)
     s.status = Status.REPLIED
     s.rating, s.rating_comment, s.rated_at = "", "", None
     s.save()
@@ -341,7 +340,7 @@ def suggestion_reply(*, actor, suggestion: Suggestion, text: str, flags: Sequenc
 
 
 @transaction.atomic
-def suggestion_rate(*, suggestion: Suggestion, rating: str, comment: str = "", actor="群众") -> Suggestion:
+def suggestion_rate(*, suggestion: Suggestion, rating: str, comment: str = "", actor=PUBLIC) -> Suggestion:
     """The submitter's rating (by tracking code): 不满意 reopens the item for the office."""
     s = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if rating not in Rating.values:
@@ -364,10 +363,10 @@ def suggestion_rate(*, suggestion: Suggestion, rating: str, comment: str = "", a
 
 
 @transaction.atomic
-def suggestion_close(*, actor, suggestion: Suggestion, note: str = "") -> Suggestion:
+def suggestion_close(*, actor, suggestion: Suggestion, note: str = "", skip_checks: bool = False) -> Suggestion:
     """The office closes an item (answered and not rated in time, or settled another way)."""
     s = Suggestion.objects.select_for_update().select_related("campaign__unit").get(pk=suggestion.pk)
-    require_role(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以办结")
+    permissions.require_for_unit(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以办结", skip_checks=skip_checks)
     if s.status == Status.CLOSED:
         return s
     before = snapshot(s, ("status",))

@@ -27,9 +27,10 @@ from duban.intake.forms import HotlineForm, ImportForm, ReplyForm, add_errors
 from duban.intake.io import suggestions_export, suggestions_import
 from duban.intake.models import Channel, Kind, Photo, Status
 from duban.intake.privacy import can_see_contact, mask_name, mask_phone, may_see_contacts
+from duban.orgs import permissions
 from duban.orgs.models import OrgUnit, Role, UnitKind
 from duban.orgs.queries import unit_get
-from duban.orgs.scoping import can, check_visible, home_unit, is_office
+from duban.orgs.scoping import check_visible, home_unit, is_office
 
 PAGE_SIZE = 30
 
@@ -96,8 +97,8 @@ def _get(request, pk: int):
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     s = _get(request, pk)
-    office = can(request.user, s.campaign.unit, Role.OFFICE)
-    can_reply = can(request.user, s.unit, Role.OFFICE, Role.LIAISON) and s.status != Status.CLOSED
+    office = permissions.may_act_for(request.user, s.campaign.unit, Role.OFFICE)
+    can_reply = permissions.may_change(request.user, s) and s.status != Status.CLOSED  # as suggestion_reply asks
     show_contact = can_see_contact(request.user, s)
     pred = hooks.predictions(request.user, [s]).get(s.pk) if office else None
     problem = ledger_link.visible_problem(request.user, s.problem_id) if s.problem_id else None

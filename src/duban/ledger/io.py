@@ -33,6 +33,7 @@ from django.utils.translation import gettext_noop
 
 from duban.audit.services import audit_bulk, user_action
 from duban.campaigns.models import Campaign
+from duban.core.actors import actor_name, actor_user
 from duban.core.dates import DateParseError, parse_date, today
 from duban.core.xlsx import (
     CellError,
@@ -52,9 +53,9 @@ from duban.ledger.models import Source as ProblemSource
 from duban.ledger.search import terms_text
 from duban.ledger.services import NewProblem, problems_bulk_insert, problems_bulk_update
 from duban.ledger.tally import key_of
+from duban.orgs import permissions
 from duban.orgs.matching import UnitMatcher
 from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import can
 
 ID_COLUMN = "系统编号"
 # The columns and the other names offices give them (docs/ledger.md lists the same):
@@ -195,12 +196,12 @@ class _Rights:
     existing problem's unit and the unit it moves to. Signing off — a new row as 已完成,
     a 销号 step, an office override, changing a signed-off problem's 完成时间 or any
     problem's 整改时限 — takes the supervising side of the workflow (office over the
-    supervising unit, never a member of the responsible unit). The system (the CLI run
-    without a user) is the administrator: it skips the person checks, not the workflow.
+    supervising unit, never a member of the responsible unit). The system (the CLI, with
+    `skip_checks=True`) is the administrator: it skips the person checks, not the workflow.
     """
 
-    def __init__(self, actor, campaign: Campaign, matcher: UnitMatcher):
-        self.user = actor if getattr(actor, "pk", None) is not None else None
+    def __init__(self, actor, campaign: Campaign, matcher: UnitMatcher, *, skip_checks: bool = False):
+        self.user = actor if permissions.checked(actor, skip_checks) else None
         self.campaign = campaign
         self.matcher = matcher
         self._units: dict[int, OrgUnit] = {campaign.unit_id: campaign.unit}
@@ -227,7 +228,7 @@ class _Rights:
         if hit is None:
             self.load([unit_id])
             unit = self._units.get(unit_id)
-            hit = self._office[unit_id] = unit is not None and can(self.user, unit, Role.OFFICE)
+            hit = self._office[unit_id] = unit is not None and permissions.may_act_for(self.user, unit, Role.OFFICE)
         return hit
 
     def problem(self, unit_id: int, supervisor_id: int | None, status: str) -> Problem:
@@ -277,13 +278,13 @@ _ERROR_ORDER = {"序号": 0, "问题描述": 1, "责任单位": 2, "聚焦领域
 
 
 def plan_import(
-    *, source: Source, campaign: Campaign, actor=None, override: bool = False, units=None, max_bytes: int | None = None,
-    visible_ids=None,
+    *, source: Source, campaign: Campaign, actor, override: bool = False, units=None, max_bytes: int | None = None,
+    visible_ids=None, skip_checks: bool = False,
 ) -> ImportPlan:
     """Read and check the whole file; return what applying it would do. Writes nothing.
 
-    `actor` is the importer: a person is checked row by row (see `_Rights`); anything else
-    (the CLI's "命令行") is the system. `override` asks for the office override: status
+    `actor` is the importer: a person is checked row by row (see `_Rights`); the system
+    (a SystemActor such as the CLI's) only with `skip_checks=True`. `override` asks for the office override: status
     changes outside the workflow, allowed only where the importer supervises the row.
     `units` restricts the 责任单位 names to a queryset (a user's visible units);
     `visible_ids(ids) -> set` restricts which existing problems a re-import may change.
@@ -308,7 +309,7 @@ def plan_import(
     plan = ImportPlan(campaign=campaign, rows=len(table.rows), sha256=hashlib.sha256(data or b"").hexdigest(), override=override,
                       skipped=table.skipped)
     matcher = UnitMatcher(units)
-    rights = _Rights(actor, campaign, matcher)
+    rights = _Rights(actor, campaign, matcher, skip_checks=skip_checks)
     areas = {a.name: a.pk for a in campaign.focus_areas.all()}
     rows = _Rows(len(table.rows))
     rows.present = set(table.columns)
@@ -823,8 +824,8 @@ def _apply_updates(actor, plan: ImportPlan) -> None:
             changed_fields.add("completed_on")
         p.updated_at = now
         override = p.pk in overridden
-        events.append(ProblemEvent(problem=p, at=now, actor=actor if getattr(actor, "pk", None) else None,
-                                   actor_name=actor.get_username() if getattr(actor, "pk", None) else str(actor),
+        events.append(ProblemEvent(problem=p, at=now, actor=actor_user(actor),
+                                   actor_name=actor_name(actor),
                                    action="import_override" if override else "import_update", from_status=before_status,
                                    to_status=p.status, note=OVERRIDE_NOTE if override else "重新导入台账更新"))
     names = [f[:-3] if f.endswith("_id") else f for f in changed_fields]
@@ -846,20 +847,22 @@ def _apply_updates(actor, plan: ImportPlan) -> None:
 
 def problems_import(
     *, actor, source: Source, campaign: Campaign, apply: bool = False, override: bool = False, units=None, max_bytes: int | None = None,
-    visible_ids=None,
+    visible_ids=None, skip_checks: bool = False,
 ) -> ImportPlan:
     """Check the file, then write it: a fresh ledger at once; a re-import only with apply=True."""
-    plan = plan_import(source=source, campaign=campaign, actor=actor, override=override, units=units, max_bytes=max_bytes, visible_ids=visible_ids)
+    plan = plan_import(source=source, campaign=campaign, actor=actor, override=override, units=units, max_bytes=max_bytes, visible_ids=visible_ids,
+                       skip_checks=skip_checks)
     if plan.changes and not apply:
         return plan
     return apply_plan(actor=actor, plan=plan)
 
 
 def problems_import_cli(
-    *, actor, source: Source, campaign_id: int | None = None, apply: bool = False, override: bool = False, stdout=None
+    *, actor, source: Source, campaign_id: int | None = None, apply: bool = False, override: bool = False, stdout=None,
+    skip_checks: bool = False,
 ) -> ImportPlan:
     campaign = _resolve_campaign(campaign_id)
-    plan = problems_import(actor=actor, source=source, campaign=campaign, apply=apply, override=override)
+    plan = problems_import(actor=actor, source=source, campaign=campaign, apply=apply, override=override, skip_checks=skip_checks)
     if stdout is not None and not plan.applied:
         for c in plan.changes[:100]:
             cells = "；".join(f"{k}：{b or '（空）'} → {a or '（空）'}" for k, (b, a) in c.cells.items())

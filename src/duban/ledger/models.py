@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.audit.labels import verb_label
+from duban.orgs.models import Owners
 
 
 class Status(models.TextChoices):
@@ -80,6 +81,8 @@ class Problem(models.Model):
 
     scope_field = "unit"
     scope_region_field = "region"  # orgs.scoping.scope writes subtrees in region form
+    # orgs.permissions: the responsible unit owns it, the 督办单位 (else the campaign's unit) reviews
+    scope_owners = Owners(field="unit", supervisor="supervisor", default_supervisor="campaign__unit")
 
     class Meta:
         verbose_name = _("问题")

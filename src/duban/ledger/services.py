@@ -1,8 +1,9 @@
 """Every write to the ledger and every workflow transition: one transaction each, audited.
 
-Services take the acting user (or a string such as "命令行" for the CLI and demo, which
-acts as the system) and keyword-only arguments. A user actor is checked against the
-scoping rule and the transition table; views and the API only translate errors.
+Services take the acting user (or a `duban.core.actors.SystemActor` for the CLI, the demo
+and the worker) and keyword-only arguments. The actor is checked by the permission layer
+(`orgs.permissions`) and the transition table; a caller acting as the system says so with
+`skip_checks=True` (a person is always checked). Views and the API only translate errors.
 
 Bulk path: `problems_bulk_insert` writes many new problems with PostgreSQL COPY or
 SQLite executemany in the caller's transaction and writes ONE audit row per batch of
@@ -25,14 +26,16 @@ from django.utils import timezone
 
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
 from duban.campaigns.models import Campaign, FocusArea
+from duban.core.actors import actor_name, actor_user
 from duban.core.dates import today
 from duban.ledger import storage, workflow
 from duban.ledger.models import Evidence, Kind, Problem, ProblemEvent, Source, Status
 from duban.ledger.queries import changes_since
 from duban.ledger.search import index_new, terms_text
 from duban.ledger.tally import key_of, tally_add_rows, tally_apply, tally_shift
+from duban.orgs import permissions
 from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import can, check_visible, is_office
+from duban.orgs.scoping import check_visible
 
 PROBLEM_FIELDS = (
     "seq", "description", "focus_area", "source", "unit", "owner", "supervisor", "measures",
@@ -42,25 +45,12 @@ EDITABLE, LIAISON_EDITABLE = workflow.EDITABLE, workflow.LIAISON_EDITABLE
 AUDIT_BATCH = 5000
 
 
-def _is_user(actor) -> bool:
-    return getattr(actor, "pk", None) is not None
-
-
-def _actor_name(actor) -> str:
-    return actor.get_username() if _is_user(actor) else str(actor or "system")
-
-
-def _require(actor, unit: OrgUnit, *roles: str, message: str) -> None:
-    if _is_user(actor) and not can(actor, unit, *roles):
-        raise PermissionDenied(message)
-
-
 def _event(problem: Problem, actor, action: str, *, before: str = "", note: str = "") -> ProblemEvent:
     return ProblemEvent.objects.create(
         problem=problem,
         at=timezone.now(),
-        actor=actor if _is_user(actor) else None,
-        actor_name=_actor_name(actor),
+        actor=actor_user(actor),
+        actor_name=actor_name(actor),
         action=action,
         from_status=before,
         to_status=problem.status,
@@ -102,9 +92,10 @@ def problem_create(
     kind: str = Kind.DEADLINE,
     seq: int | None = None,
     extra: dict[str, Any] | None = None,
+    skip_checks: bool = False,
 ) -> Problem:
     """Register one problem; office or liaison of the responsible unit (or the system)."""
-    _require(actor, unit, Role.OFFICE, Role.LIAISON, message="只能为本单位或下级单位登记问题")
+    permissions.require_for_unit(actor, unit, Role.OFFICE, Role.LIAISON, message="只能为本单位或下级单位登记问题", skip_checks=skip_checks)
     Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     if seq is None:
         seq = (Problem.objects.filter(campaign=campaign).aggregate(m=Max("seq"))["m"] or 0) + 1
@@ -168,7 +159,7 @@ def _stamp(problem: Problem) -> None:
 
 
 @transaction.atomic
-def problem_update(*, actor, problem: Problem, version: int | None = None, **fields: Any) -> Problem:
+def problem_update(*, actor, problem: Problem, version: int | None = None, skip_checks: bool = False, **fields: Any) -> Problem:
     """Edit the ledger fields. The office edits everything; a liaison only owner and measures.
 
     Only fields whose value really changes count (units and areas by id, dates as dates,
@@ -181,8 +172,7 @@ def problem_update(*, actor, problem: Problem, version: int | None = None, **fie
     if unknown:
         raise ValidationError(f"不能修改：{', '.join(sorted(unknown))}")
     problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
-    if _is_user(actor) and not can(actor, problem.unit, Role.OFFICE, Role.LIAISON):
-        raise PermissionDenied("无权修改该问题")
+    permissions.require(actor, permissions.CHANGE, problem, message="无权修改该问题", skip_checks=skip_checks)
     if version is not None and version != problem.version:
         raise EditConflict(problem, changes_since(problem, version))
     if "unit" in fields and fields["unit"] is None:
@@ -190,14 +180,14 @@ def problem_update(*, actor, problem: Problem, version: int | None = None, **fie
     fields = {k: v for k, v in fields.items() if not _same(problem, k, v)}
     if not fields:
         return problem
-    if _is_user(actor):
-        if not can(actor, problem.unit, Role.OFFICE) and set(fields) - set(LIAISON_EDITABLE):
+    if permissions.checked(actor, skip_checks):
+        if set(fields) - set(permissions.editable_fields(actor, problem, office=EDITABLE, liaison=LIAISON_EDITABLE)):
             raise PermissionDenied("联络员只能修改责任人和整改措施")
         if not workflow.may_change_signed_off(actor, problem):
             raise PermissionDenied(SIGNED_OFF_MESSAGE)
         new_unit = fields.get("unit")
         if new_unit is not None and new_unit.pk != problem.unit_id:
-            _require(actor, new_unit, Role.OFFICE, message="只能把问题交给本人可管理的单位")
+            permissions.require_for_unit(actor, new_unit, Role.OFFICE, message="只能把问题交给本人可管理的单位")
     before = snapshot(problem, PROBLEM_FIELDS)
     old_key = key_of(problem)
     for k, v in fields.items():
@@ -220,16 +210,17 @@ def problem_update(*, actor, problem: Problem, version: int | None = None, **fie
 
 
 @transaction.atomic
-def problem_note(*, actor, problem: Problem, note: str) -> ProblemEvent:
+def problem_note(*, actor, problem: Problem, note: str, skip_checks: bool = False) -> ProblemEvent:
     """Add a progress note (整改进展) to the timeline; it becomes the problem's latest progress."""
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "进展说明不能为空"})
     problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
-    if _is_user(actor) and not (workflow.is_responsible(actor, problem) or workflow.is_supervisor(actor, problem)):
-        raise PermissionDenied("无权填写该问题的整改进展")
-    if _is_user(actor) and not workflow.may_change_signed_off(actor, problem):
-        raise PermissionDenied(SIGNED_OFF_MESSAGE)
+    if permissions.checked(actor, skip_checks):
+        if not (permissions.may_report(actor, problem) or permissions.may_review(actor, problem)):
+            raise PermissionDenied("无权填写该问题的整改进展")
+        if not workflow.may_change_signed_off(actor, problem):
+            raise PermissionDenied(SIGNED_OFF_MESSAGE)
     before = problem.progress
     problem.progress = note
     event = _event(problem, actor, "progress", before=problem.status, note=note)
@@ -245,7 +236,7 @@ def _add_evidence(actor, problem: Problem, name: str, data: bytes) -> Evidence:
     try:
         ev = Evidence.objects.create(
             problem=problem, name=(name or "file")[:200], key=key, content_type=sniffed.content_type, size=sniffed.size,
-            sha256=sniffed.sha256, uploaded_by=actor if _is_user(actor) else None, uploaded_at=timezone.now(),
+            sha256=sniffed.sha256, uploaded_by=actor_user(actor), uploaded_at=timezone.now(),
         )
     except Exception:
         storage.storage().delete(key)
@@ -257,11 +248,11 @@ def _add_evidence(actor, problem: Problem, name: str, data: bytes) -> Evidence:
 
 
 @transaction.atomic
-def problem_add_evidence(*, actor, problem: Problem, name: str, data: bytes) -> Evidence:
+def problem_add_evidence(*, actor, problem: Problem, name: str, data: bytes, skip_checks: bool = False) -> Evidence:
     """Attach one evidence file (type sniffed from content, size-limited)."""
     problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "unit").get(pk=problem.pk)
-    if _is_user(actor) and not (workflow.is_responsible(actor, problem) or workflow.is_supervisor(actor, problem)):
-        raise PermissionDenied("无权为该问题上传佐证材料")
+    permissions.require_any(actor, (permissions.may_report(actor, problem), permissions.may_review(actor, problem)),
+                            message="无权为该问题上传佐证材料", skip_checks=skip_checks)
     if problem.status == Status.SIGNED_OFF:
         raise ValidationError("已销号的问题不能再上传佐证材料")
     return _add_evidence(actor, problem, name, data)
@@ -276,10 +267,12 @@ def problem_transition(
     reason: str = "",
     date: dt.date | None = None,
     files: Sequence[tuple[str, bytes]] = (),
+    skip_checks: bool = False,
 ) -> Problem:
-    """Fire transition `name` of the table in workflow.py; illegal ones raise TransitionError."""
+    """Fire transition `name` of the table in workflow.py; illegal ones raise TransitionError.
+    The system (`skip_checks=True`) is held to the table's states, not to a side."""
     problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
-    if _is_user(actor):
+    if permissions.checked(actor, skip_checks):
         t = workflow.check(actor, problem, name)
     else:
         t = workflow.get(name)
@@ -329,54 +322,54 @@ def problem_transition(
     return problem
 
 
-def problem_claim(*, actor, problem: Problem, note: str = "") -> Problem:
-    return problem_transition(actor=actor, problem=problem, name="claim", reason=note)
+def problem_claim(*, actor, problem: Problem, note: str = "", skip_checks: bool = False) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="claim", reason=note, skip_checks=skip_checks)
 
 
-def problem_submit(*, actor, problem: Problem, note: str = "", files: Sequence[tuple[str, bytes]] = ()) -> Problem:
-    return problem_transition(actor=actor, problem=problem, name="submit", reason=note, files=files)
+def problem_submit(*, actor, problem: Problem, note: str = "", files: Sequence[tuple[str, bytes]] = (), skip_checks: bool = False) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="submit", reason=note, files=files, skip_checks=skip_checks)
 
 
-def problem_sign_off(*, actor, problem: Problem, note: str = "") -> Problem:
-    return problem_transition(actor=actor, problem=problem, name="sign_off", reason=note)
+def problem_sign_off(*, actor, problem: Problem, note: str = "", skip_checks: bool = False) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="sign_off", reason=note, skip_checks=skip_checks)
 
 
-def problem_return(*, actor, problem: Problem, reason: str) -> Problem:
-    return problem_transition(actor=actor, problem=problem, name="return", reason=reason)
+def problem_return(*, actor, problem: Problem, reason: str, skip_checks: bool = False) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="return", reason=reason, skip_checks=skip_checks)
 
 
-def problem_request_extension(*, actor, problem: Problem, until: dt.date, reason: str) -> Problem:
-    return problem_transition(actor=actor, problem=problem, name="request_extension", reason=reason, date=until)
+def problem_request_extension(*, actor, problem: Problem, until: dt.date, reason: str, skip_checks: bool = False) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="request_extension", reason=reason, date=until, skip_checks=skip_checks)
 
 
-def problem_approve_extension(*, actor, problem: Problem, note: str = "") -> Problem:
-    return problem_transition(actor=actor, problem=problem, name="approve_extension", reason=note)
+def problem_approve_extension(*, actor, problem: Problem, note: str = "", skip_checks: bool = False) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="approve_extension", reason=note, skip_checks=skip_checks)
 
 
-def problem_refuse_extension(*, actor, problem: Problem, reason: str) -> Problem:
-    return problem_transition(actor=actor, problem=problem, name="refuse_extension", reason=reason)
+def problem_refuse_extension(*, actor, problem: Problem, reason: str, skip_checks: bool = False) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="refuse_extension", reason=reason, skip_checks=skip_checks)
 
 
-def problem_reopen(*, actor, problem: Problem, reason: str) -> Problem:
-    return problem_transition(actor=actor, problem=problem, name="reopen", reason=reason)
+def problem_reopen(*, actor, problem: Problem, reason: str, skip_checks: bool = False) -> Problem:
+    return problem_transition(actor=actor, problem=problem, name="reopen", reason=reason, skip_checks=skip_checks)
 
 
-def _bulk_targets(actor, problem_ids: Iterable[int]) -> list[Problem]:
-    if _is_user(actor) and not is_office(actor):
+def _bulk_targets(actor, problem_ids: Iterable[int], skip_checks: bool) -> list[Problem]:
+    check = permissions.checked(actor, skip_checks)
+    if check and not permissions.is_office(actor):
         raise PermissionDenied("只有推进办可以批量操作")
     problems = list(Problem.objects.select_for_update(of=("self",)).select_related("unit").filter(pk__in=list(problem_ids)).order_by("pk"))
-    if _is_user(actor):
+    if check:
         for p in problems:
-            if not can(actor, p.unit, Role.OFFICE):
-                raise PermissionDenied(f"无权操作问题 {p.seq}")
+            permissions.require_for_unit(actor, p.unit, Role.OFFICE, message=f"无权操作问题 {p.seq}")
     return problems
 
 
 @transaction.atomic
-def problem_bulk_assign(*, actor, problem_ids: Iterable[int], unit: OrgUnit, owner: str | None = None) -> int:
+def problem_bulk_assign(*, actor, problem_ids: Iterable[int], unit: OrgUnit, owner: str | None = None, skip_checks: bool = False) -> int:
     """Give many problems to one responsible unit (and person); one audit row each."""
-    _require(actor, unit, Role.OFFICE, message="只能交给本人可管理的单位")
-    problems = _bulk_targets(actor, problem_ids)
+    permissions.require_for_unit(actor, unit, Role.OFFICE, message="只能交给本人可管理的单位", skip_checks=skip_checks)
+    problems = _bulk_targets(actor, problem_ids, skip_checks)
     befores = {p.pk: snapshot(p, ("unit", "owner")) for p in problems}
     deltas: Counter = Counter()
     for p in problems:
@@ -396,11 +389,11 @@ def problem_bulk_assign(*, actor, problem_ids: Iterable[int], unit: OrgUnit, own
 
 
 @transaction.atomic
-def problem_bulk_extend(*, actor, problem_ids: Iterable[int], deadline: dt.date, reason: str) -> int:
+def problem_bulk_extend(*, actor, problem_ids: Iterable[int], deadline: dt.date, reason: str, skip_checks: bool = False) -> int:
     """Move the deadline of many open problems (an office decision, with a reason)."""
     if not (reason or "").strip():
         raise ValidationError({"reason": "批量延期需要填写理由"})
-    problems = [p for p in _bulk_targets(actor, problem_ids) if p.status != Status.SIGNED_OFF]
+    problems = [p for p in _bulk_targets(actor, problem_ids, skip_checks) if p.status != Status.SIGNED_OFF]
     befores = {p.pk: p.deadline for p in problems}
     now = timezone.now()
     deltas: Counter = Counter()
@@ -409,7 +402,7 @@ def problem_bulk_extend(*, actor, problem_ids: Iterable[int], deadline: dt.date,
         p.deadline = deadline
         deltas[key_of(p)] += 1
     ProblemEvent.objects.bulk_create(
-        [ProblemEvent(problem=p, at=now, actor=actor if _is_user(actor) else None, actor_name=_actor_name(actor), action="extend",
+        [ProblemEvent(problem=p, at=now, actor=actor_user(actor), actor_name=actor_name(actor), action="extend",
                       from_status=p.status, to_status=p.status, note=f"整改时限调整为 {deadline:%Y-%m-%d}：{reason}") for p in problems]
     )
     with user_action():

@@ -41,8 +41,9 @@ from duban.ledger.forms import (
     problem_initial,
 )
 from duban.ledger.models import Kind, Source, Status
-from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import can, home_unit, is_office, scope, visible_units
+from duban.orgs import permissions
+from duban.orgs.models import OrgUnit
+from duban.orgs.scoping import home_unit, is_office, scope, visible_units
 
 IMPORT_MAX_BYTES = 200 * 1024 * 1024
 
@@ -103,7 +104,7 @@ def problem_export(request: HttpRequest) -> HttpResponse:
 def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _problem_or_404(request, pk)
     available = workflow.available(request.user, problem)
-    can_write = workflow.is_responsible(request.user, problem) or workflow.is_supervisor(request.user, problem)
+    can_write = permissions.may_report(request.user, problem) or permissions.may_review(request.user, problem)  # as problem_note asks
     return render(request, "ledger/problem_detail.html", {
         "p": problem, "timeline": queries.timeline(problem), "evidence": queries.evidence_list(problem),
         "history": history_for(problem)[:50], "transitions": available, "transition_form": TransitionForm(),
@@ -135,7 +136,7 @@ def problem_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _problem_or_404(request, pk)
-    if not can(request.user, problem.unit, Role.OFFICE, Role.LIAISON):
+    if not permissions.may_change(request.user, problem):
         raise PermissionDenied("无权修改该问题")
     editable = workflow.editable_fields(request.user, problem)
     if not editable:  # signed off, and this user is not the supervising side

@@ -24,8 +24,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from duban.ledger.models import Problem, Status
+from duban.orgs import permissions
 from duban.orgs.models import Role
-from duban.orgs.scoping import can, grants, is_office, role_for
+from duban.orgs.scoping import grants, is_office
 
 RESPONSIBLE = "responsible"
 SUPERVISOR = "supervisor"
@@ -89,21 +90,18 @@ def state_allows(problem: Problem, t: Transition) -> bool:
     return not (t.extension == "pending" and problem.extension_to is None)
 
 
+# Who is which side is the permission layer's answer (orgs.permissions): these names stay
+# for the workflow's table and its callers.
+
+
 def is_responsible(user, problem: Problem) -> bool:
-    return role_for(user, problem.unit) in (Role.LIAISON, Role.OFFICE)
+    """The responsible side: office or liaison over the problem's unit."""
+    return permissions.may_change(user, problem)
 
 
 def is_supervisor(user, problem: Problem) -> bool:
     """Office over the supervising unit, and not a member of the responsible unit itself."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    sup_id = problem.supervising_unit_id()
-    sup = problem.supervisor if problem.supervisor_id else problem.campaign.unit
-    if sup_id == problem.unit_id:
-        return False
-    if role_for(user, sup) != Role.OFFICE:
-        return False
-    return not any(g.unit_id == problem.unit_id for g in grants(user))
+    return permissions.may_review(user, problem)
 
 
 def side_allows(user, problem: Problem, t: Transition) -> bool:
@@ -133,9 +131,7 @@ def may_change_signed_off(user, problem: Problem) -> bool:
 
 def editable_fields(user, problem: Problem) -> tuple[str, ...]:
     """The fields this user may change on this problem now (empty: none)."""
-    if not can(user, problem.unit, Role.OFFICE, Role.LIAISON) or not may_change_signed_off(user, problem):
-        return ()
-    return EDITABLE if can(user, problem.unit, Role.OFFICE) else LIAISON_EDITABLE
+    return permissions.editable_fields(user, problem, office=EDITABLE, liaison=LIAISON_EDITABLE, closed=problem.status == Status.SIGNED_OFF)
 
 
 def available(user, problem: Problem) -> list[Transition]:

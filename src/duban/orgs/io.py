@@ -16,9 +16,10 @@ from duban.core.xlsx import (
     text,
     write_table,
 )
+from duban.orgs import permissions
 from duban.orgs.matching import UnitMatcher
 from duban.orgs.models import OrgUnit, Role, UnitKind
-from duban.orgs.scoping import can, visible_units
+from duban.orgs.scoping import visible_units
 from duban.orgs.services import NewUnit, units_bulk_create
 
 # The columns and the other names offices give them (docs/ledger.md lists the same).
@@ -43,7 +44,7 @@ class ImportResult:
         return f"导入完成：新建 {self.created} 个单位（共 {self.rows} 行）{skipped}"
 
 
-def units_import(*, actor, source: Source, max_bytes: int | None = None, root: OrgUnit | None = None) -> ImportResult:
+def units_import(*, actor, source: Source, max_bytes: int | None = None, root: OrgUnit | None = None, skip_checks: bool = False) -> ImportResult:
     """Create the units of the file, parents before children; refuse the whole file on any error.
 
     A parent is an existing unit (matched by name, or "上级/名称" where a name repeats) or
@@ -52,9 +53,10 @@ def units_import(*, actor, source: Source, max_bytes: int | None = None, root: O
 
     A person (`actor` a user) names parents among the units they see, must be office over
     each existing parent (a row under another row inherits that row's check) and only a
-    superuser makes top-level units. The system (the CLI's "命令行") is not restricted.
+    superuser makes top-level units. The system (a SystemActor with `skip_checks=True`,
+    the CLI's) is not restricted.
     """
-    person = actor if getattr(actor, "pk", None) is not None else None
+    person = actor if permissions.checked(actor, skip_checks) else None
     table = read_table(source, UNIT_LAYOUT, max_bytes=max_bytes)
     if root is not None:
         matcher = UnitMatcher(root.subtree())
@@ -105,7 +107,7 @@ def units_import(*, actor, source: Source, max_bytes: int | None = None, root: O
             parent_id = resolved
             if person is not None:
                 if parent_id not in office:
-                    office[parent_id] = can(person, OrgUnit.objects.only("id", "path").get(pk=parent_id), Role.OFFICE)
+                    office[parent_id] = permissions.may_act_for(person, OrgUnit.objects.only("id", "path").get(pk=parent_id), Role.OFFICE)
                 if not office[parent_id]:
                     errors.append(CellError(rownum, "上级单位", f"您不是“{parent}”或其上级单位的推进办，不能在其下新建单位"))
                     continue

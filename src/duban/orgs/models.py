@@ -9,8 +9,10 @@ carried on every big table so the schema can later be sharded by region (Citus).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -138,6 +140,70 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.unit} ({self.get_role_display()})"
+
+
+class OwnerRole(models.TextChoices):
+    """How a unit owns an item it shares with others (orgs.permissions reads `lead_roles`)."""
+
+    LEAD = "lead", _("牵头单位")
+    CO = "co", _("责任单位")
+    LEADER = "leader", _("包保领导")
+    DEPARTMENT = "department", _("责任部门")
+    SECRETARY = "secretary", _("项目秘书")
+
+
+class Assignment(models.Model):
+    """One owning unit of an item owned by several: a task's lead and co-responsible units,
+    a project's leader, department and secretary (三级包保).
+
+    One table for every kind of item (content type + id), so the permission layer answers
+    "does one of this user's subtrees own it?" with one EXISTS per query whatever the model:
+    no join, hence no duplicate rows when an item has several owners in the subtree.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("单位"))
+    role = models.CharField(_("职责"), max_length=20, choices=OwnerRole.choices, default=OwnerRole.CO)
+    position = models.PositiveSmallIntegerField(default=0)  # the order the plan lists the units in
+
+    class Meta:
+        verbose_name = _("责任分工")
+        verbose_name_plural = _("责任分工")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id", "unit", "role"], name="assignment_unique_owner"),
+        ]
+        # (item) lists an item's owners; (unit, type, item) serves the EXISTS of `scope`
+        # from the unit side when a subtree holds few units.
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="assignment_item_idx"),
+            models.Index(fields=["unit", "content_type", "object_id"], name="assignment_unit_item_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} ({self.get_role_display()})"
+
+
+@dataclass(frozen=True)
+class Owners:
+    """How a model names the units that own its rows, for the permission layer.
+
+    `field`: a foreign-key path to the (lead) owning unit ("unit", "problem__unit"), or
+    None when every owner is an assignment. `assigned`: further owners are rows of
+    `Assignment` for this model (`via`: the path to the assigned item when the row is a
+    child of it, "" for the row itself). `lead_roles`: the assignment roles that count as
+    lead (may change the item). `supervisor` / `default_supervisor`: paths to the unit
+    that reviews and signs off (the first that is set).
+    A model that declares only `scope_field` is owned by that one unit.
+    """
+
+    field: str | None = None
+    assigned: bool = False
+    via: str = ""
+    lead_roles: tuple[str, ...] = (OwnerRole.LEAD,)
+    supervisor: str = ""
+    default_supervisor: str = ""
 
 
 TOKEN_DEFAULT_DAYS = 90

@@ -1,20 +1,24 @@
-"""The one rule for who may see and change what.
+"""What a user may SEE: the query side of the permission layer (`orgs.permissions`).
 
 Everybody sees the subtrees of the units they are members of (office and leader at the
 top of their tree, a liaison at its own unit), superusers see everything, and nobody sees
 anything else. Every list, detail, export and API call filters through `scope`.
 Models name the foreign key to their owning unit in `scope_field` ("" for OrgUnit
-itself, "unit" for a problem, "problem__unit" for a problem's evidence…).
+itself, "unit" for a problem, "problem__unit" for a problem's evidence…), or declare
+`scope_owners = Owners(...)` when several units own a row through `orgs.Assignment`;
+those rows are filtered with one EXISTS (never a join: no duplicate rows).
+What a user may change, review or report is decided in `orgs.permissions`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
-from duban.orgs.models import Membership, OrgUnit, Role
+from duban.orgs.models import Assignment, Membership, OrgUnit, Owners, Role
 
 ROLE_RANK = {Role.VIEWER: 0, Role.LIAISON: 1, Role.LEADER: 2, Role.OFFICE: 3}
 
@@ -74,14 +78,44 @@ def scope(user, queryset: QuerySet) -> QuerySet:
         return queryset
     if not roots:
         return queryset.none()
-    field = getattr(queryset.model, "scope_field", None)
-    if field is None:
-        raise TypeError(f"{queryset.model.__name__} declares no scope_field; it cannot be scoped")
+    owners = owners_of_model(queryset.model)
+    field = owners.field
     region_field = getattr(queryset.model, "scope_region_field", "")
+    paths = outer_grant_paths(user)
     cond = Q()
-    for path in outer_grant_paths(user):
-        cond |= subtree_condition(field, path, region_field=region_field) if field else Q(path__subtree=path)
+    if field is not None:
+        for path in paths:
+            cond |= subtree_condition(field, path, region_field=region_field) if field else Q(path__subtree=path)
+    if owners.assigned:
+        cond |= assigned_in(queryset.model, owners, paths)
     return queryset.filter(cond)
+
+
+def owners_of_model(model: type[Model]) -> Owners:
+    """The model's declared owners (`scope_owners`), or its single `scope_field`."""
+    declared = getattr(model, "scope_owners", None)
+    if declared is not None:
+        return declared
+    field = getattr(model, "scope_field", None)
+    if field is None:
+        raise TypeError(f"{model.__name__} declares no scope_field or scope_owners; it cannot be scoped")
+    return Owners(field=field)
+
+
+def assignment_type(model: type[Model]) -> ContentType:
+    """The content type an item's Assignment rows carry (proxies keep their own)."""
+    return ContentType.objects.get_for_model(model, for_concrete_model=False)
+
+
+def assigned_in(model: type[Model], owners: Owners, paths: list[str]) -> Exists:
+    """Rows one of whose assigned units lies in one of the subtrees at `paths`: one EXISTS,
+    so a row with three owners in the user's subtree is still one row."""
+    item = model._meta.get_field(owners.via).related_model if owners.via else model
+    ref = OuterRef(f"{owners.via}_id") if owners.via else OuterRef("pk")
+    units = Q()
+    for path in paths:
+        units |= Q(unit__path__subtree=path)
+    return Exists(Assignment.objects.filter(units, content_type=assignment_type(item), object_id=ref))
 
 
 def scope_key(user) -> tuple:

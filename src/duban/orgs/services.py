@@ -10,24 +10,27 @@ from dataclasses import dataclass
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
 from duban.core.contributions import contributions, resolve
+from duban.orgs import permissions
 from duban.orgs.models import (
     TOKEN_DEFAULT_DAYS,
     TOKEN_MAX_DAYS,
     ApiToken,
+    Assignment,
     Membership,
     OrgUnit,
+    OwnerRole,
     Role,
     UnitKind,
     path_segment,
 )
-from duban.orgs.scoping import forget_grants
+from duban.orgs.scoping import assignment_type, forget_grants, owners_of_model
 
 UNIT_FIELDS = ("name", "kind", "parent", "code")
 
@@ -193,6 +196,40 @@ def membership_set(*, actor, user, unit: OrgUnit, role: str, title: str = "", ph
     audit_record(actor=actor, verb="membership.set", obj=m, unit=unit, changes=diff(before, snapshot(m, ("role", "title", "phone"))), object_repr=f"{user} @ {unit}")
     forget_grants(user)
     return m
+
+
+@transaction.atomic
+def owners_set(*, actor, obj: models.Model, owners: Sequence[tuple[OrgUnit, str]], skip_checks: bool = False) -> list[Assignment]:
+    """Replace the owning units of an item owned by several (its model declares
+    `scope_owners = Owners(assigned=True)`): `owners` is [(unit, OwnerRole), …] in the
+    order the plan lists them. The actor must be office over every unit it names, old or
+    new (a unit is given work, or relieved of it, by who runs it); audited on the item."""
+    spec = owners_of_model(type(obj))
+    if not spec.assigned:
+        raise TypeError(f"{type(obj).__name__} is owned by one unit (scope_field); it has no assignments")
+    pairs: list[tuple[OrgUnit, str]] = []
+    for unit, role in owners:
+        if role not in OwnerRole.values:
+            raise ValidationError({"role": f"未知职责“{role}”"})
+        if (unit.pk, role) not in {(u.pk, r) for u, r in pairs}:
+            pairs.append((unit, role))
+    ctype = assignment_type(type(obj))
+    current = list(Assignment.objects.filter(content_type=ctype, object_id=obj.pk).select_related("unit"))
+    touched = {a.unit.pk: a.unit for a in current}
+    touched.update({u.pk: u for u, _ in pairs})
+    for unit in touched.values():
+        permissions.require_for_unit(actor, unit, Role.OFFICE, message=f"只能把工作分给本人可管理的单位（{unit.name}）", skip_checks=skip_checks)
+    labels = dict(OwnerRole.choices)
+    before = [f"{a.unit.name}（{labels[a.role]}）" for a in current]
+    Assignment.objects.filter(content_type=ctype, object_id=obj.pk).delete()
+    rows = Assignment.objects.bulk_create([
+        Assignment(content_type=ctype, object_id=obj.pk, unit=unit, role=role, position=i) for i, (unit, role) in enumerate(pairs)
+    ])
+    after = [f"{u.name}（{labels[r]}）" for u, r in pairs]
+    if before != after:
+        audit_record(actor=actor, verb="owners.set", obj=obj, changes={"责任分工": [before, after]})
+    permissions.forget_owners(obj)
+    return rows
 
 
 @transaction.atomic

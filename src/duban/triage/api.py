@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -12,8 +12,6 @@ from duban.campaigns.queries import campaigns_for, current_campaign
 from duban.core.apischema import answers
 from duban.core.validation import Id, Text
 from duban.intake import queries as intake_queries
-from duban.orgs.models import Role
-from duban.orgs.scoping import can
 from duban.triage import engine, queries, services
 from duban.triage.models import HotIssueRun, Target
 
@@ -46,7 +44,7 @@ def predictions(request, suggestion_id: Id):
     s = intake_queries.suggestion_get(request.user, suggestion_id)
     if s is None:
         raise HttpError(404, "未找到该意见建议或无权查看")
-    if not can(request.user, s.campaign.unit, Role.OFFICE, Role.LEADER):
+    if not queries.may_read_analysis(request.user, s.campaign):
         raise HttpError(403, "仅推进办可见分拣建议")
     p = queries.predictions_for(request.user, [s]).get(s.pk, {})
     return {"suggestion_id": s.pk, **p}
@@ -110,10 +108,10 @@ class TrainIn(Schema):
 @router.post("/models/train", response=answers({201: ModelOut}, 403, 404, body=True), summary="用本活动已分拣的历史（含人工更正）重新训练（推进办）")
 def train(request, payload: TrainIn):
     campaign = _campaign(request, payload.campaign_id)
-    if not can(request.user, campaign.unit, Role.OFFICE):
-        raise HttpError(403, "只有推进办可以训练模型")
     try:
         return Status(201, services.train_from_history(actor=request.user, campaign=campaign, target=payload.target))
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from exc
     except ValidationError as exc:
         raise HttpError(422, "；".join(exc.messages)) from exc
 
@@ -178,9 +176,12 @@ def hot_latest(request):
 @router.post("/hot/run", response=answers({201: HotRunOut}, 403), summary="对本活动的意见建议运行热点分析（推进办）")
 def hot_run_now(request):
     campaign = current_campaign(request.user)
-    if campaign is None or not can(request.user, campaign.unit, Role.OFFICE):
+    if campaign is None:
         raise HttpError(403, "只有推进办可以运行热点分析")
-    return Status(201, services.hot_from_suggestions(actor=request.user, campaign=campaign))
+    try:
+        return Status(201, services.hot_from_suggestions(actor=request.user, campaign=campaign))
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from exc
 
 
 @router.get("/hot/{run_id}", response=answers({200: HotRunOut}, 403, 404), summary="某次热点分析的结果")

@@ -9,8 +9,9 @@ from django.utils.translation import pgettext_lazy
 from duban.intake.models import Suggestion
 from duban.intake.privacy import contact_shown, mask_if_phone, mask_text, may_see_contacts
 from duban.intake.services import REPLY_DAYS
+from duban.orgs import permissions
 from duban.orgs.models import Role
-from duban.orgs.scoping import can, scope
+from duban.orgs.scoping import scope
 from duban.triage import engine
 from duban.triage.models import HotIssue, HotIssueRun, Prediction, RouterModel, TrainingExample
 
@@ -72,24 +73,29 @@ def models_for(user, campaign=None):
     return qs.select_related("campaign")
 
 
-def may_see_models(user, campaign) -> bool:
-    """The routers' versions and scores: the office and leaders of the campaign's lead unit."""
+def may_read_analysis(user, campaign) -> bool:
+    """What the router and the hot-issue finder read across units (predictions, model
+    scores, hot issues): the office and leaders of the campaign's lead unit."""
     if getattr(user, "is_superuser", False):
         return True
-    return campaign is not None and can(user, campaign.unit, Role.OFFICE, Role.LEADER)
+    return campaign is not None and permissions.may_act_for(user, campaign.unit, Role.OFFICE, Role.LEADER)
+
+
+def may_see_models(user, campaign) -> bool:
+    """The routers' versions and scores (`may_read_analysis`)."""
+    return may_read_analysis(user, campaign)
 
 
 def may_see_hot(user, campaign) -> bool:
-    """Hot issues read across units: the office and leaders of the campaign's lead unit."""
-    if getattr(user, "is_superuser", False):
-        return True
-    return campaign is not None and can(user, campaign.unit, Role.OFFICE, Role.LEADER)
+    """Hot issues read across units (`may_read_analysis`)."""
+    return may_read_analysis(user, campaign)
 
 
 def may_analyse(user, campaign) -> bool:
-    """Running the hot-issue analysis or training a router: the office of the campaign's unit.
-    The POST views refuse by this rule and the pages offer their buttons by it."""
-    return campaign is not None and can(user, campaign.unit, Role.OFFICE)
+    """Running the hot-issue analysis, training a router or routing an item: the office of
+    the campaign's unit. The services refuse by this rule, the views that queue work ask it
+    before queuing, and the pages offer their buttons by it."""
+    return campaign is not None and permissions.may_act_for(user, campaign.unit, Role.OFFICE)
 
 
 def hot_runs(user, campaign=None):

@@ -22,11 +22,16 @@ from django.utils import timezone
 
 from duban.audit.services import audit_record
 from duban.campaigns.models import Campaign, FocusArea
+from duban.core.actors import actor_user
+from duban.core.validation import max_length_of
 from duban.intake import services as intake_services
 from duban.intake.models import Status, Suggestion
+from duban.orgs import permissions
+from duban.orgs.matching import resolve_in
 from duban.orgs.models import OrgUnit
 from duban.triage import engine
 from duban.triage.models import HotIssue, HotIssueRun, Prediction, RouterModel, Target, TrainingExample
+from duban.triage.queries import may_analyse
 
 MIN_EXAMPLES = 10
 TOP_K = 3
@@ -57,8 +62,11 @@ def train_model(
     path: str | Path | None = None,
     cv: int = 5,
     activate: bool = True,
+    skip_checks: bool = False,
 ) -> RouterModel:
-    """Train, save and register a router; the new one replaces the active one of its kind."""
+    """Train, save and register a router; the new one replaces the active one of its kind.
+    A person trains a campaign's router as its office; a global one only the system."""
+    require_analyst(actor, campaign, message="只有推进办可以训练分拣模型", skip_checks=skip_checks)
     if target not in Target.values:
         raise ValidationError(f"未知预测对象“{target}”")
     pairs = [(t.strip(), str(lab).strip()) for t, lab in zip(texts, labels, strict=True) if t and str(t).strip() and lab is not None and str(lab).strip()]
@@ -108,7 +116,13 @@ def _jsonable(value):
 
 def _actor_name(actor) -> str:
     # Shown on the models page as 训练人: the person's name where the account has one.
-    return (actor.get_full_name() or actor.get_username()) if getattr(actor, "pk", None) else str(actor or "system")
+    return actor.get_full_name() or actor.get_username()
+
+
+def require_analyst(actor, campaign: Campaign | None, *, message: str, skip_checks: bool = False) -> None:
+    """PermissionDenied unless the actor is the office of the campaign's unit (`may_analyse`):
+    the one check of routing, training and hot-issue runs, whoever calls."""
+    permissions.require_any(actor, (may_analyse(actor, campaign),), message=message, skip_checks=skip_checks)
 
 
 def training_data(campaign: Campaign, target: str) -> tuple[list[str], list[str], int]:
@@ -139,11 +153,12 @@ def training_data(campaign: Campaign, target: str) -> tuple[list[str], list[str]
     return [t for t, _ in pairs], [lab for _, lab in pairs], corrections
 
 
-def train_from_history(*, actor, campaign: Campaign, target: str, cv: int = 5) -> RouterModel:
+def train_from_history(*, actor, campaign: Campaign, target: str, cv: int = 5, skip_checks: bool = False) -> RouterModel:
+    require_analyst(actor, campaign, message="只有推进办可以训练分拣模型", skip_checks=skip_checks)
     texts, labels, corrections = training_data(campaign, target)
     return train_model(
         actor=actor, texts=texts, labels=labels, target=target, campaign=campaign, cv=cv,
-        source=f"{campaign.name}：已分拣 {len(texts)} 条（含人工更正 {corrections} 条）",
+        source=f"{campaign.name}：已分拣 {len(texts)} 条（含人工更正 {corrections} 条）", skip_checks=skip_checks,
     )
 
 
@@ -265,10 +280,26 @@ def route_confirm(
     unit: OrgUnit | None = None,
     focus_area: FocusArea | None = None,
     label: str | None = None,
+    unit_text: str = "",
+    skip_checks: bool = False,
 ) -> Suggestion:
     """The office's one-click confirm or correction; each decision becomes a training example
-    (intake's routing calls :func:`route_learn` through its "intake.routed" hook)."""
-    return intake_services.suggestion_route_confirm(actor=actor, suggestion=suggestion, unit=unit, focus_area=focus_area, label=label)
+    (intake's routing calls :func:`route_learn` through its "intake.routed" hook).
+
+    Who may comes first, before what is wrong with the input (a refusal must not read as a
+    form error). `unit_text`: a typed unit name (the picker without its script), resolved
+    among the campaign's units when `unit` is not given.
+    """
+    require_analyst(actor, suggestion.campaign, message="只有推进办可以分拣", skip_checks=skip_checks)
+    if unit is None and unit_text:
+        found = resolve_in(OrgUnit.objects.filter(path__subtree=suggestion.campaign.unit.path), unit_text[:241])
+        if isinstance(found, str):
+            raise ValidationError(found)
+        unit = found
+    if label is not None and len(label) > max_length_of(Suggestion, "label"):
+        raise ValidationError(f"分类标签不能超过 {max_length_of(Suggestion, 'label')} 个字符")
+    return intake_services.suggestion_route_confirm(actor=actor, suggestion=suggestion, unit=unit, focus_area=focus_area, label=label,
+                                                    skip_checks=skip_checks)
 
 
 def route_learn(
@@ -297,7 +328,7 @@ def route_learn(
         predicted = (str(top[0]["id"]) if target == Target.UNIT else top[0]["label"]) if top else ""
         examples.append(TrainingExample(
             campaign=s.campaign, suggestion=s, target=target, text=text, label=value, predicted=predicted,
-            corrected=bool(predicted) and predicted != value, created_by=actor if getattr(actor, "pk", None) else None,
+            corrected=bool(predicted) and predicted != value, created_by=actor_user(actor),
         ))
     TrainingExample.objects.bulk_create(examples)
 
@@ -387,7 +418,8 @@ def suggestion_messages(campaign: Campaign, since: dt.date | None = None) -> lis
     return out
 
 
-def hot_from_suggestions(*, actor, campaign: Campaign, since: dt.date | None = None) -> HotIssueRun:
+def hot_from_suggestions(*, actor, campaign: Campaign, since: dt.date | None = None, skip_checks: bool = False) -> HotIssueRun:
+    require_analyst(actor, campaign, message="只有推进办可以运行热点分析", skip_checks=skip_checks)
     messages = suggestion_messages(campaign, since)
     return run_hot_issues(actor=actor, messages=messages, source=f"{campaign.name} 意见建议（{len(messages)} 条）", campaign=campaign)
 
@@ -421,6 +453,7 @@ def _int(v) -> int:
         return 0
 
 
-def hot_from_csv(*, actor, path: str | Path, campaign: Campaign | None = None, limit: int | None = None) -> HotIssueRun:
+def hot_from_csv(*, actor, path: str | Path, campaign: Campaign | None = None, limit: int | None = None, skip_checks: bool = False) -> HotIssueRun:
+    require_analyst(actor, campaign, message="只有推进办可以运行热点分析", skip_checks=skip_checks)
     messages = read_messages_csv(path, limit)
     return run_hot_issues(actor=actor, messages=messages, source=f"{Path(path).name}（{len(messages)} 条）", campaign=campaign)

@@ -16,12 +16,9 @@ from duban.campaigns.models import FocusArea
 from duban.campaigns.queries import current_campaign
 from duban.core.background import start
 from duban.core.redirects import redirect_back
-from duban.core.validation import id_or_none, max_length_of, strip_nul
+from duban.core.validation import id_or_none, strip_nul
 from duban.intake import queries as intake_queries
-from duban.intake.models import Suggestion
-from duban.orgs.matching import resolve_in
-from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import can
+from duban.orgs.models import OrgUnit
 from duban.triage import queries, services, tasks
 from duban.triage.models import HotIssueRun, RouterModel, Target
 
@@ -32,24 +29,15 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
     s = intake_queries.suggestion_get(request.user, pk)
     if s is None:
         raise Http404("未找到该意见建议或无权查看")
-    if not can(request.user, s.campaign.unit, Role.OFFICE):
-        raise PermissionDenied("只有推进办可以分拣")
+    # Who may route is the service's answer (a PermissionDenied: 403), asked before the input.
     p = request.POST
     unit_id, area_id = id_or_none(p.get("unit")), id_or_none(p.get("focus_area"))
-    campaign_units = OrgUnit.objects.filter(path__subtree=s.campaign.unit.path)
-    unit = campaign_units.filter(pk=unit_id).first() if unit_id else None
+    unit = OrgUnit.objects.filter(path__subtree=s.campaign.unit.path, pk=unit_id).first() if unit_id else None
     area = FocusArea.objects.filter(pk=area_id, campaign=s.campaign).first() if area_id else None
     label = strip_nul(p["label"]).strip() if "label" in p else None
     unit_text = strip_nul(p.get("unit_text", "")).strip()
     try:
-        if unit is None and unit_text:  # the unit picker without its script: the typed name
-            found = resolve_in(campaign_units, unit_text[:241])
-            if isinstance(found, str):
-                raise ValidationError(found)
-            unit = found
-        if label is not None and len(label) > max_length_of(Suggestion, "label"):
-            raise ValidationError(f"分类标签不能超过 {max_length_of(Suggestion, 'label')} 个字符")
-        s = services.route_confirm(actor=request.user, suggestion=s, unit=unit, focus_area=area, label=label)
+        s = services.route_confirm(actor=request.user, suggestion=s, unit=unit, focus_area=area, label=label, unit_text=unit_text)
     except ValidationError as exc:
         if request.headers.get("HX-Request"):
             return HttpResponse(f'<span class="badge red">{"；".join(exc.messages)}</span>', status=422)

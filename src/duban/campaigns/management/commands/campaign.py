@@ -9,11 +9,12 @@ from django.core.management.base import BaseCommand, CommandError
 from duban.audit.services import user_action
 from duban.campaigns.models import LINFEN_FOCUS_AREAS, Campaign
 from duban.campaigns.services import campaign_create
+from duban.core.actors import CLI
 from duban.core.cli_args import date_arg, split_list
 from duban.core.dates import today
 from duban.orgs.cli import unit_arg
 
-CLI_ACTOR = "命令行"
+CLI_ACTOR = CLI
 
 
 class Command(BaseCommand):

@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from duban.core import workcalendar
+from duban.core.actors import CLI
 from duban.core.models import CalendarDay
 
 KINDS = {"holiday": "放假", "workday": "调休上班", "normal": "按周一至周五"}
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             d = dt.date.fromisoformat(date)
         except ValueError as exc:
             raise CommandError(f"日期应写作 YYYY-MM-DD：{date}") from exc
-        old = workcalendar.calendar_day_set(date=d, kind=kind, name=name, by="命令行")
+        old = workcalendar.calendar_day_set(date=d, kind=kind, name=name, by=CLI.name)
         self.stdout.write(f"{d}：{KINDS[old]} → {KINDS[kind]}；现在{'是' if workcalendar.is_workday(d) else '不是'}工作日")
 
     def _import(self, file: str, year: list[int] | None, **_) -> None:
@@ -61,10 +62,10 @@ class Command(BaseCommand):
             raise CommandError(f"读不了 {file}：{exc}") from exc
         if year:
             years = {y: v for y, v in years.items() if y in year}
-        counts = workcalendar.calendar_import(years=years, by="命令行")
+        counts = workcalendar.calendar_import(years=years, by=CLI.name)
         for y, n in counts.items():
             self.stdout.write(f"{y} 年：导入 {n} 个日期")
 
     def _official(self, year: int, source: str, no: bool, **_) -> None:
-        workcalendar.calendar_year_set(year=year, official=not no, source=source, by="命令行")
+        workcalendar.calendar_year_set(year=year, official=not no, source=source, by=CLI.name)
         self.stdout.write(f"{year} 年：{'未录入官方安排' if no else '已按官方安排录入'}")

@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from duban.core.actors import CLI
 from duban.orgs import queries
 from duban.orgs.models import TOKEN_DEFAULT_DAYS, ApiToken
 from duban.orgs.services import token_create, token_revoke, tokens_revoke_for_user
 
-ACTOR = "命令行"
+ACTOR = CLI
 
 
 def _user(username: str):

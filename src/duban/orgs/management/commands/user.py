@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from duban.audit.services import user_action
+from duban.core.actors import CLI
 from duban.orgs.cli import unit_arg
 from duban.orgs.models import Membership, Role
 from duban.orgs.services import member_add, user_set_password
 
-CLI_ACTOR = "命令行"
+CLI_ACTOR = CLI
 ROLE_HELP = "、".join(f"{value}（{label}）" for value, label in Role.choices)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from duban.core.actors import CLI
 from duban.core.xls_guard import OLE_MAGIC
 from duban.core.xlsx import XLSX_MAGIC, Column, ImportRejected, read_table, text
 
@@ -116,7 +117,7 @@ class Command(BaseCommand):
             from duban.triage.services import train_model
 
             campaign = Campaign.objects.filter(pk=opts["campaign"]).first() if opts["campaign"] else None
-            row = train_model(actor="命令行", texts=[t for t, _ in pairs], labels=[lab for _, lab in pairs], target=opts["register"],
+            row = train_model(actor=CLI, skip_checks=True, texts=[t for t, _ in pairs], labels=[lab for _, lab in pairs], target=opts["register"],
                               campaign=campaign, source=Path(opts["file"]).name, path=opts["model"], cv=opts["cv"])
             info = {"version": row.version, "labels": row.labels, "metrics": row.metrics}
         else:
@@ -169,7 +170,7 @@ class Command(BaseCommand):
             raise CommandError("找不到活动")
         for target in opts["target"] or ["area", "unit", "label"]:
             try:
-                m = train_from_history(actor="命令行", campaign=campaign, target=target)
+                m = train_from_history(actor=CLI, skip_checks=True, campaign=campaign, target=target)
             except ValidationError as exc:
                 self.stdout.write(f"{target}：跳过（{'；'.join(exc.messages)}）")
                 continue
@@ -182,12 +183,12 @@ class Command(BaseCommand):
 
         campaign = Campaign.objects.filter(pk=opts["campaign"]).first() if opts["campaign"] else None
         if opts["file"]:
-            run = services.hot_from_csv(actor="命令行", path=opts["file"], campaign=campaign, limit=opts["limit"])
+            run = services.hot_from_csv(actor=CLI, skip_checks=True, path=opts["file"], campaign=campaign, limit=opts["limit"])
         else:
             campaign = campaign or Campaign.objects.filter(is_active=True).order_by("-start_date", "-id").first()
             if campaign is None:
                 raise CommandError("找不到活动")
-            run = services.hot_from_suggestions(actor="命令行", campaign=campaign)
+            run = services.hot_from_suggestions(actor=CLI, skip_checks=True, campaign=campaign)
         self.stdout.write(f"{run.n_messages} 条留言 → {run.n_issues} 个热点，用时 {run.seconds} 秒")
         for h in run.issues.order_by("rank")[: opts["top"]]:
             span = f"{h.first_at:%Y-%m-%d}—{h.last_at:%Y-%m-%d}" if h.first_at and h.last_at else ""
