@@ -181,3 +181,13 @@ def test_the_worker_runs_the_10_oclock_schedule_and_delivers_to_the_group_and_th
     Schedule.objects.filter(pk=s.pk).update(next_run_at=s.next_run_at + dt.timedelta(hours=1))
     run_worker(s.next_run_at + dt.timedelta(hours=1, seconds=1))
     assert Delivery.objects.count() == 1 and len(robots.posts) == 1 and Message.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_inbox_links_the_paths_and_escapes_the_text(tree, users, campaign, client_for):
+    p = problem(campaign, tree["town_a"], dt.date(2026, 9, 29), "<script>alert(1)</script>占道")
+    reminder_send(key="ledger-due", on=ON)
+    html = client_for(users["liaison_a"]).get("/notify/inbox/").content.decode()
+    assert f'<a href="/ledger/{p.pk}/">/ledger/{p.pk}/</a>' in html
+    assert '查看：<a href="/ledger/mine/">/ledger/mine/</a>' in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
