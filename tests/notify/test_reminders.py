@@ -15,7 +15,12 @@ from duban.core.dates import today
 from duban.intake.models import Suggestion
 from duban.intake.services import suggestion_route, suggestion_submit
 from duban.ledger.demo import tiny_png
-from duban.ledger.services import problem_add_evidence, problem_create, problem_request_extension, problem_transition
+from duban.ledger.services import (
+    problem_add_evidence,
+    problem_create,
+    problem_request_extension,
+    problem_transition,
+)
 from duban.notify.models import Channel, Delivery, DeliveryStatus, InboxItem, Message
 from duban.notify.services import reminder_send, unit_channel_set
 

@@ -51,9 +51,8 @@ def default_unit(user) -> OrgUnit | None | bool:
     if len(paths) != 1:
         return False
     unit = OrgUnit.objects.filter(path=paths[0]).first()
-    if unit is None or unit.pk not in {u.pk for u in snapshot_units()}:
-        return False
-    return unit
+    # A top unit here is one of several trees (the only tree's members see everything).
+    return unit if unit is not None and unit.depth <= 1 else False
 
 
 def snapshot_get(*, on: dt.date, user=None, campaign_id: int | None = None, unit_id: int | None = None) -> FigureSnapshot | None:
