@@ -60,3 +60,16 @@ def test_a_write_after_a_rolled_back_savepoint_still_moves_the_figures_on():
             pass
         figcache.bump()  # a write that stays
     assert figcache.data_version() > before
+
+
+def test_reset_forgets_every_cached_figure_and_never_reuses_a_version(db):
+    from duban.core import figcache
+
+    calls = []
+    figcache.cached("t", 1, lambda: calls.append(1) or 5)
+    figcache.cached("t", 1, lambda: calls.append(1) or 5)
+    assert len(calls) == 1
+    before = figcache.data_version()
+    figcache.reset()
+    assert figcache.data_version() > before
+    assert figcache.cached("t", 1, lambda: calls.append(1) or 6) == 6 and len(calls) == 2

@@ -107,7 +107,8 @@ if os.environ.get("DUBAN_REDIS_URL"):
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 if os.environ.get("DUBAN_TASKS_REDIS_URL"):
     TASKS = {"default": {"BACKEND": "duban.core.redis_tasks.RedisBackend", "QUEUES": ["default"],
-                         "OPTIONS": {"URL": os.environ["DUBAN_TASKS_REDIS_URL"]}}}
+                         "OPTIONS": {"URL": os.environ["DUBAN_TASKS_REDIS_URL"],
+                                     "RESULT_TTL": int(float(os.environ.get("DUBAN_TASKS_RESULT_DAYS", "7")) * 86400)}}}
 if os.environ.get("DUBAN_TASKS_IMMEDIATE") == "1":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 

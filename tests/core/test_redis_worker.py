@@ -78,3 +78,12 @@ def test_schedules_enqueue_onto_redis(backend):
     w.clock = lambda: dt.datetime(2026, 11, 1, 10, 1, tzinfo=schedules.TZ)
     w.run()
     assert RAN == [5]
+
+
+def test_finished_results_expire_but_queued_tasks_do_not(backend):
+    queued = count.enqueue(1)
+    assert backend.client.ttl(backend._key(queued.id)) == -1  # waiting: kept however long it waits
+    worker(backend, "w1").run()
+    ttl = backend.client.ttl(backend._key(queued.id))
+    assert 0 < ttl <= backend.result_ttl == 7 * 24 * 3600
+    assert backend.client.llen(backend.running_key("w1")) == 0

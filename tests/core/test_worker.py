@@ -223,3 +223,26 @@ def test_a_plain_service_function_can_be_scheduled():
     with pytest.raises(ValueError):
         schedules.schedule_register(key="outside", task_path="duban.core.tasks.call", rule="daily", at=dt.time(10, 0),
                                     kwargs={"path": "os.system", "command": "true"})
+
+
+def test_old_finished_results_are_pruned_waiting_ones_kept():
+    from duban.core.tasks import prune_results
+
+    for note in ("old-done", "old-failed", "new-done", "waiting"):
+        record.enqueue(note)
+    long_ago = dt.datetime(2020, 1, 1, tzinfo=TZ)
+    rows = {r.args_kwargs["args"][0]: r for r in DBTaskResult.objects.filter(task_path="tests.core.test_worker.record")}
+    DBTaskResult.objects.filter(pk=rows["old-done"].pk).update(status="SUCCESSFUL", finished_at=long_ago)
+    DBTaskResult.objects.filter(pk=rows["old-failed"].pk).update(status="FAILED", finished_at=long_ago)
+    DBTaskResult.objects.filter(pk=rows["new-done"].pk).update(status="SUCCESSFUL", finished_at=dt.datetime.now(TZ))
+    DBTaskResult.objects.filter(pk=rows["waiting"].pk).update(enqueued_at=long_ago)  # waiting a long time: kept
+    assert prune_results.call(days=30) == 2
+    assert sorted(r.args_kwargs["args"][0] for r in DBTaskResult.objects.filter(task_path="tests.core.test_worker.record")) == ["new-done", "waiting"]
+    with pytest.raises(ValueError):
+        prune_results.call(days=0)
+
+
+def test_the_prune_is_a_declared_daily_schedule():
+    schedules.schedules_sync()
+    s = Schedule.objects.get(key="tasks-prune")
+    assert (s.rule, s.task_path, s.at) == ("daily", "duban.core.tasks.prune_results", dt.time(3, 30))

@@ -11,6 +11,15 @@ class Config(AppConfig):
     def ready(self) -> None:
         from duban.core import checks  # noqa: F401 - registers the deploy checks
 
+    @property
+    def schedules(self) -> list:
+        """Housekeeping of the database queue (a property: models are not loaded yet here)."""
+        import datetime as dt
+
+        from duban.core.schedules import ScheduleSpec
+
+        return [ScheduleSpec("tasks-prune", "duban.core.tasks.prune_results", "daily", at=dt.time(3, 30), name="清理后台任务记录")]
+
     def nav(self) -> list:
         from duban.core.nav import NavItem
 

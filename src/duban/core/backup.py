@@ -40,6 +40,8 @@ from django.db import connection, connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
+from duban.core import figcache
+
 FORMAT = "duban-backup"
 FORMAT_VERSION = 1
 FOLDERS = ("files", "evidence", "models")
@@ -380,4 +382,7 @@ def restore(archive: Path, *, force: bool = False) -> dict:
         else:
             _restore_postgresql(dump, manifest)
         _swap_folders(extracted / "data", staging)
+    # The cache (Redis, or a table the dump leaves out) still holds figures of the data
+    # that was there before: none of them may be shown again.
+    figcache.reset()
     return manifest

@@ -54,6 +54,14 @@ def _bump_now() -> None:
         cache.set(VERSION_KEY, _fresh(), timeout=None)
 
 
+def reset() -> None:
+    """Forget every cached figure at once (after a restore replaced the data under them: no
+    write bumped the version, and a Redis cache outlives the database). The new version is
+    larger than any used before, so an old entry can never be read again."""
+    old = cache.get(VERSION_KEY)
+    cache.set(VERSION_KEY, max(_fresh(), int(old or 0) + 1), timeout=None)
+
+
 def _outer_block():
     conn = transaction.get_connection()
     return conn.atomic_blocks[0] if conn.in_atomic_block and conn.atomic_blocks else None

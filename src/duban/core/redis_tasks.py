@@ -41,6 +41,9 @@ class RedisBackend(BaseTaskBackend):
         super().__init__(alias, params)
         self.url = self.options["URL"]
         self.prefix = self.options.get("PREFIX", "duban:tasks")
+        # A finished task's hash is kept this long for `get_result`, then Redis drops it: the
+        # queue must not grow without bound on a server that keeps running for years.
+        self.result_ttl = int(self.options.get("RESULT_TTL", 7 * 24 * 3600))
 
     @cached_property
     def client(self):
@@ -120,7 +123,10 @@ class RedisBackend(BaseTaskBackend):
                                            "exception_class_path": f"{type(exc).__module__}.{type(exc).__qualname__}",
                                            "traceback": get_exception_traceback(exc)})
             status = TaskResultStatus.FAILED
-        self.client.lrem(self.running_key(worker_id), 1, rid)
+        pipe = self.client.pipeline()
+        pipe.expire(key, self.result_ttl)
+        pipe.lrem(self.running_key(worker_id), 1, rid)
+        pipe.execute()
         return status
 
 

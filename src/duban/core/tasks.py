@@ -1,7 +1,9 @@
-"""Background tasks that belong to no feature: a ping to check that a worker runs."""
+"""Background tasks that belong to no feature: a ping to check that a worker runs, and the
+clean-up of old task results."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -31,3 +33,22 @@ def resolve_callable(path: str) -> Callable[..., Any]:
     if not callable(fn):
         raise TypeError(f"{path} is not callable")
     return fn
+
+
+RESULT_DAYS = 30
+
+
+@task()
+def prune_results(days: int = RESULT_DAYS) -> int:
+    """Delete finished task results (done or failed) older than `days`: the database queue
+    keeps every result otherwise, a row per reminder and delivery for years. Waiting and
+    running tasks are never touched. Returns how many rows went."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    done = (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+    deleted, _ = DBTaskResult.objects.filter(status__in=done, finished_at__lt=cutoff).delete()
+    return deleted

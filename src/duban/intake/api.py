@@ -27,7 +27,7 @@ from duban.intake import ledger_link, queries, services
 from duban.intake.figures import figures
 from duban.intake.io import suggestions_import
 from duban.intake.models import Channel, Kind, Status, Suggestion, format_code
-from duban.intake.privacy import can_see_contact, mask_name, mask_phone
+from duban.intake.privacy import can_see_contact, mask_name, mask_phone, text_shown
 from duban.orgs.models import OrgUnit
 
 router = Router(tags=["意见建议"])
@@ -78,7 +78,7 @@ def _out(user, s: Suggestion, show: bool | None = None) -> dict:
     show = can_see_contact(user, s) if show is None else show
     return {
         "id": s.pk, "campaign_id": s.campaign_id, "kind": s.kind, "kind_label": s.get_kind_display(),
-        "channel": s.channel, "channel_label": s.get_channel_display(), "title": s.title, "body": s.body,
+        "channel": s.channel, "channel_label": s.get_channel_display(), "title": text_shown(s.title, full=show), "body": text_shown(s.body, full=show),
         "contact_name": s.contact_name if show else mask_name(s.contact_name),
         "contact_phone": s.contact_phone if show else mask_phone(s.contact_phone),
         "place": s.place, "place_unit_id": s.place_unit_id, "unit_id": s.unit_id, "unit_name": s.unit.name,

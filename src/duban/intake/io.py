@@ -30,7 +30,7 @@ from duban.core.xlsx import (
     write_table,
 )
 from duban.intake.models import Channel, Kind, Status, Suggestion, new_tracking_code
-from duban.intake.privacy import contact_shown
+from duban.intake.privacy import contact_shown, text_shown
 from duban.intake.services import (
     MAX_BODY,
     MAX_TITLE,
@@ -195,10 +195,10 @@ def export_rows(qs, *, with_contacts: bool):
     for s in qs.select_related("unit", "focus_area", "place_unit").order_by("submitted_at", "id").iterator(chunk_size=2000):
         name, phone = contact_shown(s.contact_name, s.contact_phone, full=with_contacts)
         yield (
-            s.title, s.body, s.get_channel_display(), timezone.localtime(s.submitted_at).strftime("%Y-%m-%d %H:%M:%S"),
+            text_shown(s.title, full=with_contacts), text_shown(s.body, full=with_contacts), s.get_channel_display(), timezone.localtime(s.submitted_at).strftime("%Y-%m-%d %H:%M:%S"),
             name, phone, s.place_unit.name if s.place_unit_id else s.place, s.get_kind_display(),
             s.get_status_display(), s.unit.name, s.focus_area.name if s.focus_area_id else "", s.label,
-            s.reply, timezone.localtime(s.replied_at).strftime("%Y-%m-%d %H:%M:%S") if s.replied_at else "",
+            text_shown(s.reply, full=with_contacts), timezone.localtime(s.replied_at).strftime("%Y-%m-%d %H:%M:%S") if s.replied_at else "",
             s.get_rating_display() if s.rating else "", s.rating_comment,
         )
 

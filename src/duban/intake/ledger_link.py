@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from duban.core.plugins import optional_import
 from duban.intake import services
 from duban.intake.models import Kind, Suggestion
+from duban.intake.privacy import mask_text
 from duban.orgs.models import Role
 
 # suggestion kind → the ledger's 问题来源 value
@@ -59,7 +60,9 @@ def to_problem(*, actor, suggestion: Suggestion, unit=None, focus_area=None, des
         raise ValidationError("该意见建议已关联问题")
     unit = unit or suggestion.unit
     focus_area = focus_area or suggestion.focus_area
-    text = description.strip() or f"{suggestion.title}：{suggestion.body}"
+    # The ledger is read by every unit of the subtree: the citizen's own numbers stay on the
+    # suggestion, where only the office reads them.
+    text = description.strip() or mask_text(f"{suggestion.title}：{suggestion.body}")
     problem = mod.problem_create(
         actor=actor,
         campaign=suggestion.campaign,

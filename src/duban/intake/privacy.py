@@ -42,6 +42,34 @@ def mask_if_phone(text: str) -> str:
     return text
 
 
+# Numbers a citizen types into the text itself ("请联系我 138-1234-5678"): a mobile (with or
+# without +86 and separators), a landline with its area code, an 18-character ID number.
+_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"(?P<id>[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[0-9Xx])"
+    r"|(?P<mobile>(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2})"
+    r"|(?P<landline>0\d{2,3}[-\s]?\d{7,8})"
+    r")(?![0-9A-Za-z])"
+)
+
+
+def _mask_match(m: re.Match) -> str:
+    if m.group("id"):
+        return m.group("id")[:6] + "*" * 8 + m.group("id")[-4:]
+    digits = "".join(ch for ch in m.group(0) if ch.isdigit())
+    return mask_phone(digits[-11:] if m.group("mobile") else digits)
+
+
+def mask_text(text: str) -> str:
+    """A title or message with the phone and ID numbers inside it masked, for everyone who may
+    not read contacts (the masked submitter's phone would be no secret if the body had it)."""
+    return _IN_TEXT.sub(_mask_match, text or "")
+
+
+def text_shown(text: str, *, full: bool) -> str:
+    return (text or "") if full else mask_text(text)
+
+
 def may_see_contacts(user, campaign) -> bool:
     """The one rule: the campaign office (推进办) over the campaign reads contacts in full."""
     if getattr(user, "is_superuser", False):

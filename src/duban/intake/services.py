@@ -25,6 +25,7 @@ from duban.audit.services import audit_bulk, audit_record, diff, snapshot
 from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
 from duban.intake.models import Channel, Kind, Photo, Rating, Status, Suggestion, new_tracking_code
+from duban.intake.privacy import mask_text
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can, home_unit, is_office
 
@@ -208,11 +209,12 @@ def suggestion_submit(
         photo = Photo(suggestion=s, content_type=p.content_type, size=len(p.data), original_name=p.name)
         photo.file.save(f"{new_tracking_code()[:10].lower()}.{p.ext}", ContentFile(p.data), save=False)
         photo.save()
+    # The trail is read by everyone who sees the item: a number typed into the title stays masked there.
     audit_record(
         actor=actor,
         verb="suggestion.submit",
         obj=s,
-        changes={"kind": [None, s.get_kind_display()], "channel": [None, s.get_channel_display()], "title": [None, s.title], "照片": [None, len(checked)]},
+        changes={"kind": [None, s.get_kind_display()], "channel": [None, s.get_channel_display()], "title": [None, mask_text(s.title)], "照片": [None, len(checked)]},
     )
     _arrived([s])
     return s
@@ -243,7 +245,7 @@ def suggestions_bulk_create(*, actor, rows: Sequence[Suggestion], note: str = ""
             actor=actor,
             verb="suggestion.submit",
             objects=created,
-            changes_of=lambda s: {"channel": [None, s.get_channel_display()], "title": [None, s.title]},
+            changes_of=lambda s: {"channel": [None, s.get_channel_display()], "title": [None, mask_text(s.title)]},
             note=note,
         )
     return created

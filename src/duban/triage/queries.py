@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from duban.intake.models import Suggestion
-from duban.intake.privacy import contact_shown, mask_if_phone, may_see_contacts
+from duban.intake.privacy import contact_shown, mask_if_phone, mask_text, may_see_contacts
 from duban.intake.services import REPLY_DAYS
 from duban.orgs.models import Role
 from duban.orgs.scoping import can, scope
@@ -121,6 +121,8 @@ def hot_issues(user, run: HotIssueRun, *, campaign=None, limit: int = 30) -> lis
                 m["user"] = " ".join(x for x in (name, phone) if x)
             elif not full:
                 m["user"] = mask_if_phone(m.get("user", ""))
+            if not full:
+                m["title"], m["excerpt"] = mask_text(m.get("title", "")), mask_text(m.get("excerpt", ""))
             shown.append(m)
         h.messages = shown  # for display only: never saved
     return issues
