@@ -83,15 +83,22 @@ def test_the_first_five_are_listed_with_links_and_the_rest_counted(tree, users, 
 @pytest.mark.django_db
 def test_suggestions_past_their_reply_limit_go_to_the_handling_unit(tree, users, campaign):
     late = suggestion_route(actor="测试", unit=tree["town_a"],
-                            suggestion=suggestion_submit(actor="测试", campaign=campaign, title="村口路灯坏了", body="村口路灯坏了很久。"))
+                            suggestion=suggestion_submit(actor="测试", campaign=campaign, title="村口路灯坏了",
+                                                         body="村口路灯坏了很久。"))
+    phone = suggestion_route(actor="测试", unit=tree["town_a"],
+                             suggestion=suggestion_submit(actor="测试", campaign=campaign, title="漏水请回电13812345678",
+                                                          body="楼道漏水。"))
     fresh = suggestion_route(actor="测试", unit=tree["town_b"],
                              suggestion=suggestion_submit(actor="测试", campaign=campaign, title="公交太少", body="建议增加公交。"))
     Suggestion.objects.filter(pk=late.pk).update(due_date=dt.date(2026, 9, 25))
+    Suggestion.objects.filter(pk=phone.pk).update(due_date=dt.date(2026, 9, 28))
     Suggestion.objects.filter(pk=fresh.pk).update(due_date=dt.date(2026, 10, 20))
     report = reminder_send(key="intake-late", on=ON)
     assert report.sent == ["平安镇"]
     [msg] = inbox(users["liaison_a"])
-    assert "意见建议超过答复时限未答复 1 条" in msg.body and "村口路灯坏了（时限 09-25，已超 5 天）" in msg.body
+    assert "意见建议超过答复时限未答复 2 条" in msg.body and "村口路灯坏了（时限 09-25，已超 5 天）" in msg.body
+    # A digest goes to group chats: a phone number typed into a title is masked there.
+    assert "漏水请回电138****5678（时限 09-28，已超 2 天）" in msg.body and "13812345678" not in msg.body
     assert f"/intake/{late.pk}/" in msg.body and f"/intake/?overdue=1&unit={tree['town_a'].pk}" in msg.body
     assert inbox(users["liaison_b"]) == []
 

@@ -18,6 +18,7 @@ from duban.core.dates import today
 from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
+from duban.intake.privacy import mask_text
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import grants, scope, scope_key
 
@@ -197,7 +198,8 @@ def _grouped_parts(qs: QuerySet[Suggestion], *, heading: str, line_note, more_pa
     first = qs.annotate(rank=rank).filter(rank__lte=FIRST_FEW).values("pk", "unit_id", "title", "submitted_at", "due_date", "rank")
     lines: dict[int, list[ReminderLine]] = {}
     for r in sorted(first, key=lambda r: (r["unit_id"], r["rank"])):
-        title = " ".join(r["title"].split())
+        # A digest goes to group chats and mailboxes: phone and ID numbers in a title are masked.
+        title = mask_text(" ".join(r["title"].split()))
         title = title if len(title) <= 30 else title[:30] + "…"
         lines.setdefault(r["unit_id"], []).append(ReminderLine(f"{title}（{line_note(r)}）", reverse("intake:detail", args=[r["pk"]])))
     return [ReminderPart(unit_id=u, heading=heading % {"n": n}, count=n, lines=lines.get(u, []), more_path=more_path(u))
