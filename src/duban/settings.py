@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "duban.triage",
     "duban.notify",
     "duban.office",
+    "duban.bulletins",
     "duban.dashboard",
     "duban.demo",
     # The command-line door (demo, serve, stats, import, export): above every app.
@@ -202,4 +203,6 @@ EMAIL_USE_TLS = config.env_bool("DUBAN_EMAIL_TLS", False)
 EMAIL_USE_SSL = config.env_bool("DUBAN_EMAIL_SSL", False)
 EMAIL_TIMEOUT = 10
 DUBAN_NOTIFY_TIMEOUT = config.env_int("DUBAN_NOTIFY_TIMEOUT", 10)  # seconds to wait for a group robot
+# Where people reach duban (https://duban.example.gov.cn): links in reminders sent to groups and mailboxes.
+DUBAN_SITE_URL = os.environ.get("DUBAN_SITE_URL", "").strip().rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DUBAN_EMAIL_FROM", "duban@localhost")

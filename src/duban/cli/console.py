@@ -54,9 +54,11 @@ GROUPS: list[tuple[str, list[Command]]] = [
     (_("通知"), [
         Command("notify", "notify", "notify send | notify test dingtalk|wecom|email TARGET [--secret S]",
                 _("发出待发的通知；向钉钉群、企业微信群或邮箱发一条测试消息")),
+        Command("remind", "remind", "remind run [KEY…] [--dry-run] [--date D] | remind list",
+                _("立即发送提醒：整改到期、意见建议超期未答复、推进办待办汇总")),
     ]),
     (_("统计与分析"), [
-        Command("stats", "stats", "stats [--json]", _("主要数字（问题、整改率、意见建议…）")),
+        Command("stats", "stats", "stats [--json] [--date D] | stats snapshot", _("主要数字（问题、整改率、意见建议…）；某天记录的快照")),
         Command("triage", "triage", "triage train|classify …", _("训练与使用分拣模型")),
         Command("bulletin", "bulletin", "bulletin --period week|month --out FILE.docx", _("生成通报")),
     ]),

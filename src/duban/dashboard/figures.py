@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from duban.core.contributions import contributions, resolve
+from duban.orgs.scoping import UnitViewer
 
 CONTRACT: dict[str, dict[str, Any]] = {
     "problems": {"total": 0, "rectified": 0, "rate": 0.0, "overdue": 0, "by_area": {}},
@@ -23,9 +24,16 @@ CONTRACT: dict[str, dict[str, Any]] = {
 }
 
 
-def headline(user=None, campaign=None, *, brief: bool = False) -> dict[str, Any]:
+def headline(user=None, campaign=None, *, brief: bool = False, unit=None) -> dict[str, Any]:
     """Every section's figures; `brief` (the home page): a section's `brief` computation where
-    it declares one, the few keys a summary shows without the whole count behind the full set."""
+    it declares one, the few keys a summary shows without the whole count behind the full set.
+
+    `unit` (instead of a user): the figures of that unit's subtree as its members read them,
+    for the dated snapshots of each region (bulletins)."""
+    if unit is not None:
+        if user is not None:
+            raise ValueError("headline: give a user or a unit, not both")
+        user = UnitViewer(unit)
     out: dict[str, Any] = {key: _zeros(key) for key in CONTRACT}
     for section in contributions("stats_sections"):
         compute = resolve(section.brief if brief and section.brief else section.figures)

@@ -39,6 +39,20 @@ class Config(AppConfig):
         "suggestion.rate": _("评价"), "suggestion.close": _("办结"),
     }
 
+    @property
+    def reminders(self) -> list:
+        """Every working day at 10:00: each handling unit's suggestions past their reply limit."""
+        from duban.core.reminders import Reminder
+
+        return [Reminder("intake-late", "意见建议超期未答复提醒", "%(unit)s：意见建议超期未答复（%(date)s）")]
+
+    @property
+    def reminder_parts(self) -> list:
+        from duban.core.reminders import ReminderSource
+        from duban.intake.queries import late_reply_parts, unrouted_reminder_parts
+
+        return [ReminderSource("intake-late", late_reply_parts), ReminderSource("office-waiting", unrouted_reminder_parts, order=20)]
+
     def nav(self) -> list:
         from duban.core.nav import NavItem
 

@@ -7,18 +7,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core import figcache
 from duban.core.dates import today
+from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
+from duban.intake.privacy import mask_text
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import grants, scope, scope_key
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
+# Handed to a unit and not answered yet: what its reply limit (答复时限, 15 working days from
+# submission, intake.services.reply_due) runs against.
+AWAITING_UNIT = (Status.ASSIGNED, Status.REOPENED)
 # Besides the workflow states, the inbox offers two views: everything still open, and the
 # items turned into ledger problems.
 STATUS_VIEWS = ("open", "transferred")
@@ -176,5 +183,44 @@ def awaiting_reply(user) -> QuerySet[Suggestion]:
     if not own:
         return Suggestion.objects.none()
     units = OrgUnit.objects.filter(Q(pk__in=own) | Q(parent_id__in=own)).values("id")
-    qs = Suggestion.objects.filter(status__in=[Status.ASSIGNED, Status.REOPENED], unit__in=units)
+    qs = Suggestion.objects.filter(status__in=AWAITING_UNIT, unit__in=units)
     return scope(user, qs).select_related("unit").order_by(F("due_date").asc(nulls_last=True), "id")
+
+
+# ------------------------------------------------------------------------------- reminders
+
+def _grouped_parts(qs: QuerySet[Suggestion], *, heading: str, line_note, more_path) -> list[ReminderPart]:
+    """One part per unit of `qs`: its count and its first few (ordered as `qs` is)."""
+    counts = dict(qs.order_by().values_list("unit_id").annotate(n=Count("id")))
+    if not counts:
+        return []
+    rank = Window(RowNumber(), partition_by=[F("unit_id")], order_by=[*qs.query.order_by])
+    first = qs.annotate(rank=rank).filter(rank__lte=FIRST_FEW).values("pk", "unit_id", "title", "submitted_at", "due_date", "rank")
+    lines: dict[int, list[ReminderLine]] = {}
+    for r in sorted(first, key=lambda r: (r["unit_id"], r["rank"])):
+        # A digest goes to group chats and mailboxes: phone and ID numbers in a title are masked.
+        title = mask_text(" ".join(r["title"].split()))
+        title = title if len(title) <= 30 else title[:30] + "…"
+        lines.setdefault(r["unit_id"], []).append(ReminderLine(f"{title}（{line_note(r)}）", reverse("intake:detail", args=[r["pk"]])))
+    return [ReminderPart(unit_id=u, heading=heading % {"n": n}, count=n, lines=lines.get(u, []), more_path=more_path(u))
+            for u, n in counts.items()]
+
+
+def late_reply_parts(on: dt.date) -> list[ReminderPart]:
+    """Per handling unit: suggestions past their reply limit and still unanswered, most late first."""
+    qs = Suggestion.objects.filter(status__in=AWAITING_UNIT, due_date__lt=on).order_by("due_date", "id")
+    return _grouped_parts(
+        qs, heading=str(_("意见建议超过答复时限未答复 %(n)s 条")),
+        line_note=lambda r: _("时限 %(d)s，已超 %(n)s 天") % {"d": f"{r['due_date']:%m-%d}", "n": (on - r["due_date"]).days},
+        more_path=lambda unit_id: f"{reverse('intake:inbox')}?overdue=1&unit={unit_id}",
+    )
+
+
+def unrouted_reminder_parts(on: dt.date) -> list[ReminderPart]:
+    """Per unit holding them (the campaign's lead unit until routed): suggestions 待分拣, oldest first."""
+    qs = Suggestion.objects.filter(status=Status.NEW).order_by("submitted_at", "id")
+    return _grouped_parts(
+        qs, heading=str(_("待分拣的意见建议 %(n)s 条")),
+        line_note=lambda r: _("%(d)s 收到") % {"d": f"{timezone.localtime(r['submitted_at']):%m-%d}"},
+        more_path=lambda unit_id: f"{reverse('intake:inbox')}?status={Status.NEW.value}",
+    )

@@ -42,6 +42,20 @@ class Config(AppConfig):
         verbs.update({f"problem.{t.name}": t.label for t in TRANSITIONS.values()})
         return verbs
 
+    @property
+    def reminders(self) -> list:
+        """Every working day at 10:00: each responsible unit's overdue and nearly due problems."""
+        from duban.core.reminders import Reminder
+
+        return [Reminder("ledger-due", "整改到期提醒", "%(unit)s：整改问题到期提醒（%(date)s）")]
+
+    @property
+    def reminder_parts(self) -> list:
+        from duban.core.reminders import ReminderSource
+        from duban.ledger.queries import due_reminder_parts, review_reminder_parts
+
+        return [ReminderSource("ledger-due", due_reminder_parts), ReminderSource("office-waiting", review_reminder_parts, order=10)]
+
     def nav(self) -> list:
         from duban.core.nav import NavItem
         from duban.orgs.scoping import grants

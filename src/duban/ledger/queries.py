@@ -15,8 +15,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber, Substr, TruncMonth
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,7 @@ from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
 from duban.core.dates import today
 from duban.core.numbers import ratio
+from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.ledger.models import OPEN_STATUSES, Kind, Problem, ProblemTally, Source, Status
 from duban.ledger.search import search_filter
@@ -551,3 +553,72 @@ def changes_since(problem: Problem, version: int) -> dict[str, dict[str, Any]]:
             # The person's name where the account has one (the trail stores the username).
             item.update(after=change[1], by=(ev.actor.get_full_name() if ev.actor else "") or ev.actor_name, at=ev.at)
     return out
+
+
+# ------------------------------------------------------------------------------- reminders
+
+REMIND_WORKDAYS = 3  # the daily reminder: what is due within this many working days, and overdue
+WAITING_ON_UNIT = (Status.PENDING, Status.IN_PROGRESS, Status.RETURNED)  # SUBMITTED waits on the office
+
+
+def _short(text: str, n: int = 30) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def due_reminder_parts(on: dt.date) -> list[ReminderPart]:
+    """Per responsible unit: its problems overdue or due within 3 working days (holidays and
+    调休 counted) that still wait on it, soonest first. One grouped count and one ranked read
+    of the first few per unit, whatever the number of units."""
+    until = workcalendar.add_workdays(on, REMIND_WORKDAYS)
+    qs = Problem.objects.filter(status__in=WAITING_ON_UNIT, deadline__lte=until).order_by()
+    counts = {
+        r["unit_id"]: r
+        for r in qs.values("unit_id").annotate(n=Count("id"), late=Count("id", filter=Q(deadline__lt=on)))
+    }
+    if not counts:
+        return []
+    rank = Window(RowNumber(), partition_by=[F("unit_id")], order_by=[F("deadline").asc(), F("id").asc()])
+    first = qs.annotate(rank=rank).filter(rank__lte=FIRST_FEW).values("pk", "unit_id", "seq", "description", "deadline")
+    lines: dict[int, list[ReminderLine]] = {}
+    for r in sorted(first, key=lambda r: (r["deadline"], r["pk"])):
+        late = (on - r["deadline"]).days
+        when = _("逾期 %(n)s 天") % {"n": late} if late > 0 else (_("今天到期") if late == 0 else _("%(d)s 到期") % {"d": f"{r['deadline']:%m-%d}"})
+        text = f"{r['seq']}. {_short(r['description'])}（{when}）"
+        lines.setdefault(r["unit_id"], []).append(ReminderLine(text, reverse("ledger:problem_detail", args=[r["pk"]])))
+    parts = []
+    for unit_id, c in counts.items():
+        soon = c["n"] - c["late"]
+        bits = ([_("逾期 %(n)s 条") % {"n": c["late"]}] if c["late"] else []) + (
+            [_("%(days)s 个工作日内到期 %(n)s 条") % {"days": REMIND_WORKDAYS, "n": soon}] if soon else [])
+        parts.append(ReminderPart(unit_id=unit_id, heading=_("整改问题：") + _("，").join(bits), count=c["n"],
+                                  lines=lines.get(unit_id, []), more_path=reverse("ledger:my_items")))
+    return parts
+
+
+def review_reminder_parts(on: dt.date) -> list[ReminderPart]:
+    """Per supervising unit (the problem's 督办单位, else its campaign's lead unit): what waits
+    on its review — 申请销号 and extension requests — oldest first. Read from the status index
+    and the small partial extension index, as the office's to-do list is."""
+    waiting = Problem.objects.filter(status=Status.SUBMITTED).order_by().values("pk").union(
+        Problem.objects.filter(extension_to__isnull=False).order_by().values("pk")
+    )
+    rows = (Problem.objects.filter(pk__in=waiting)
+            .values("pk", "seq", "description", "status", "extension_to", "supervisor_id", "campaign__unit_id")
+            .order_by("updated_at", "pk"))
+    by_unit: dict[int, dict[str, Any]] = {}
+    for r in rows.iterator(chunk_size=2000):
+        unit_id = r["supervisor_id"] or r["campaign__unit_id"]
+        entry = by_unit.setdefault(unit_id, {"signoff": 0, "extend": 0, "lines": []})
+        what = _("申请销号") if r["status"] == Status.SUBMITTED else _("申请延期至 %(d)s") % {"d": f"{r['extension_to']:%Y-%m-%d}"}
+        entry["signoff" if r["status"] == Status.SUBMITTED else "extend"] += 1
+        if len(entry["lines"]) < FIRST_FEW:
+            entry["lines"].append(ReminderLine(f"{r['seq']}. {_short(r['description'])}（{what}）",
+                                               reverse("ledger:problem_detail", args=[r["pk"]])))
+    parts = []
+    for unit_id, e in by_unit.items():
+        bits = ([_("申请销号 %(n)s 条") % {"n": e["signoff"]}] if e["signoff"] else []) + (
+            [_("申请延期 %(n)s 条") % {"n": e["extend"]}] if e["extend"] else [])
+        parts.append(ReminderPart(unit_id=unit_id, heading=_("待审核：") + _("，").join(bits),
+                                  count=e["signoff"] + e["extend"], lines=e["lines"], more_path=reverse("ledger:my_items")))
+    return parts

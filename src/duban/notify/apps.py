@@ -10,12 +10,20 @@ class Config(AppConfig):
     @property
     def schedules(self) -> list:
         """A safety net: deliveries queue their own next run, but a worker that died between
-        the two would leave rows waiting until the next notify_send."""
+        the two would leave rows waiting until the next notify_send. And one schedule for each
+        reminder the apps declare (core/reminders.py), at the time it declares."""
+        from duban.core.reminders import declared_reminders, reminder_sources
         from duban.core.schedules import ScheduleSpec  # models are not loaded when AppConfigs are
 
-        return [ScheduleSpec("notify-deliver", "duban.notify.tasks.deliver_outbox", "interval", every_minutes=5, name="发送通知")]
+        reminder_sources()  # a part contributed to an undeclared reminder fails here, at the worker's start
+        return [
+            ScheduleSpec("notify-deliver", "duban.notify.tasks.deliver_outbox", "interval", every_minutes=5, name="发送通知"),
+            *(ScheduleSpec(f"remind-{r.key}", "duban.notify.tasks.send_reminder", r.rule, at=r.at, weekday=r.weekday,
+                           name=r.name, kwargs={"key": r.key}) for r in declared_reminders().values()),
+        ]
 
-    audit_verbs = {"notify.channel.set": _("修改通知渠道"), "notify.channel.remove": _("删除通知渠道")}
+    audit_verbs = {"notify.channel.set": _("修改通知渠道"), "notify.channel.remove": _("删除通知渠道"),
+                   "reminder.send": _("发送提醒")}
 
     def nav(self) -> list:
         from duban.core.nav import NavItem

@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -111,6 +112,63 @@ def _wake_worker() -> None:
         deliver_outbox.enqueue()
     except Exception:  # the worker's own schedule picks the rows up anyway
         log.warning("could not queue the outbox task", exc_info=True)
+
+
+# ------------------------------------------------------------------ reminders
+
+
+@dataclass
+class ReminderReport:
+    name: str
+    on: dt.date
+    sent: list[str] = field(default_factory=list)  # units that got today's message now
+    already: list[str] = field(default_factory=list)  # units that had it from an earlier run today
+    unreachable: list[str] = field(default_factory=list)  # no members and no channel: nobody to tell
+    previews: list = field(default_factory=list)  # the composed messages (what --dry-run prints)
+
+    def __str__(self) -> str:
+        text = f"{self.name}（{self.on:%Y-%m-%d}）：发给 {len(self.sent)} 个单位"
+        if self.already:
+            text += f"，{len(self.already)} 个单位今天已发过"
+        if self.unreachable:
+            text += f"，{len(self.unreachable)} 个单位没有成员也没有通知渠道（未发）"
+        return text
+
+
+def reminder_send(*, key: str, on: dt.date, actor: Any, dry_run: bool = False) -> ReminderReport:
+    """Send the reminder `key` (core/reminders.py) for day `on`: one message per unit with
+    something to say, to its members' inboxes and its channels, through the outbox.
+
+    Idempotent by day: a unit that already has today's message (the schedule fired twice, or
+    someone ran it by hand) is skipped, never sent twice. `dry_run` composes and writes nothing.
+    """
+    from duban.notify.reminders import compose, reminder_get
+
+    reminder = reminder_get(key)
+    composed = compose(reminder, on)
+    report = ReminderReport(name=reminder.name, on=on, previews=composed)
+    unit_ids = [c.unit.pk for c in composed]
+    done = set(Message.objects.filter(dedup_key__in=[c.dedup_key for c in composed]).values_list("dedup_key", flat=True))
+    reachable = set(Membership.objects.filter(unit_id__in=unit_ids).values_list("unit_id", flat=True))
+    reachable |= set(UnitChannel.objects.filter(unit_id__in=unit_ids, enabled=True).values_list("unit_id", flat=True))
+    to_send = []
+    for c in composed:
+        if c.dedup_key in done:
+            report.already.append(c.unit.name)
+        elif c.unit.pk not in reachable:
+            report.unreachable.append(c.unit.name)
+        else:
+            report.sent.append(c.unit.name)
+            to_send.append(c)
+    if dry_run or not to_send:
+        return report
+    with transaction.atomic():
+        for c in to_send:
+            notify_send(units=[c.unit], subject=c.subject, body=c.body, kind=f"remind:{key}", dedup_key=c.dedup_key)
+        audit_record(actor=actor, verb="reminder.send", object_type="notify.message", object_id=f"{key}:{on.isoformat()}",
+                     object_repr=f"{reminder.name} {on:%Y-%m-%d}", changes={"发送单位数": [None, len(report.sent)]},
+                     note="、".join(report.sent)[:2000])
+    return report
 
 
 # ------------------------------------------------------------------ delivering

@@ -19,3 +19,14 @@ def deliver_outbox() -> str:
     if when is not None:
         deliver_outbox.using(run_after=when).enqueue()
     return str(report)
+
+
+@task()
+def send_reminder(key: str) -> str:
+    """A declared reminder (core/reminders.py) for today, Asia/Shanghai; its schedule
+    ("remind-<key>", every working day 10:00 unless the office changed it) queues this."""
+    from duban.core.actors import WORKER
+    from duban.core.dates import today
+    from duban.notify.services import reminder_send
+
+    return str(reminder_send(key=key, on=today(), actor=WORKER))

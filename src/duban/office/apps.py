@@ -15,6 +15,14 @@ class Config(AppConfig):
         "schedule.update": _("修改定时任务"),
     }
 
+    @property
+    def reminders(self) -> list:
+        """The office's digest of what waits on it; the ledger and intake contribute its parts
+        (销号 and extension requests, 待分拣 suggestions)."""
+        from duban.core.reminders import Reminder
+
+        return [Reminder("office-waiting", "推进办待办汇总", "%(unit)s：待审核、待分拣事项汇总（%(date)s）")]
+
     def nav(self) -> list:
         from duban.core.nav import NavItem
         from duban.orgs.scoping import is_office

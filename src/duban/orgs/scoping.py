@@ -43,6 +43,29 @@ def grants(user) -> list[Grant]:
     return cached
 
 
+class UnitViewer:
+    """One unit's subtree as its members see it, for figures counted without a person
+    (dated snapshots, reminders): `scope`, `scope_key` and `scope_regions` treat it like a
+    user who belongs to that unit and nowhere else. It holds no role and can change nothing."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_superuser = False
+    pk = None
+
+    def __init__(self, unit: OrgUnit) -> None:
+        self.unit = unit
+        # What `grants` would load for such a member: set here, so no membership query.
+        self._duban_grants = [Grant(unit.pk, unit.path, unit.depth, Role.VIEWER)]
+
+    def get_username(self) -> str:
+        return f"unit:{self.unit.pk}"
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+
 def forget_grants(user) -> None:
     """Drop what this user object remembers of its memberships (after they change)."""
     user.__dict__.pop("_duban_grants", None)
