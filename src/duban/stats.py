@@ -13,8 +13,8 @@ from django_tasks import task
 from ninja import Query, Router
 from ninja.errors import HttpError
 
-from duban.core.apischema import answers
 from duban.core.actors import WORKER
+from duban.core.apischema import answers
 from duban.core.dates import today
 from duban.dashboard.figures import CONTRACT, headline
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from duban.core.actors import WORKER
 from duban.core.dates import today
 from duban.intake.models import Suggestion
 from duban.intake.services import suggestion_route, suggestion_submit
@@ -22,7 +23,6 @@ from duban.ledger.services import (
     problem_transition,
 )
 from duban.notify.models import Channel, Delivery, DeliveryStatus, InboxItem, Message
-from duban.core.actors import WORKER
 from duban.notify.services import reminder_send, unit_channel_set
 
 # Wednesday 30 Sep 2026: 国庆 runs 1–7 Oct and Saturday 10 Oct is a 调休 working day, so
