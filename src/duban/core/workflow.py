@@ -62,6 +62,7 @@ class Condition:
 
     test: Callable[[Any], bool]
     message: str
+    q: Q | None = None  # the same condition as a query, for the "waiting for me" list
 
 
 @dataclass(frozen=True)
@@ -211,22 +212,24 @@ class Table:
         return t
 
     def waiting_q(self, user: Any) -> Q:
-        """The objects in states where one of the user's sides may act: per side, its states
-        (of the transitions that wait) and its Q for this user. Q(pk__in=[]) when none."""
-        states_by_side: dict[str, set[str]] = {}
+        """The objects in states where one of the user's sides may act: for each transition
+        that waits, its states, its conditions' Q and its side's Q for this user, OR-ed.
+        Q(pk__in=[]) when nothing can wait on this user."""
+        mine: dict[str, Q | None] = {}
+        cond: Q | None = None
         for t in self.transitions.values():
             states = t.sources if t.waits_in is None else t.waits_in
-            if states:
-                states_by_side.setdefault(t.side, set()).update(states)
-        cond: Q | None = None
-        for side_name, states in states_by_side.items():
-            side = self.sides[side_name]
-            if side.waiting is None:
+            side = self.sides[t.side]
+            if not states or side.waiting is None:
                 continue
-            mine = side.waiting(user)
-            if mine is None:
+            if t.side not in mine:
+                mine[t.side] = side.waiting(user)
+            if mine[t.side] is None:
                 continue
-            part = Q(**{f"{self.state_field}__in": sorted(states)}) & mine
+            part = Q(**{f"{self.state_field}__in": sorted(states)}) & mine[t.side]
+            for c in t.conditions:
+                if c.q is not None:
+                    part &= c.q
             cond = part if cond is None else cond | part
         return cond if cond is not None else Q(pk__in=[])
 
@@ -275,6 +278,7 @@ class Table:
         version: int | None = None,
         extra: Mapping[str, Any] | None = None,
         before: Callable[[Context], None] | None = None,
+        verb: str = "",
     ) -> Any:
         """Fire transition `name` on `obj` and return the (locked, saved) object.
 
@@ -282,7 +286,8 @@ class Table:
         (CLI, demo, worker), and visible at every call. `version`: the object's version when
         the caller loaded it; a changed object raises StaleVersion and nothing happens.
         `before(ctx)` runs after the checks and before the change (e.g. attach files the
-        evidence guard then finds). Exactly one audit entry is written, by the app's hook.
+        evidence guard then finds). Exactly one audit entry is written, by the app's hook,
+        under `verb` when the caller names the step more precisely (转为 / 并入问题).
         """
         obj = self._lock(obj) if self._lock is not None else type(obj)._default_manager.select_for_update().get(pk=obj.pk)
         if version is not None and self.version is not None and self.version(obj) != version:
@@ -297,7 +302,7 @@ class Table:
             setattr(obj, self.state_field, t.target)
         for effect in t.effects:
             effect(ctx)
-        self.audit(ctx, f"{self.verb_prefix}.{t.verb or t.name}")
+        self.audit(ctx, f"{self.verb_prefix}.{verb or t.verb or t.name}")
         if self._save is not None:
             self._save(ctx)
         else:

@@ -1,4 +1,5 @@
-"""Every write to suggestions: submit, route, reply, rate, close, link to the ledger.
+"""Every write to suggestions: submit, route, reply, rate, close, link to the ledger; clue
+verification (核查、查结、转办) and phone callbacks (电话回访).
 
 Each function runs in a transaction and writes its audit row. Functions that take an
 `actor` check the actor's role when the actor is a user (a string actor such as
@@ -24,7 +25,16 @@ from django.utils import timezone
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot
 from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
-from duban.intake.models import Channel, Kind, Photo, Rating, Status, Suggestion, new_tracking_code
+from duban.intake.models import (
+    Channel,
+    Kind,
+    Photo,
+    Rating,
+    RatingSource,
+    Status,
+    Suggestion,
+    new_tracking_code,
+)
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import can, home_unit, is_office
 
@@ -249,7 +259,48 @@ def suggestions_bulk_create(*, actor, rows: Sequence[Suggestion], note: str = ""
     return created
 
 
-# ---------------------------------------------------------------------------- triage
+# ---------------------------------------------------------------------------- the workflow
+# Every status change goes through the one table (intake/workflow.py on core.workflow):
+# these functions only gather the input and fire.
+
+AUDIT_FIELDS = {
+    "route": ROUTE_FIELDS, "reroute": ROUTE_FIELDS, "reply": REPLY_FIELDS,
+    "link": ("status", "problem_id", "unit"), "relink": ("status", "problem_id", "unit"),
+    "rate": ("status", "rating"), "rate_unsatisfied": ("status", "rating"),
+    "callback": ("status", "rating"), "callback_unsatisfied": ("status", "rating"),
+    "transfer": ("status", "transferred_to"),
+}
+
+
+def _fire(*, actor, suggestion: Suggestion, name: str, reason: str = "", data: dict | None = None, verb: str = "",
+          version: int | None = None) -> Suggestion:
+    from duban.intake import workflow
+
+    def before(ctx) -> None:
+        ctx.extra["before"] = snapshot(ctx.obj, AUDIT_FIELDS.get(ctx.transition.name, ("status",)))
+
+    return workflow.TABLE.fire(actor=actor, obj=suggestion, name=name, check_side=_is_user(actor), reason=reason, data=data,
+                               verb=verb, version=version, before=before)
+
+
+def transition_recorded(ctx, verb: str) -> None:
+    """The engine's audit hook for suggestions: ONE audit row per step (the item's timeline)."""
+    fields = AUDIT_FIELDS.get(ctx.transition.name, ("status",))
+    audit_record(actor=ctx.actor, verb=verb, obj=ctx.obj, changes=diff(ctx.extra["before"], snapshot(ctx.obj, fields)), note=ctx.note)
+
+
+@transaction.atomic
+def suggestion_transition(*, actor, suggestion: Suggestion, name: str, reason: str = "", transferred_to: str = "",
+                          version: int | None = None) -> Suggestion:
+    """Fire one of the plain steps (核查、查结、转办、办结) by name: the page's buttons and the API."""
+    from duban.intake import workflow
+
+    if name not in workflow.BUTTONS:
+        workflow.TABLE.get(name)  # unknown: TransitionError
+        raise ValidationError({"name": f"“{workflow.TABLE.get(name).label}”请在对应的表单中办理"})
+    data = {"to": _clean_text(transferred_to, "transferred_to", "转办单位", 10_000, required=False)} if name == "transfer" else {}
+    return _fire(actor=actor, suggestion=suggestion, name=name, reason=_clean_text(reason, "reason", "说明", 2000, required=False),
+                 data=data, version=version)
 
 
 @transaction.atomic
@@ -264,47 +315,22 @@ def suggestion_route(
 ) -> Suggestion:
     """Confirm or correct where a suggestion goes: its handling unit, focus area and label.
 
-    A new or reopened item becomes 办理中; the office of the item's campaign decides.
+    A new or reopened item becomes 办理中 (route); a sorted one keeps its status (reroute).
+    The office of the item's campaign decides.
     """
-    s = Suggestion.objects.select_for_update().select_related("campaign__unit", "unit").get(pk=suggestion.pk)
-    require_role(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以分拣")
-    before = snapshot(s, ROUTE_FIELDS)
-    if unit is not None:
-        if not unit.path.startswith(s.campaign.unit.path):
-            raise ValidationError({"unit": f"“{unit.name}”不在本活动范围内"})
-        s.unit = unit
-        s.region_id = unit.region_id
-    if focus_area is not None:
-        if focus_area.campaign_id != s.campaign_id:
-            raise ValidationError({"focus_area": "聚焦领域不属于本活动"})
-        s.focus_area = focus_area
-    if label is not None:
-        s.label = label.strip()[:60]
-    if s.status in (Status.NEW, Status.REOPENED):
-        s.status = Status.ASSIGNED
-    s.routed_at = timezone.now()
-    s.save()
-    audit_record(actor=actor, verb="suggestion.route", obj=s, changes=diff(before, snapshot(s, ROUTE_FIELDS)), note=note)
-    return s
+    status = Suggestion.objects.filter(pk=suggestion.pk).values_list("status", flat=True).first()
+    name = "route" if status in (Status.NEW, Status.REOPENED) else "reroute"
+    return _fire(actor=actor, suggestion=suggestion, name=name, reason=note,
+                 data={"unit": unit, "focus_area": focus_area, "label": label})
 
 
 @transaction.atomic
 def suggestion_link_problem(*, actor, suggestion: Suggestion, problem_id: int, created: bool = False, unit: OrgUnit | None = None) -> Suggestion:
     """Record that the suggestion became (created=True) or joined a ledger problem."""
-    s = Suggestion.objects.select_for_update().select_related("campaign__unit").get(pk=suggestion.pk)
-    require_role(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以转为问题")
-    before = snapshot(s, ("status", "problem_id", "unit"))
-    s.problem_id = problem_id
-    if unit is not None:
-        s.unit = unit
-        s.region_id = unit.region_id
-    if s.status in (Status.NEW, Status.REOPENED):
-        s.status = Status.ASSIGNED
-    s.routed_at = s.routed_at or timezone.now()
-    s.save()
-    verb = "suggestion.to_problem" if created else "suggestion.join_problem"
-    audit_record(actor=actor, verb=verb, obj=s, changes=diff(before, snapshot(s, ("status", "problem_id", "unit"))))
-    return s
+    status = Suggestion.objects.filter(pk=suggestion.pk).values_list("status", flat=True).first()
+    name = "link" if status in (Status.NEW, Status.REOPENED) else "relink"
+    verb = "to_problem" if created else "join_problem"
+    return _fire(actor=actor, suggestion=suggestion, name=name, data={"problem_id": problem_id, "unit": unit}, verb=verb)
 
 
 # ---------------------------------------------------------------------------- replies
@@ -313,59 +339,78 @@ def suggestion_link_problem(*, actor, suggestion: Suggestion, problem_id: int, c
 @transaction.atomic
 def suggestion_reply(*, actor, suggestion: Suggestion, text: str, flags: Sequence[str] = ()) -> Suggestion:
     """The office or the handling unit answers; the submitter sees it by the code and rates it."""
-    s = Suggestion.objects.select_for_update().select_related("unit").get(pk=suggestion.pk)
-    require_role(actor, s.unit, Role.OFFICE, Role.LIAISON, message="只有推进办或办理单位可以答复")
-    text = (text or "").strip()
-    if len(text) < MIN_REPLY:
-        raise ValidationError({"reply": "答复内容不能为空"})
-    if len(text) > MAX_BODY:
-        raise ValidationError({"reply": f"答复不能超过 {MAX_BODY} 字"})
-    if s.status == Status.CLOSED:
-        raise ValidationError("该事项已办结，不能再答复")
-    before = snapshot(s, REPLY_FIELDS)
-    s.reply = text
-    s.replied_at = timezone.now()
-    s.replied_by = actor if _is_user(actor) else None
-    s.status = Status.REPLIED
-    s.rating, s.rating_comment, s.rated_at = "", "", None
-    s.save()
-    audit_record(actor=actor, verb="suggestion.reply", obj=s, changes=diff(before, snapshot(s, REPLY_FIELDS)), note="；".join(flags))
-    return s
+    return _fire(actor=actor, suggestion=suggestion, name="reply", data={"text": (text or "").strip(), "flags": list(flags)})
 
 
 @transaction.atomic
 def suggestion_rate(*, suggestion: Suggestion, rating: str, comment: str = "", actor="群众") -> Suggestion:
     """The submitter's rating (by tracking code): 不满意 reopens the item for the office."""
-    s = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    from duban.core.workflow import TransitionError
+    from duban.intake import workflow
+
     if rating not in Rating.values:
         raise ValidationError({"rating": "请选择满意、基本满意或不满意"})
-    if s.status != Status.REPLIED:
-        raise ValidationError("收到答复后才能评价")
     comment = _clean_text(comment, "comment", "评价意见", 1000, required=False)
-    before = snapshot(s, ("status", "rating"))
-    now = timezone.now()
-    s.rating, s.rating_comment, s.rated_at = rating, comment, now
-    if rating == Rating.UNSATISFIED:
-        s.status = Status.REOPENED
-        s.reopen_count += 1
-    else:
-        s.status = Status.CLOSED
-        s.closed_at = now
-    s.save()
-    audit_record(actor=actor, verb="suggestion.rate", obj=s, changes=diff(before, snapshot(s, ("status", "rating"))), note=comment)
-    return s
+    data = {"rating": rating, "comment": comment, "at": timezone.now(), "source": RatingSource.WEB}
+    try:
+        # The citizen reached the item by its code: no account, so no side to check.
+        return workflow.TABLE.fire(actor=actor, obj=suggestion, name=workflow.rating_step(rating, callback=False), check_side=False,
+                                   data=data, before=lambda ctx: ctx.extra.update(before=snapshot(ctx.obj, ("status", "rating"))))
+    except TransitionError:
+        # A citizen reads a form error, not a workflow term.
+        raise ValidationError("收到答复后才能评价") from None
+
+
+@transaction.atomic
+def suggestion_callback(
+    *,
+    actor,
+    suggestion: Suggestion,
+    result: str,
+    note: str = "",
+    caller: str = "",
+    called_at: dt.datetime | None = None,
+) -> Suggestion:
+    """The office's phone callback (电话回访) for a citizen without web access: recorded on
+    the item (who called, when, the result, a note), it rates the reply exactly as the
+    tracking page does — the same figures — and 不满意 reopens the item."""
+    from duban.intake import workflow
+
+    if result not in Rating.values:
+        raise ValidationError({"result": "回访结果请选择满意、基本满意或不满意"})
+    note = _clean_text(note, "note", "回访记录", workflow.MAX_CALLBACK_NOTE, required=False)
+    caller = _clean_text(caller, "caller", "回访人", workflow.MAX_CALLER, required=False)
+    if not caller and _is_user(actor):
+        caller = (actor.get_full_name() or actor.get_username())[: workflow.MAX_CALLER]
+    if not caller:
+        raise ValidationError({"caller": "请填写回访人"})
+    data = {"rating": result, "comment": note, "caller": caller, "at": called_at or timezone.now(), "source": RatingSource.CALLBACK}
+    return _fire(actor=actor, suggestion=suggestion, name=workflow.rating_step(result, callback=True), data=data)
 
 
 @transaction.atomic
 def suggestion_close(*, actor, suggestion: Suggestion, note: str = "") -> Suggestion:
     """The office closes an item (answered and not rated in time, or settled another way)."""
-    s = Suggestion.objects.select_for_update().select_related("campaign__unit").get(pk=suggestion.pk)
-    require_role(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以办结")
+    s = Suggestion.objects.select_related("campaign__unit").get(pk=suggestion.pk)
     if s.status == Status.CLOSED:
-        return s
-    before = snapshot(s, ("status",))
-    s.status = Status.CLOSED
-    s.closed_at = timezone.now()
-    s.save()
-    audit_record(actor=actor, verb="suggestion.close", obj=s, changes=diff(before, snapshot(s, ("status",))), note=note)
-    return s
+        require_role(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以办结")
+        return s  # closing twice is not an error: the office's second click changes nothing
+    return _fire(actor=actor, suggestion=s, name="close", reason=note)
+
+
+@transaction.atomic
+def suggestion_verify(*, actor, suggestion: Suggestion, note: str = "") -> Suggestion:
+    """A clue goes under verification (核查中)."""
+    return _fire(actor=actor, suggestion=suggestion, name="verify", reason=note)
+
+
+@transaction.atomic
+def suggestion_conclude(*, actor, suggestion: Suggestion, result: str) -> Suggestion:
+    """A verified clue is concluded here (查结) with the result of the check."""
+    return _fire(actor=actor, suggestion=suggestion, name="conclude", reason=_clean_text(result, "reason", "核查结果", MAX_BODY, required=False))
+
+
+@transaction.atomic
+def suggestion_transfer(*, actor, suggestion: Suggestion, to: str, note: str = "") -> Suggestion:
+    """A clue that is not ours is handed to the authority it belongs to (转办, 非管移送)."""
+    return suggestion_transition(actor=actor, suggestion=suggestion, name="transfer", reason=note, transferred_to=to)
