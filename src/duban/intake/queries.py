@@ -18,7 +18,7 @@ from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_cod
 from duban.orgs.models import OrgUnit, Role
 from duban.orgs.scoping import grants, scope, scope_key
 
-OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
+OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED, Status.VERIFYING)
 # Besides the workflow states, the inbox offers two views: everything still open, and the
 # items turned into ledger problems.
 STATUS_VIEWS = ("open", "transferred")
@@ -134,6 +134,29 @@ def by_code(code: str) -> Suggestion | None:
     if len(code) < 8:
         return None
     return Suggestion.objects.select_related("unit", "campaign").filter(tracking_code=code).first()
+
+
+def public_steps(s: Suggestion) -> list[dict[str, Any]]:
+    """What the submitter reads under 办理进度 (the tracking page and the public API): each
+    step with its time; a clue's check (查结) or transfer (转办, to where) in its own words."""
+    steps: list[dict[str, Any]] = [{"name": "提交", "at": s.submitted_at, "text": f"通过{s.get_channel_display()}提交"}]
+    if s.routed_at:
+        steps.append({"name": "交办", "at": s.routed_at, "text": f"已交{s.unit.name}办理"})
+    if s.status == Status.VERIFYING:
+        steps.append({"name": "核查", "at": None, "text": "线索正在核查中"})
+    clue_done = s.kind == Kind.CLUE and s.status in (Status.CLOSED, Status.TRANSFERRED) and not s.rating
+    if s.replied_at:
+        steps.append({"name": "查结" if clue_done else "答复", "at": s.replied_at, "text": "已核查办结" if clue_done else "已答复"})
+    if s.rated_at:
+        how = "（电话回访）" if s.rating_source == "callback" else ""
+        steps.append({"name": "评价", "at": s.rated_at, "text": f"{s.get_rating_display()}{how}"})
+    if s.status == Status.REOPENED:
+        steps.append({"name": "重新办理", "at": s.rated_at, "text": "您的不满意评价已转回推进办重新办理"})
+    if s.status == Status.TRANSFERRED:
+        steps.append({"name": "转办", "at": s.closed_at, "text": f"不属本地管辖，已转交{s.transferred_to}办理"})
+    elif s.closed_at:
+        steps.append({"name": "办结", "at": s.closed_at, "text": "已办结"})
+    return steps
 
 
 def counts_by(user, field: str, *, campaign=None, qs: QuerySet | None = None) -> dict[str, int]:
