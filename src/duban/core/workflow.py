@@ -211,16 +211,18 @@ class Table:
             raise TransitionForbidden(_("只有%(who)s可以%(label)s") % {"who": self.sides[t.side].label, "label": t.label})
         return t
 
-    def waiting_q(self, user: Any) -> Q:
+    def waiting_q(self, user: Any, sides: Iterable[str] | None = None) -> Q:
         """The objects in states where one of the user's sides may act: for each transition
         that waits, its states, its conditions' Q and its side's Q for this user, OR-ed.
-        Q(pk__in=[]) when nothing can wait on this user."""
+        `sides`: only these sides (a to-do list in parts). Q(pk__in=[]) when nothing can wait
+        on this user."""
+        only = set(sides) if sides is not None else None
         mine: dict[str, Q | None] = {}
         cond: Q | None = None
         for t in self.transitions.values():
             states = t.sources if t.waits_in is None else t.waits_in
             side = self.sides[t.side]
-            if not states or side.waiting is None:
+            if not states or side.waiting is None or (only is not None and t.side not in only):
                 continue
             if t.side not in mine:
                 mine[t.side] = side.waiting(user)
@@ -233,10 +235,10 @@ class Table:
             cond = part if cond is None else cond | part
         return cond if cond is not None else Q(pk__in=[])
 
-    def waiting(self, user: Any, queryset=None):
+    def waiting(self, user: Any, queryset=None, *, sides: Iterable[str] | None = None):
         """`waiting_q` applied to `queryset` (default: every object of the model)."""
         qs = self.model._default_manager.all() if queryset is None else queryset
-        return qs.filter(self.waiting_q(user))
+        return qs.filter(self.waiting_q(user, sides))
 
     def describe(self, t: Transition) -> dict[str, Any]:
         """One transition as the API lists it."""

@@ -15,8 +15,8 @@ from duban.core import figcache
 from duban.core.dates import today
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
-from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import grants, scope, scope_key
+from duban.orgs.models import OrgUnit
+from duban.orgs.scoping import scope, scope_key
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED, Status.VERIFYING)
 # Besides the workflow states, the inbox offers two views: everything still open, and the
@@ -192,12 +192,8 @@ def status_counts(user, *, campaign=None) -> list[tuple[str, str, int]]:
     return [(c.value, str(c.label), counts.get(c.value, 0)) for c in Status]
 
 
-def awaiting_reply(user) -> QuerySet[Suggestion]:
-    """Suggestions handed to the user's own unit (or a unit right below it, as the ledger's
-    to-do list reads) and not answered yet: the unit's part of 我的待办, soonest due first."""
-    own = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
-    if not own:
-        return Suggestion.objects.none()
-    units = OrgUnit.objects.filter(Q(pk__in=own) | Q(parent_id__in=own)).values("id")
-    qs = Suggestion.objects.filter(status__in=[Status.ASSIGNED, Status.REOPENED], unit__in=units)
-    return scope(user, qs).select_related("unit").order_by(F("due_date").asc(nulls_last=True), "id")
+def todo_rows(user, *, by_due: bool) -> QuerySet[Suggestion]:
+    """The user's visible suggestions as 我的待办 lists them: soonest reply deadline first
+    (to answer), or oldest first (to sort); the workflow table's waiting query narrows them."""
+    qs = scope(user, Suggestion.objects.select_related("unit"))
+    return qs.order_by(F("due_date").asc(nulls_last=True), "id") if by_due else qs.order_by("submitted_at", "id")

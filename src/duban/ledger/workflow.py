@@ -22,6 +22,7 @@ allowed transitions and firing come from it; the effects below are its functions
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from duban.core import workflow as engine
@@ -40,8 +41,8 @@ LIAISON_EDITABLE = ("owner", "measures")
 
 OPEN_NOT_SUBMITTED = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.RETURNED})
 
-NO_PENDING_EXTENSION = Condition(lambda p: p.extension_to is None, _("已有待审批的延期申请"))
-PENDING_EXTENSION = Condition(lambda p: p.extension_to is not None, _("没有待审批的延期申请"))
+NO_PENDING_EXTENSION = Condition(lambda p: p.extension_to is None, _("已有待审批的延期申请"), q=Q(extension_to__isnull=True))
+PENDING_EXTENSION = Condition(lambda p: p.extension_to is not None, _("没有待审批的延期申请"), q=Q(extension_to__isnull=False))
 
 
 # ------------------------------------------------------------------ effects (one function each)
@@ -125,8 +126,6 @@ def is_supervisor(user, problem: Problem) -> bool:
 
 def _responsible_waiting(user):
     """Problems of the user's own units (or a unit right below them), as 我的待办 reads."""
-    from django.db.models import Q
-
     from duban.orgs.models import OrgUnit
 
     own = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
@@ -137,8 +136,6 @@ def _responsible_waiting(user):
 
 def _supervisor_waiting(user):
     """Problems the user's office supervises (its subtree), never its own unit's."""
-    from django.db.models import Q
-
     if getattr(user, "is_superuser", False):
         return Q()
     paths = [g.path for g in grants(user) if g.role == Role.OFFICE]
