@@ -13,7 +13,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 
 from duban.core import workflow as engine
-from duban.core.workflow import Condition, Guard, StaleVersion, Transition, TransitionError, TransitionForbidden
+from duban.core.workflow import (
+    Condition,
+    Guard,
+    StaleVersion,
+    Transition,
+    TransitionError,
+    TransitionForbidden,
+)
 
 pytestmark = pytest.mark.django_db
 
