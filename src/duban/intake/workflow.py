@@ -254,9 +254,10 @@ def available(user, s: Suggestion) -> list[Transition]:
     return TABLE.available(user, s)
 
 
-def waiting(user, queryset=None):
-    """Suggestions waiting for this user (to sort, answer, verify, conclude)."""
-    return TABLE.waiting(user, queryset)
+def waiting(user, queryset=None, *, sides=None):
+    """Suggestions waiting for this user (to sort, answer, verify, conclude), on all of the
+    user's sides or those named."""
+    return TABLE.waiting(user, queryset, sides=sides)
 
 
 def rating_step(rating: str, *, callback: bool) -> str:
