@@ -28,7 +28,7 @@ def workflow_context(user, s: Suggestion) -> dict[str, Any]:
     steps = workflow.available(user, s)
     names = {t.name for t in steps}
     return {
-        "steps": [t for t in steps if t.name in workflow.BUTTONS],
+        "steps": sorted((t for t in steps if t.name in workflow.BUTTONS), key=lambda t: workflow.BUTTONS.index(t.name)),
         "may_route": bool(names & {"route", "reroute"}),
         "may_reply": "reply" in names,
         "may_callback": bool(names & {"callback", "callback_unsatisfied"}),
