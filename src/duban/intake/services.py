@@ -25,6 +25,8 @@ from django.utils import timezone
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot
 from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
+from duban.core.workflow import TransitionError
+from duban.intake import workflow
 from duban.intake.models import (
     Channel,
     Kind,
@@ -274,8 +276,6 @@ AUDIT_FIELDS = {
 
 def _fire(*, actor, suggestion: Suggestion, name: str, reason: str = "", data: dict | None = None, verb: str = "",
           version: int | None = None) -> Suggestion:
-    from duban.intake import workflow
-
     def before(ctx) -> None:
         ctx.extra["before"] = snapshot(ctx.obj, AUDIT_FIELDS.get(ctx.transition.name, ("status",)))
 
@@ -293,13 +293,12 @@ def transition_recorded(ctx, verb: str) -> None:
 def suggestion_transition(*, actor, suggestion: Suggestion, name: str, reason: str = "", transferred_to: str = "",
                           version: int | None = None) -> Suggestion:
     """Fire one of the plain steps (核查、查结、转办、办结) by name: the page's buttons and the API."""
-    from duban.intake import workflow
-
-    if name not in workflow.BUTTONS:
-        workflow.TABLE.get(name)  # unknown: TransitionError
-        raise ValidationError({"name": f"“{workflow.TABLE.get(name).label}”请在对应的表单中办理"})
-    data = {"to": _clean_text(transferred_to, "transferred_to", "转办单位", 10_000, required=False)} if name == "transfer" else {}
-    return _fire(actor=actor, suggestion=suggestion, name=name, reason=_clean_text(reason, "reason", "说明", 2000, required=False),
+    t = workflow.TABLE.get(name)  # an unknown name: TransitionError
+    if name not in workflow.BUTTONS:  # 答复、评价、回访、分拣 take more than a reason: their own forms
+        raise ValidationError({"name": f"“{t.label}”请在对应的表单中办理"})
+    # Lengths past the guards' limits are left to the guards, which say them in Chinese.
+    data = {"to": _clean_text(transferred_to, "transferred_to", "转办单位", MAX_BODY, required=False)} if name == "transfer" else {}
+    return _fire(actor=actor, suggestion=suggestion, name=name, reason=_clean_text(reason, "reason", "说明", MAX_BODY, required=False),
                  data=data, version=version)
 
 
@@ -345,9 +344,6 @@ def suggestion_reply(*, actor, suggestion: Suggestion, text: str, flags: Sequenc
 @transaction.atomic
 def suggestion_rate(*, suggestion: Suggestion, rating: str, comment: str = "", actor="群众") -> Suggestion:
     """The submitter's rating (by tracking code): 不满意 reopens the item for the office."""
-    from duban.core.workflow import TransitionError
-    from duban.intake import workflow
-
     if rating not in Rating.values:
         raise ValidationError({"rating": "请选择满意、基本满意或不满意"})
     comment = _clean_text(comment, "comment", "评价意见", 1000, required=False)
@@ -374,7 +370,6 @@ def suggestion_callback(
     """The office's phone callback (电话回访) for a citizen without web access: recorded on
     the item (who called, when, the result, a note), it rates the reply exactly as the
     tracking page does — the same figures — and 不满意 reopens the item."""
-    from duban.intake import workflow
 
     if result not in Rating.values:
         raise ValidationError({"result": "回访结果请选择满意、基本满意或不满意"})
