@@ -302,6 +302,12 @@ def suggestion_transition(*, actor, suggestion: Suggestion, name: str, reason: s
                  data=data, version=version)
 
 
+def _locked_status(suggestion: Suggestion) -> str:
+    """The status as it is now, the row locked until the caller's transaction ends: which of
+    two steps applies (route or reroute) is decided on the state the step will find."""
+    return Suggestion.objects.select_for_update().filter(pk=suggestion.pk).values_list("status", flat=True).get()
+
+
 @transaction.atomic
 def suggestion_route(
     *,
@@ -317,8 +323,7 @@ def suggestion_route(
     A new or reopened item becomes 办理中 (route); a sorted one keeps its status (reroute).
     The office of the item's campaign decides.
     """
-    status = Suggestion.objects.filter(pk=suggestion.pk).values_list("status", flat=True).first()
-    name = "route" if status in (Status.NEW, Status.REOPENED) else "reroute"
+    name = "route" if _locked_status(suggestion) in workflow.UNSORTED else "reroute"
     return _fire(actor=actor, suggestion=suggestion, name=name, reason=note,
                  data={"unit": unit, "focus_area": focus_area, "label": label})
 
@@ -326,8 +331,7 @@ def suggestion_route(
 @transaction.atomic
 def suggestion_link_problem(*, actor, suggestion: Suggestion, problem_id: int, created: bool = False, unit: OrgUnit | None = None) -> Suggestion:
     """Record that the suggestion became (created=True) or joined a ledger problem."""
-    status = Suggestion.objects.filter(pk=suggestion.pk).values_list("status", flat=True).first()
-    name = "link" if status in (Status.NEW, Status.REOPENED) else "relink"
+    name = "link" if _locked_status(suggestion) in workflow.UNSORTED else "relink"
     verb = "to_problem" if created else "join_problem"
     return _fire(actor=actor, suggestion=suggestion, name=name, data={"problem_id": problem_id, "unit": unit}, verb=verb)
 
