@@ -236,3 +236,13 @@ def test_crawl_public_pages_anonymously(district_demo, strict_templates):
         r = client.get(url)
         assert r.status_code == 302 and r["Location"].startswith("/login/"), (url, r.status_code)
     assert client.get("/api/problems").status_code == 401
+
+
+def test_district_demo_has_taobei_clues(district_demo, db):
+    """洮北's clue figures (受理611条，查结595条，正在核查16条，非管移送85条) come out of the demo
+    as the seeds count them: the transferred ones are among the concluded."""
+    from duban.stats import headline
+
+    clues = headline()["suggestions"]["clues"]
+    assert clues == {"received": 611, "closed": 595, "verifying": 16, "transferred": 85, "pending": 0, "closed_rate": 0.9738}
+    assert headline()["suggestions"]["callbacks"] > 0

@@ -179,6 +179,9 @@ MATRIX: dict[str, Case] = {
     "intake:detail": Case("200 200 200 404 404 302", kwargs=s),
     "intake:reply": Case("302 403 302 404 404 302", method="POST", kwargs=s, data=lambda w: {"reply": "已安排维修，三日内修复。"}),
     "intake:close": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"note": "已办结"}),
+    "intake:transition": Case("302 403 403 404 404 302", method="POST", kwargs=lambda w: {"pk": w["suggestion"].pk, "name": "close"}, data=lambda w: {"reason": "已办结"}),
+    "intake:callback": Case("302 403 403 404 404 302", method="POST", kwargs=lambda w: {"pk": w["replied"].pk},
+                            data=lambda w: {"result": "unsatisfied", "caller": "王干事", "note": "路灯仍不亮"}),
     "intake:to_problem": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"unit": str(w["tree"]["village_a1"].pk)}),
     "intake:join_problem": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"problem_id": w["problem"].pk}),
     "intake:photo": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["photo"].pk}),
@@ -223,6 +226,10 @@ MATRIX: dict[str, Case] = {
     "api:route": Case("200 403 403 404 404 401", method="POST", json=True, kwargs=api_s, data=lambda w: {"unit_id": w["tree"]["town_a"].pk}),
     "api:reply": Case("200 403 200 404 404 401", method="POST", json=True, kwargs=api_s, data=lambda w: {"text": "已安排维修，三日内修复。"}),
     "api:close": Case("200 403 403 404 404 401", method="POST", json=True, kwargs=api_s, data=lambda w: {"note": "已办结"}),
+    "api:suggestion_transition": Case("200 403 403 404 404 401", method="POST", json=True, kwargs=lambda w: {"suggestion_id": w["suggestion"].pk, "name": "close"},
+                                      data=lambda w: {"reason": "已办结"}),
+    "api:add_callback": Case("201 403 403 404 404 401", method="POST", json=True, kwargs=lambda w: {"suggestion_id": w["replied"].pk},
+                             data=lambda w: {"result": "satisfied", "caller": "王干事"}),
     "api:to_problem": Case("200|201 403 403 404 404 401", method="POST", json=True, kwargs=api_s, writes="office owner",
                             data=lambda w: {"unit_id": w["tree"]["village_a1"].pk, "deadline": "2030-01-01"}),
     "api:join_problem": Case("200 403 403 404 404 401", method="POST", json=True, kwargs=api_s, data=lambda w: {"problem_id": w["problem"].pk}),
@@ -317,7 +324,7 @@ def build_world(tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
-        "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
+        "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
     }
 
 

@@ -24,7 +24,7 @@ def assert_current(campaign, people):
     for user in people:
         shown = figures.figures(user=user, campaign=campaign)
         assert shown == figures._count(user, campaign), user
-        assert figures.brief_figures(user=user, campaign=campaign) == {"total": shown["total"]}  # the home page's
+        assert figures.brief_figures(user=user, campaign=campaign) == {"total": shown["total"], "clues": shown["clues"]}  # the home page's
         for field in ("channel", "kind", "status"):
             assert queries.counts_by(user, field, campaign=campaign) == queries._counts_by(user, field, campaign, None)
 

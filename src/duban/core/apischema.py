@@ -57,3 +57,16 @@ class Pagination(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_PAGE, **kwargs)
+
+
+class TransitionOut(Schema):
+    """One workflow step the caller may take now (core.workflow.Table.describe): fire it with
+    POST …/transitions/{name}; `needs_*` and `fields` say what the body must carry."""
+
+    name: str
+    label: str
+    target: str | None
+    needs_reason: bool
+    needs_date: bool
+    needs_evidence: bool
+    fields: list[str]

@@ -20,14 +20,15 @@ from ninja.responses import Status as Reply
 from duban.campaigns.models import Campaign, FocusArea
 from duban.campaigns.queries import campaigns_for, current_campaign
 from duban.core.actors import PUBLIC
-from duban.core.apischema import Pagination, answers
+from duban.core.apischema import Pagination, TransitionOut, answers
 from duban.core.ratelimit import client_ip, hit
 from duban.core.validation import MAX_TEXT, Id, ModelText, Search, Text
+from duban.core.workflow import TransitionError, error_text, http_status
 from duban.core.xlsx import ImportRejected
-from duban.intake import hooks, ledger_link, queries, services
+from duban.intake import hooks, ledger_link, queries, services, workflow
 from duban.intake.figures import figures
 from duban.intake.io import suggestions_import
-from duban.intake.models import Channel, Kind, Status, Suggestion, format_code
+from duban.intake.models import Callback, Channel, Kind, Status, Suggestion, format_code
 from duban.intake.privacy import can_see_contact, mask_name, mask_phone, text_shown
 from duban.orgs.models import OrgUnit
 
@@ -72,7 +73,28 @@ class SuggestionOut(Schema):
     rated_at: dt.datetime | None
     closed_at: dt.datetime | None
     reopen_count: int
+    rating_source: str
+    transferred_to: str
     extra: dict
+
+
+class CallbackOut(Schema):
+    id: int
+    result: str
+    result_label: str
+    note: str
+    caller: str
+    called_at: dt.datetime
+
+
+class SuggestionDetailOut(SuggestionOut):
+    """One item: besides its fields, the workflow steps the caller may take now
+    (`transitions`, names as the ledger's; `transition_details`, what each needs) and its
+    phone callbacks."""
+
+    transitions: list[str]
+    transition_details: list[TransitionOut]
+    callbacks: list[CallbackOut]
 
 
 def _out(user, s: Suggestion, show: bool | None = None) -> dict:
@@ -87,7 +109,16 @@ def _out(user, s: Suggestion, show: bool | None = None) -> dict:
         "status": s.status, "status_label": s.get_status_display(), "submitted_at": s.submitted_at, "due_date": s.due_date,
         "routed_at": s.routed_at, "problem_id": s.problem_id, "reply": s.reply, "replied_at": s.replied_at, "rating": s.rating,
         "rating_comment": s.rating_comment, "rated_at": s.rated_at, "closed_at": s.closed_at, "reopen_count": s.reopen_count,
-        "extra": s.extra or {},
+        "rating_source": s.rating_source, "transferred_to": s.transferred_to, "extra": s.extra or {},
+    }
+
+
+def _detail(user, s: Suggestion) -> dict:
+    steps = workflow.available(user, s)
+    return {
+        **_out(user, s), "transitions": [t.name for t in steps], "transition_details": [workflow.TABLE.describe(t) for t in steps],
+        "callbacks": [{"id": c.pk, "result": c.result, "result_label": c.get_result_display(), "note": c.note, "caller": c.caller,
+                       "called_at": c.called_at} for c in s.callbacks.all()],
     }
 
 
@@ -203,9 +234,9 @@ def import_suggestions(request, file: UploadedFile = File(...), campaign_id: Id 
                        "skipped": [{"row": r.row, "reason": r.reason} for r in result.skipped]})
 
 
-@router.get("/{suggestion_id}", response=answers({200: SuggestionOut}, 404), summary="意见建议详情")
+@router.get("/{suggestion_id}", response=answers({200: SuggestionDetailOut}, 404), summary="意见建议详情（含当前可办理的流转和电话回访）")
 def get_suggestion(request, suggestion_id: Id):
-    return _out(request.user, _get(request, suggestion_id))
+    return _detail(request.user, _get(request, suggestion_id))
 
 
 class SuggestionIn(Schema):
@@ -281,7 +312,7 @@ class ReplyOut(Schema):
     flags: list[dict]
 
 
-@router.post("/{suggestion_id}/reply", response=answers({200: ReplyOut}, 403, 404, body=True), summary="答复（推进办或办理单位）；返回答复检查提示")
+@router.post("/{suggestion_id}/reply", response=answers({200: ReplyOut}, 403, 404, 409, body=True), summary="答复（推进办或办理单位）；返回答复检查提示")
 def reply(request, suggestion_id: Id, payload: ReplyIn):
     s = _get(request, suggestion_id)
     flags = hooks.reply_flags(s, payload.text) if payload.text.strip() else []
@@ -289,19 +320,66 @@ def reply(request, suggestion_id: Id, payload: ReplyIn):
         s = services.suggestion_reply(actor=request.user, suggestion=s, text=payload.text, flags=[f["message"] for f in flags])
     except PermissionDenied as exc:
         raise HttpError(403, str(exc) or "无权答复") from exc
+    except TransitionError as exc:
+        raise HttpError(409, str(exc)) from exc
     except ValidationError as exc:
         raise HttpError(422, _errors(exc)) from exc
     return {"suggestion": _out(request.user, _get(request, s.pk)), "flags": flags}
 
 
-@router.post("/{suggestion_id}/close", response=answers({200: SuggestionOut}, 403, 404), summary="办结（推进办）")
+@router.post("/{suggestion_id}/close", response=answers({200: SuggestionOut}, 403, 404, 409), summary="办结（推进办）")
 def close(request, suggestion_id: Id):
     s = _get(request, suggestion_id)
     try:
         s = services.suggestion_close(actor=request.user, suggestion=s)
     except PermissionDenied as exc:
         raise HttpError(403, str(exc) or "无权办结") from exc
+    except TransitionError as exc:
+        raise HttpError(409, str(exc)) from exc
     return _out(request.user, _get(request, s.pk))
+
+
+class StepIn(Schema):
+    reason: Text(5000) = ""
+    transferred_to: ModelText(Suggestion, "transferred_to") = ""
+    version: Id | None = None  # the item's version as read (optional): a changed item answers 409
+
+
+@router.post("/{suggestion_id}/transitions/{name}", response=answers({200: SuggestionDetailOut}, 403, 404, 409, body=True),
+             summary="流转：verify 开始核查 / conclude 查结（reason 必填）/ transfer 转办（transferred_to 必填）/ close 办结；可办理的见详情的 transitions")
+def suggestion_transition(request, suggestion_id: Id, name: Search(40), payload: StepIn):
+    s = _get(request, suggestion_id)
+    try:
+        services.suggestion_transition(actor=request.user, suggestion=s, name=name, reason=payload.reason,
+                                       transferred_to=payload.transferred_to, version=payload.version)
+    except (PermissionDenied, TransitionError, ValidationError) as exc:
+        raise HttpError(http_status(exc), error_text(exc)) from exc
+    return _detail(request.user, _get(request, suggestion_id))
+
+
+class CallbackIn(Schema):
+    result: ModelText(Callback, "result")
+    note: Text(1000) = ""
+    caller: ModelText(Callback, "caller") = ""
+    called_at: dt.datetime | None = None
+
+
+class CallbackCreated(Schema):
+    suggestion: SuggestionDetailOut
+    callback: CallbackOut
+
+
+@router.post("/{suggestion_id}/callbacks", response=answers({201: CallbackCreated}, 403, 404, 409, body=True),
+             summary="电话回访（推进办）：result 为 satisfied 满意 / basic 基本满意 / unsatisfied 不满意（不满意将重新办理），计入满意率")
+def add_callback(request, suggestion_id: Id, payload: CallbackIn):
+    s = _get(request, suggestion_id)
+    try:
+        s = services.suggestion_callback(actor=request.user, suggestion=s, result=payload.result, note=payload.note,
+                                         caller=payload.caller, called_at=payload.called_at)
+    except (PermissionDenied, TransitionError, ValidationError) as exc:
+        raise HttpError(http_status(exc), error_text(exc)) from exc
+    detail = _detail(request.user, _get(request, suggestion_id))
+    return Reply(201, {"suggestion": detail, "callback": detail["callbacks"][-1]})
 
 
 class ToProblemIn(Schema):
@@ -398,15 +476,7 @@ class PublicStatus(Schema):
 
 
 def _public_status(s: Suggestion) -> dict:
-    steps = [{"name": "提交", "at": s.submitted_at, "text": f"通过{s.get_channel_display()}提交"}]
-    if s.routed_at:
-        steps.append({"name": "受理", "at": s.routed_at, "text": f"已交{s.unit.name}办理"})
-    if s.replied_at:
-        steps.append({"name": "答复", "at": s.replied_at, "text": "已答复"})
-    if s.rated_at:
-        steps.append({"name": "评价", "at": s.rated_at, "text": s.get_rating_display()})
-    if s.closed_at:
-        steps.append({"name": "办结", "at": s.closed_at, "text": "已办结"})
+    steps = queries.public_steps(s)
     return {
         "code_display": format_code(s.tracking_code), "kind_label": s.get_kind_display(), "title": s.title, "status": s.status,
         "status_label": s.get_status_display(), "submitted_at": s.submitted_at, "unit_name": s.unit.name if s.routed_at else None,

@@ -1,5 +1,7 @@
-"""Demo suggestions: 洮北's 611 clues (595 closed, 16 still being verified, 85 turned into
-ledger problems) for the district, 临汾's 53,400 useful suggestions for the city.
+"""Demo suggestions: 611 suggestions for the district (595 closed, 16 open, 85 turned into
+ledger problems) and 临汾's 53,400 useful suggestions for the city; besides them, the clues
+(举报线索) 洮北 counts — 611 received, 595 concluded (查结) of which 85 transferred to the
+authority they belong to (非管移送), 16 under verification — and the same shape scaled up.
 
 Texts come from demo_texts: standing matters (one object, place and complaint) raised by
 many people in their own words, and one-off matters (topics like the TipDM labels, each tied
@@ -18,7 +20,16 @@ from django.utils import timezone
 from duban.audit.services import audit_record
 from duban.demo.context import CAMPAIGN_START, DemoContext
 from duban.intake import demo_texts
-from duban.intake.models import Channel, Kind, Rating, Status, Suggestion, new_tracking_code
+from duban.intake.models import (
+    Callback,
+    Channel,
+    Kind,
+    Rating,
+    RatingSource,
+    Status,
+    Suggestion,
+    new_tracking_code,
+)
 from duban.intake.services import REPLY_DAYS, suggestions_bulk_create
 
 # topic label → (focus area, department suffix, subjects, complaints, kinds, reply actions)
@@ -149,6 +160,8 @@ def build(ctx: DemoContext) -> None:
             submitted = dt.datetime.combine(CAMPAIGN_START + dt.timedelta(days=int(rand() * span)), dt.time(8 + int(rand() * 10), int(rand() * 60)), tzinfo=tz)
         submitted = min(submitted, now)
         kind = choice(kinds)
+        if kind == Kind.CLUE:  # clues come from _clues, in 洮北's shape
+            kind = Kind.ISSUE
         channel = choice(channels)
         anonymous = rand() < 0.3
         name = "" if anonymous else choice(SURNAMES) + choice(["先生", "女士", choice(SURNAMES) + choice("华明丽军英伟芳强敏静")])
@@ -169,11 +182,14 @@ def build(ctx: DemoContext) -> None:
             r = rand()
             if status == Status.REOPENED:
                 s.rating, s.rating_comment, s.reopen_count = Rating.UNSATISFIED, choice(["问题没有实际解决", "答复敷衍", "还是老样子"]), 1
+                s.rating_source = RatingSource.WEB
                 s.rated_at = min(s.replied_at + dt.timedelta(days=1 + rand() * 3), now)
             else:
                 s.rating = Rating.SATISFIED if r < 0.83 else Rating.BASIC if r < 0.95 else ""
                 if s.rating:
                     s.rated_at = min(s.replied_at + dt.timedelta(days=rand() * 4), now)
+                    # Callers without web access are called back by the office (电话回访).
+                    s.rating_source = RatingSource.CALLBACK if s.channel in (Channel.HOTLINE, Channel.VISIT, Channel.LETTER) else RatingSource.WEB
                 s.closed_at = s.rated_at or min(s.replied_at + dt.timedelta(days=7), now)
         rows.append(s)
     # 85 (district) / ~14% (city) of them became or joined ledger problems.
@@ -183,10 +199,77 @@ def build(ctx: DemoContext) -> None:
         for s in linkable[:n_transfer]:
             s.problem_id = choice(problem_ids)
     _insert(ctx, rows, per_row_audit=district)
-    ctx.extra["intake_total"] = total
+    _callbacks(ctx, rows)
+    clues = _clues(ctx, pick_place, depts)
+    ctx.extra["intake_total"] = total + clues
     ctx.notes.append(
         f"意见建议：{total} 条，已办结 {n_closed} 条，在办 {n_open} 条，转为整改问题 {min(n_transfer, len(linkable)) if problem_ids else 0} 条；"
         f"群众留言页 /s/"
+    )
+
+
+# Where clues that are not ours go (非管移送).
+TRANSFER_TO = ["区公安分局", "区纪委监委", "区人民检察院", "市场监督管理局", "市公安局", "市纪委监委", "区自然资源局"]
+CLUE_RESULTS = [
+    "经核查，反映问题基本属实，已对相关责任人立案审查，处理结果将依规公开",
+    "经核查，反映问题部分属实，已责令整改并对责任人诫勉谈话",
+    "经核查，反映问题不属实，已向有关人员反馈澄清",
+    "经核查，已移交公安机关依法处理，涉案人员已到案",
+]
+CLUE_TOPICS = ["干部作风", "干部作风", "环境保护", "劳动和社会保障"]
+
+
+def _clues(ctx: DemoContext, pick_place, depts) -> int:
+    """洮北's clues: 611 received, 595 concluded (85 of them transferred), 16 under
+    verification at district scale; the same shares of 11.4% of the suggestions above it."""
+    rng, campaign = ctx.rng, ctx.campaign
+    if ctx.scale.name == "district":
+        n, n_closed, n_transferred = 611, 595, 85
+    else:
+        n = round(ctx.scale.suggestions * 611 / 53400 * 10)
+        n_closed, n_transferred = round(n * 595 / 611), round(n * 85 / 611)
+    tz = timezone.get_current_timezone()
+    now = timezone.now()
+    span = max((min(ctx.today, CAMPAIGN_START + dt.timedelta(days=200)) - CAMPAIGN_START).days, 30)
+    rows = []
+    for i in range(n):
+        town, village, where = pick_place()
+        label = rng.choice(CLUE_TOPICS)
+        title, body = demo_texts.write(rng, demo_texts.make_matter(rng, label, where))
+        unit = depts.get((ctx.root.pk, label)) or town
+        verifying = i >= n_closed
+        day = ctx.today - dt.timedelta(days=int(rng.random() * 12)) if verifying else CAMPAIGN_START + dt.timedelta(days=int(rng.random() * span))
+        submitted = min(dt.datetime.combine(day, dt.time(8 + int(rng.random() * 10), int(rng.random() * 60)), tzinfo=tz), now)
+        s = Suggestion(
+            campaign=campaign, unit=unit, tracking_code=new_tracking_code(), kind=Kind.CLUE, channel=rng.choice([Channel.HOTLINE, Channel.LETTER, Channel.VISIT, Channel.WEB]),
+            title=title[:200], body=body, place=village.name if village is not town else "", place_unit=town, submitted_at=submitted,
+            label=label, focus_area=next((a for a in ctx.focus_areas if a.name == TOPICS[label][0]), None),
+            routed_at=min(submitted + dt.timedelta(hours=2 + rng.random() * 20), now),
+        )
+        if verifying:
+            s.status = Status.VERIFYING
+        elif i < n_transferred:
+            s.status, s.transferred_to = Status.TRANSFERRED, rng.choice(TRANSFER_TO)
+            s.closed_at = min(submitted + dt.timedelta(days=1 + rng.random() * 5), now)
+        else:
+            s.status = Status.CLOSED
+            s.reply = rng.choice(CLUE_RESULTS)
+            s.replied_at = s.closed_at = min(submitted + dt.timedelta(days=3 + rng.random() * 25), now)
+        rows.append(s)
+    _insert(ctx, rows, per_row_audit=ctx.scale.name == "district")
+    ctx.notes.append(f"举报线索：受理 {n} 条，查结 {n_closed} 条（其中非管转办 {n_transferred} 条），正在核查 {n - n_closed} 条")
+    return n
+
+
+def _callbacks(ctx: DemoContext, rows: list[Suggestion]) -> None:
+    """The callback records behind the ratings given by phone (who called, when, what was said)."""
+    callers = ["推进办 王干事", "推进办 李干事", "推进办 赵干事"]
+    notes = {Rating.SATISFIED: "群众表示问题已解决，对办理结果满意", Rating.BASIC: "群众表示基本解决，希望持续关注"}
+    saved = {s.tracking_code: s for s in Suggestion.objects.filter(campaign=ctx.campaign, rating_source=RatingSource.CALLBACK)}
+    Callback.objects.bulk_create(
+        [Callback(suggestion=s, result=s.rating, note=notes.get(s.rating, ""), caller=ctx.rng.choice(callers), called_at=s.rated_at)
+         for r in rows if (s := saved.get(r.tracking_code)) is not None],
+        batch_size=5000,
     )
 
 

@@ -1,4 +1,12 @@
-"""The `suggestions` section of `duban stats --json` and of the home page."""
+"""The `suggestions` section of `duban stats --json` and of the home page.
+
+Clues (举报线索) are counted as the seeds count them (洮北: 受理线索611条，查结595条，正在核查
+16条，非管移送85条): `received` every clue, `closed` (查结) those concluded — checked here
+or transferred to the authority they belong to, so received = closed + verifying + not yet
+started — `transferred` (转办) the part of `closed` handed elsewhere, and `closed_rate`
+(查结率) closed / received. Ratings given on a phone callback count in satisfaction exactly
+as web ratings do (the same fields); `callbacks` says how many came by phone.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,16 @@ from django.db.models import Count, F, FloatField, Func, Q, Sum
 
 from duban.core import figcache
 from duban.core.numbers import ratio
-from duban.intake.models import HANDLED, Channel, Kind, Rating, Status, Suggestion
+from duban.intake.models import (
+    HANDLED,
+    OPEN_STATUSES,
+    Channel,
+    Kind,
+    Rating,
+    RatingSource,
+    Status,
+    Suggestion,
+)
 from duban.orgs.scoping import scope, scope_key
 
 
@@ -29,7 +46,33 @@ def brief_figures(user=None, campaign=None) -> dict[str, Any]:
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
     parts = (scope_key(user), campaign.pk if campaign is not None else None)
-    return figcache.cached("suggestions_total", parts, lambda: {"total": qs.order_by().count()})
+    return figcache.cached("suggestions_total", parts, lambda: {"total": qs.order_by().count(), "clues": clue_figures(qs.order_by())})
+
+
+CONCLUDED = (Status.CLOSED, Status.TRANSFERRED)
+
+
+def _clue_aggregates() -> dict[str, Any]:
+    clue = Q(kind=Kind.CLUE)
+    return {
+        "clue_received": Count("id", filter=clue),
+        "clue_verifying": Count("id", filter=clue & Q(status=Status.VERIFYING)),
+        "clue_closed": Count("id", filter=clue & Q(status__in=CONCLUDED)),
+        "clue_transferred": Count("id", filter=clue & Q(status=Status.TRANSFERRED)),
+    }
+
+
+def _clues(agg: dict[str, Any]) -> dict[str, Any]:
+    received, closed = agg["clue_received"], agg["clue_closed"]
+    return {
+        "received": received, "verifying": agg["clue_verifying"], "closed": closed, "transferred": agg["clue_transferred"],
+        "pending": received - closed - agg["clue_verifying"], "closed_rate": round(ratio(closed, received), 4),
+    }
+
+
+def clue_figures(qs) -> dict[str, Any]:
+    """The clue figures of the suggestions in `qs` (one aggregate)."""
+    return _clues(qs.aggregate(**_clue_aggregates()))
 
 
 def _count(user, campaign) -> dict[str, Any]:
@@ -44,17 +87,19 @@ def _count(user, campaign) -> dict[str, Any]:
         total=Count("id"),
         handled=Count("id", filter=Q(status__in=HANDLED)),
         closed=Count("id", filter=Q(status=Status.CLOSED)),
-        open=Count("id", filter=Q(status__in=[Status.NEW, Status.ASSIGNED, Status.REOPENED])),
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         new=Count("id", filter=Q(status=Status.NEW)),
         reopened=Count("id", filter=Q(reopen_count__gt=0)),
         transferred=Count("id", filter=Q(problem_id__isnull=False)),
         rated=Count("id", filter=~Q(rating="")),
+        callbacks=Count("id", filter=Q(rating_source=RatingSource.CALLBACK)),
         satisfied=Count("id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC])),
         fully_satisfied=Count("id", filter=Q(rating=Rating.SATISFIED)),
         replied=Count("id", filter=Q(replied_at__isnull=False)),
         reply_time=Sum(span, filter=Q(replied_at__gt=F("submitted_at"))),
         **{f"channel_{c.value}": Count("id", filter=Q(channel=c.value)) for c in Channel},
         **{f"kind_{c.value}": Count("id", filter=Q(kind=c.value)) for c in Kind},
+        **_clue_aggregates(),
     )
     by_channel = _counts(qs, "channel", Channel, agg)
     by_kind = _counts(qs, "kind", Kind, agg)
@@ -74,8 +119,10 @@ def _count(user, campaign) -> dict[str, Any]:
         "replied": n_replied,
         "avg_reply_days": round(total_s / n_replied / 86400, 1) if n_replied else None,
         "rated": agg["rated"],
+        "callbacks": agg["callbacks"],
         "satisfaction_rate": round(ratio(agg["satisfied"], agg["rated"]), 4),
         "fully_satisfied_rate": round(ratio(agg["fully_satisfied"], agg["rated"]), 4),
+        "clues": _clues(agg),
     }
 
 

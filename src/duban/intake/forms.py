@@ -71,6 +71,24 @@ class ReplyForm(CleanTextForm, forms.Form):
     reply = forms.CharField(label=_("答复意见"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6}))
 
 
+class CallbackForm(CleanTextForm, forms.Form):
+    """电话回访: what the office heard on the phone."""
+
+    result = forms.ChoiceField(label=_("回访结果"), choices=Rating.choices, widget=forms.RadioSelect,
+                               error_messages={"required": _("请选择回访结果：满意、基本满意或不满意"), "invalid_choice": _("回访结果只能是满意、基本满意或不满意")})
+    caller = forms.CharField(label=_("回访人"), max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": _("默认为本人")}))
+    called_at = forms.DateTimeField(label=_("回访时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                    error_messages={"invalid": _("回访时间格式不正确")})
+    note = forms.CharField(label=_("回访记录"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class StepForm(CleanTextForm, forms.Form):
+    """A plain workflow step (核查、查结、转办、办结): a reason or result, and where to for 转办."""
+
+    reason = forms.CharField(label=_("说明"), max_length=MAX_BODY, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    transferred_to = forms.CharField(label=_("转办至"), max_length=200, required=False)
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Excel 文件（.xlsx、.xls、.et、.ods）"))
 

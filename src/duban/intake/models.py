@@ -73,13 +73,17 @@ class Status(models.TextChoices):
     REPLIED = "replied", _("已答复")
     CLOSED = "closed", _("已办结")
     REOPENED = "reopened", _("重新办理")
+    # Clues (举报线索) only: checked (核查中), then concluded here (查结, CLOSED) or handed to
+    # the authority they belong to (转办, with where to).
+    VERIFYING = "verifying", _("核查中")
+    TRANSFERRED = "transferred", _("已转办")
 
 
 # What a citizen reads on the public tracking page: 待分拣 is the office's inbox word, and
 # to the person who wrote in, the message has been received and accepted (受理).
 PUBLIC_STATUS = {
     Status.NEW: "已受理", Status.ASSIGNED: "办理中", Status.REPLIED: "已答复",
-    Status.CLOSED: "已办结", Status.REOPENED: "重新办理中",
+    Status.CLOSED: "已办结", Status.REOPENED: "重新办理中", Status.VERIFYING: "核查中", Status.TRANSFERRED: "已转办",
 }
 
 
@@ -89,7 +93,16 @@ class Rating(models.TextChoices):
     UNSATISFIED = "unsatisfied", _("不满意")
 
 
-HANDLED = (Status.REPLIED, Status.CLOSED)
+class RatingSource(models.TextChoices):
+    """How a rating was given: by the submitter on the tracking page, or on a phone callback."""
+
+    WEB = "web", _("网上评价")
+    CALLBACK = "callback", _("电话回访")
+
+
+HANDLED = (Status.REPLIED, Status.CLOSED, Status.TRANSFERRED)
+# Statuses in which an item is still being worked on.
+OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.REOPENED, Status.VERIFYING)
 
 
 class Suggestion(models.Model):
@@ -126,6 +139,8 @@ class Suggestion(models.Model):
     rating = models.CharField(_("满意度"), max_length=20, choices=Rating.choices, blank=True, default="")
     rating_comment = models.TextField(_("评价意见"), blank=True, default="")
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    rating_source = models.CharField(_("评价方式"), max_length=20, choices=RatingSource.choices, blank=True, default="")
+    transferred_to = models.CharField(_("转办至"), max_length=200, blank=True, default="")
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
     created_by = models.ForeignKey(
@@ -171,6 +186,31 @@ class Suggestion(models.Model):
         if self.replied_at is None:
             return None
         return (self.replied_at - self.submitted_at).total_seconds() / 86400
+
+
+class Callback(models.Model):
+    """One phone callback (电话回访) by the office: the result feeds satisfaction like a web
+    rating does, and 不满意 reopens the item (through the workflow)."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="callbacks", verbose_name=_("意见建议"))
+    result = models.CharField(_("回访结果"), max_length=20, choices=Rating.choices)
+    note = models.TextField(_("回访记录"), blank=True, default="")
+    caller = models.CharField(_("回访人"), max_length=60)
+    called_at = models.DateTimeField(_("回访时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("登记人")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_field = "suggestion__unit"
+
+    class Meta:
+        verbose_name = _("电话回访")
+        verbose_name_plural = _("电话回访")
+        ordering = ["called_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.get_result_display()}"
 
 
 class Photo(models.Model):

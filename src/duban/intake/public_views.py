@@ -130,17 +130,7 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 return redirect("public:status", code=s.tracking_code)
     just_submitted = request.session.pop("intake_new_code", None) == s.tracking_code
-    steps = [("提交", s.submitted_at, f"通过{s.get_channel_display()}提交")]
-    if s.routed_at:
-        steps.append(("交办", s.routed_at, f"已交{s.unit.name}办理"))
-    if s.replied_at:
-        steps.append(("答复", s.replied_at, "已答复"))
-    if s.rated_at:
-        steps.append(("评价", s.rated_at, s.get_rating_display()))
-    if s.status == Status.REOPENED:
-        steps.append(("重新办理", s.rated_at, "您的不满意评价已转回推进办重新办理"))
-    if s.closed_at:
-        steps.append(("办结", s.closed_at, "已办结"))
+    steps = [(step["name"], step["at"], step["text"]) for step in queries.public_steps(s)]
     return render(
         request,
         "intake/public_status.html",

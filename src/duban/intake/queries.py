@@ -19,13 +19,13 @@ from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
 from duban.intake.privacy import mask_text
-from duban.orgs.models import OrgUnit, Role
-from duban.orgs.scoping import grants, scope, scope_key
+from duban.orgs.models import OrgUnit
+from duban.orgs.scoping import scope, scope_key
 
-OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
-# Handed to a unit and not answered yet: what its reply limit (答复时限, 15 working days from
-# submission, intake.services.reply_due) runs against.
-AWAITING_UNIT = (Status.ASSIGNED, Status.REOPENED)
+OPEN = (Status.NEW, Status.ASSIGNED, Status.REOPENED, Status.VERIFYING)
+# Handed to a unit and not answered (or a clue not verified) yet: what its reply limit
+# (答复时限, 15 working days from submission, intake.services.reply_due) runs against.
+AWAITING_UNIT = (Status.ASSIGNED, Status.REOPENED, Status.VERIFYING)
 # Besides the workflow states, the inbox offers two views: everything still open, and the
 # items turned into ledger problems.
 STATUS_VIEWS = ("open", "transferred")
@@ -143,6 +143,29 @@ def by_code(code: str) -> Suggestion | None:
     return Suggestion.objects.select_related("unit", "campaign").filter(tracking_code=code).first()
 
 
+def public_steps(s: Suggestion) -> list[dict[str, Any]]:
+    """What the submitter reads under 办理进度 (the tracking page and the public API): each
+    step with its time; a clue's check (查结) or transfer (转办, to where) in its own words."""
+    steps: list[dict[str, Any]] = [{"name": "提交", "at": s.submitted_at, "text": f"通过{s.get_channel_display()}提交"}]
+    if s.routed_at:
+        steps.append({"name": "交办", "at": s.routed_at, "text": f"已交{s.unit.name}办理"})
+    if s.status == Status.VERIFYING:
+        steps.append({"name": "核查", "at": None, "text": "线索正在核查中"})
+    clue_done = s.kind == Kind.CLUE and s.status in (Status.CLOSED, Status.TRANSFERRED) and not s.rating
+    if s.replied_at:
+        steps.append({"name": "查结" if clue_done else "答复", "at": s.replied_at, "text": "已核查办结" if clue_done else "已答复"})
+    if s.rated_at:
+        how = "（电话回访）" if s.rating_source == "callback" else ""
+        steps.append({"name": "评价", "at": s.rated_at, "text": f"{s.get_rating_display()}{how}"})
+    if s.status == Status.REOPENED:
+        steps.append({"name": "重新办理", "at": s.rated_at, "text": "您的不满意评价已转回推进办重新办理"})
+    if s.status == Status.TRANSFERRED:
+        steps.append({"name": "转办", "at": s.closed_at, "text": f"不属本地管辖，已转交{s.transferred_to}办理"})
+    elif s.closed_at:
+        steps.append({"name": "办结", "at": s.closed_at, "text": "已办结"})
+    return steps
+
+
 def counts_by(user, field: str, *, campaign=None, qs: QuerySet | None = None) -> dict[str, int]:
     """Visible suggestions counted by `field` (kept until the next write, core.figcache:
     the inbox tabs count every suggestion of a city on each page)."""
@@ -176,15 +199,11 @@ def status_counts(user, *, campaign=None) -> list[tuple[str, str, int]]:
     return [(c.value, str(c.label), counts.get(c.value, 0)) for c in Status]
 
 
-def awaiting_reply(user) -> QuerySet[Suggestion]:
-    """Suggestions handed to the user's own unit (or a unit right below it, as the ledger's
-    to-do list reads) and not answered yet: the unit's part of 我的待办, soonest due first."""
-    own = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
-    if not own:
-        return Suggestion.objects.none()
-    units = OrgUnit.objects.filter(Q(pk__in=own) | Q(parent_id__in=own)).values("id")
-    qs = Suggestion.objects.filter(status__in=AWAITING_UNIT, unit__in=units)
-    return scope(user, qs).select_related("unit").order_by(F("due_date").asc(nulls_last=True), "id")
+def todo_rows(user, *, by_due: bool) -> QuerySet[Suggestion]:
+    """The user's visible suggestions as 我的待办 lists them: soonest reply deadline first
+    (to answer), or oldest first (to sort); the workflow table's waiting query narrows them."""
+    qs = scope(user, Suggestion.objects.select_related("unit"))
+    return qs.order_by(F("due_date").asc(nulls_last=True), "id") if by_due else qs.order_by("submitted_at", "id")
 
 
 # ------------------------------------------------------------------------------- reminders

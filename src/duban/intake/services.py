@@ -1,4 +1,5 @@
-"""Every write to suggestions: submit, route, reply, rate, close, link to the ledger.
+"""Every write to suggestions: submit, route, reply, rate, close, link to the ledger; clue
+verification (核查、查结、转办) and phone callbacks (电话回访).
 
 Each function runs in a transaction and writes its audit row. Functions that take an
 `actor` ask the permission layer (`orgs.permissions`) about it; a caller acting as the
@@ -27,7 +28,18 @@ from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
 from duban.core.actors import PUBLIC, actor_user
 from duban.core.contributions import hook_targets
-from duban.intake.models import Channel, Kind, Photo, Rating, Status, Suggestion, new_tracking_code
+from duban.core.workflow import TransitionError
+from duban.intake import workflow
+from duban.intake.models import (
+    Channel,
+    Kind,
+    Photo,
+    Rating,
+    RatingSource,
+    Status,
+    Suggestion,
+    new_tracking_code,
+)
 from duban.intake.privacy import mask_text
 from duban.orgs import permissions
 from duban.orgs.models import OrgUnit, Role
@@ -238,7 +250,51 @@ def suggestions_bulk_create(*, actor, rows: Sequence[Suggestion], note: str = ""
     return created
 
 
-# ---------------------------------------------------------------------------- triage
+# ---------------------------------------------------------------------------- the workflow
+# Every status change goes through the one table (intake/workflow.py on core.workflow):
+# these functions only gather the input and fire.
+
+AUDIT_FIELDS = {
+    "route": ROUTE_FIELDS, "reroute": ROUTE_FIELDS, "reply": REPLY_FIELDS,
+    "link": ("status", "problem_id", "unit"), "relink": ("status", "problem_id", "unit"),
+    "rate": ("status", "rating"), "rate_unsatisfied": ("status", "rating"),
+    "callback": ("status", "rating"), "callback_unsatisfied": ("status", "rating"),
+    "transfer": ("status", "transferred_to"),
+}
+
+
+def _fire(*, actor, suggestion: Suggestion, name: str, reason: str = "", data: dict | None = None, verb: str = "",
+          version: int | None = None, skip_checks: bool = False) -> Suggestion:
+    def before(ctx) -> None:
+        ctx.extra["before"] = snapshot(ctx.obj, AUDIT_FIELDS.get(ctx.transition.name, ("status",)))
+
+    return workflow.TABLE.fire(actor=actor, obj=suggestion, name=name, check_side=permissions.checked(actor, skip_checks), reason=reason, data=data,
+                               verb=verb, version=version, before=before)
+
+
+def transition_recorded(ctx, verb: str) -> None:
+    """The engine's audit hook for suggestions: ONE audit row per step (the item's timeline)."""
+    fields = AUDIT_FIELDS.get(ctx.transition.name, ("status",))
+    audit_record(actor=ctx.actor, verb=verb, obj=ctx.obj, changes=diff(ctx.extra["before"], snapshot(ctx.obj, fields)), note=ctx.note)
+
+
+@transaction.atomic
+def suggestion_transition(*, actor, suggestion: Suggestion, name: str, reason: str = "", transferred_to: str = "",
+                          version: int | None = None, skip_checks: bool = False) -> Suggestion:
+    """Fire one of the plain steps (核查、查结、转办、办结) by name: the page's buttons and the API."""
+    t = workflow.TABLE.get(name)  # an unknown name: TransitionError
+    if name not in workflow.BUTTONS:  # 答复、评价、回访、分拣 take more than a reason: their own forms
+        raise ValidationError({"name": f"“{t.label}”请在对应的表单中办理"})
+    # Lengths past the guards' limits are left to the guards, which say them in Chinese.
+    data = {"to": _clean_text(transferred_to, "transferred_to", "转办单位", MAX_BODY, required=False)} if name == "transfer" else {}
+    return _fire(actor=actor, suggestion=suggestion, name=name, reason=_clean_text(reason, "reason", "说明", MAX_BODY, required=False),
+                 data=data, version=version, skip_checks=skip_checks)
+
+
+def _locked_status(suggestion: Suggestion) -> str:
+    """The status as it is now, the row locked until the caller's transaction ends: which of
+    two steps applies (route or reroute) is decided on the state the step will find."""
+    return Suggestion.objects.select_for_update().filter(pk=suggestion.pk).values_list("status", flat=True).get()
 
 
 @transaction.atomic
@@ -254,28 +310,12 @@ def suggestion_route(
 ) -> Suggestion:
     """Confirm or correct where a suggestion goes: its handling unit, focus area and label.
 
-    A new or reopened item becomes 办理中; the office of the item's campaign decides.
+    A new or reopened item becomes 办理中 (route); a sorted one keeps its status (reroute).
+    The office of the item's campaign decides.
     """
-    s = Suggestion.objects.select_for_update().select_related("campaign__unit", "unit").get(pk=suggestion.pk)
-    permissions.require_for_unit(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以分拣", skip_checks=skip_checks)
-    before = snapshot(s, ROUTE_FIELDS)
-    if unit is not None:
-        if not unit.path.startswith(s.campaign.unit.path):
-            raise ValidationError({"unit": f"“{unit.name}”不在本活动范围内"})
-        s.unit = unit
-        s.region_id = unit.region_id
-    if focus_area is not None:
-        if focus_area.campaign_id != s.campaign_id:
-            raise ValidationError({"focus_area": "聚焦领域不属于本活动"})
-        s.focus_area = focus_area
-    if label is not None:
-        s.label = label.strip()[:60]
-    if s.status in (Status.NEW, Status.REOPENED):
-        s.status = Status.ASSIGNED
-    s.routed_at = timezone.now()
-    s.save()
-    audit_record(actor=actor, verb="suggestion.route", obj=s, changes=diff(before, snapshot(s, ROUTE_FIELDS)), note=note)
-    return s
+    name = "route" if _locked_status(suggestion) in workflow.UNSORTED else "reroute"
+    return _fire(actor=actor, suggestion=suggestion, name=name, reason=note,
+                 data={"unit": unit, "focus_area": focus_area, "label": label}, skip_checks=skip_checks)
 
 
 @transaction.atomic
@@ -297,20 +337,10 @@ def suggestion_link_problem(
     *, actor, suggestion: Suggestion, problem_id: int, created: bool = False, unit: OrgUnit | None = None, skip_checks: bool = False
 ) -> Suggestion:
     """Record that the suggestion became (created=True) or joined a ledger problem."""
-    s = Suggestion.objects.select_for_update().select_related("campaign__unit").get(pk=suggestion.pk)
-    permissions.require_for_unit(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以转为问题", skip_checks=skip_checks)
-    before = snapshot(s, ("status", "problem_id", "unit"))
-    s.problem_id = problem_id
-    if unit is not None:
-        s.unit = unit
-        s.region_id = unit.region_id
-    if s.status in (Status.NEW, Status.REOPENED):
-        s.status = Status.ASSIGNED
-    s.routed_at = s.routed_at or timezone.now()
-    s.save()
-    verb = "suggestion.to_problem" if created else "suggestion.join_problem"
-    audit_record(actor=actor, verb=verb, obj=s, changes=diff(before, snapshot(s, ("status", "problem_id", "unit"))))
-    return s
+    name = "link" if _locked_status(suggestion) in workflow.UNSORTED else "relink"
+    verb = "to_problem" if created else "join_problem"
+    return _fire(actor=actor, suggestion=suggestion, name=name, data={"problem_id": problem_id, "unit": unit}, verb=verb,
+                 skip_checks=skip_checks)
 
 
 # ---------------------------------------------------------------------------- replies
@@ -319,59 +349,79 @@ def suggestion_link_problem(
 @transaction.atomic
 def suggestion_reply(*, actor, suggestion: Suggestion, text: str, flags: Sequence[str] = (), skip_checks: bool = False) -> Suggestion:
     """The office or the handling unit answers; the submitter sees it by the code and rates it."""
-    s = Suggestion.objects.select_for_update().select_related("unit").get(pk=suggestion.pk)
-    permissions.require(actor, permissions.CHANGE, s, message="只有推进办或办理单位可以答复", skip_checks=skip_checks)
-    text = (text or "").strip()
-    if len(text) < MIN_REPLY:
-        raise ValidationError({"reply": "答复内容不能为空"})
-    if len(text) > MAX_BODY:
-        raise ValidationError({"reply": f"答复不能超过 {MAX_BODY} 字"})
-    if s.status == Status.CLOSED:
-        raise ValidationError("该事项已办结，不能再答复")
-    before = snapshot(s, REPLY_FIELDS)
-    s.reply = text
-    s.replied_at = timezone.now()
-    s.replied_by = actor_user(actor)
-    s.status = Status.REPLIED
-    s.rating, s.rating_comment, s.rated_at = "", "", None
-    s.save()
-    audit_record(actor=actor, verb="suggestion.reply", obj=s, changes=diff(before, snapshot(s, REPLY_FIELDS)), note="；".join(flags))
-    return s
+    return _fire(actor=actor, suggestion=suggestion, name="reply", data={"text": (text or "").strip(), "flags": list(flags)},
+                 skip_checks=skip_checks)
 
 
 @transaction.atomic
 def suggestion_rate(*, suggestion: Suggestion, rating: str, comment: str = "", actor=PUBLIC) -> Suggestion:
     """The submitter's rating (by tracking code): 不满意 reopens the item for the office."""
-    s = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if rating not in Rating.values:
         raise ValidationError({"rating": "请选择满意、基本满意或不满意"})
-    if s.status != Status.REPLIED:
-        raise ValidationError("收到答复后才能评价")
     comment = _clean_text(comment, "comment", "评价意见", 1000, required=False)
-    before = snapshot(s, ("status", "rating"))
-    now = timezone.now()
-    s.rating, s.rating_comment, s.rated_at = rating, comment, now
-    if rating == Rating.UNSATISFIED:
-        s.status = Status.REOPENED
-        s.reopen_count += 1
-    else:
-        s.status = Status.CLOSED
-        s.closed_at = now
-    s.save()
-    audit_record(actor=actor, verb="suggestion.rate", obj=s, changes=diff(before, snapshot(s, ("status", "rating"))), note=comment)
-    return s
+    data = {"rating": rating, "comment": comment, "at": timezone.now(), "source": RatingSource.WEB}
+    try:
+        # The citizen reached the item by its code: no account, so no side to check.
+        return workflow.TABLE.fire(actor=actor, obj=suggestion, name=workflow.rating_step(rating, callback=False), check_side=False,
+                                   data=data, before=lambda ctx: ctx.extra.update(before=snapshot(ctx.obj, ("status", "rating"))))
+    except TransitionError:
+        # A citizen reads a form error, not a workflow term.
+        raise ValidationError("收到答复后才能评价") from None
+
+
+@transaction.atomic
+def suggestion_callback(
+    *,
+    actor,
+    suggestion: Suggestion,
+    result: str,
+    note: str = "",
+    caller: str = "",
+    called_at: dt.datetime | None = None,
+    skip_checks: bool = False,
+) -> Suggestion:
+    """The office's phone callback (电话回访) for a citizen without web access: recorded on
+    the item (who called, when, the result, a note), it rates the reply exactly as the
+    tracking page does — the same figures — and 不满意 reopens the item."""
+
+    if result not in Rating.values:
+        raise ValidationError({"result": "回访结果请选择满意、基本满意或不满意"})
+    note = _clean_text(note, "note", "回访记录", workflow.MAX_CALLBACK_NOTE, required=False)
+    caller = _clean_text(caller, "caller", "回访人", workflow.MAX_CALLER, required=False)
+    if not caller and actor_user(actor) is not None:
+        caller = (actor.get_full_name() or actor.get_username())[: workflow.MAX_CALLER]
+    if not caller:
+        raise ValidationError({"caller": "请填写回访人"})
+    data = {"rating": result, "comment": note, "caller": caller, "at": called_at or timezone.now(), "source": RatingSource.CALLBACK}
+    return _fire(actor=actor, suggestion=suggestion, name=workflow.rating_step(result, callback=True), data=data,
+                 skip_checks=skip_checks)
 
 
 @transaction.atomic
 def suggestion_close(*, actor, suggestion: Suggestion, note: str = "", skip_checks: bool = False) -> Suggestion:
     """The office closes an item (answered and not rated in time, or settled another way)."""
-    s = Suggestion.objects.select_for_update().select_related("campaign__unit").get(pk=suggestion.pk)
-    permissions.require_for_unit(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以办结", skip_checks=skip_checks)
+    s = Suggestion.objects.select_related("campaign__unit").get(pk=suggestion.pk)
     if s.status == Status.CLOSED:
-        return s
-    before = snapshot(s, ("status",))
-    s.status = Status.CLOSED
-    s.closed_at = timezone.now()
-    s.save()
-    audit_record(actor=actor, verb="suggestion.close", obj=s, changes=diff(before, snapshot(s, ("status",))), note=note)
-    return s
+        permissions.require_for_unit(actor, s.campaign.unit, Role.OFFICE, message="只有推进办可以办结", skip_checks=skip_checks)
+        return s  # closing twice is not an error: the office's second click changes nothing
+    return _fire(actor=actor, suggestion=s, name="close", reason=note, skip_checks=skip_checks)
+
+
+@transaction.atomic
+def suggestion_verify(*, actor, suggestion: Suggestion, note: str = "", skip_checks: bool = False) -> Suggestion:
+    """A clue goes under verification (核查中)."""
+    return _fire(actor=actor, suggestion=suggestion, name="verify", reason=note, skip_checks=skip_checks)
+
+
+@transaction.atomic
+def suggestion_conclude(*, actor, suggestion: Suggestion, result: str, skip_checks: bool = False) -> Suggestion:
+    """A verified clue is concluded here (查结) with the result of the check."""
+    return _fire(actor=actor, suggestion=suggestion, name="conclude", reason=_clean_text(result, "reason", "核查结果", MAX_BODY, required=False),
+                 skip_checks=skip_checks)
+
+
+@transaction.atomic
+def suggestion_transfer(*, actor, suggestion: Suggestion, to: str, note: str = "", skip_checks: bool = False) -> Suggestion:
+    """A clue that is not ours is handed to the authority it belongs to (转办, 非管移送)."""
+    return suggestion_transition(actor=actor, suggestion=suggestion, name="transfer", reason=note, transferred_to=to,
+                                 skip_checks=skip_checks)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from duban.intake import views
+from duban.intake import views, workflow_views
 
 app_name = "intake"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/reply/", views.reply, name="reply"),
     path("<int:pk>/close/", views.close, name="close"),
+    path("<int:pk>/steps/<str:name>/", workflow_views.transition, name="transition"),
+    path("<int:pk>/callbacks/", workflow_views.callback, name="callback"),
     path("<int:pk>/to-problem/", views.to_problem, name="to_problem"),
     path("<int:pk>/join-problem/", views.join_problem, name="join_problem"),
     path("photos/<int:pk>/", views.photo, name="photo"),

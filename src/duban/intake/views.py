@@ -21,12 +21,14 @@ from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
 from duban.core.errors import bad_request
 from duban.core.validation import MAX_TEXT, id_or_none, strip_nul
+from duban.core.workflow import TransitionError
 from duban.core.xlsx import ExportTooLarge, ImportRejected
-from duban.intake import hooks, ledger_link, queries, services
+from duban.intake import hooks, ledger_link, queries, services, workflow
 from duban.intake.forms import HotlineForm, ImportForm, ReplyForm, add_errors
 from duban.intake.io import suggestions_export, suggestions_import
 from duban.intake.models import Channel, Kind, Photo, Status
 from duban.intake.privacy import can_see_contact, mask_name, mask_phone, may_see_contacts
+from duban.intake.workflow_views import workflow_context
 from duban.orgs import permissions
 from duban.orgs.models import OrgUnit, Role, UnitKind
 from duban.orgs.queries import unit_get
@@ -98,7 +100,7 @@ def _get(request, pk: int):
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     s = _get(request, pk)
     office = permissions.may_act_for(request.user, s.campaign.unit, Role.OFFICE)
-    can_reply = permissions.may_change(request.user, s) and s.status != Status.CLOSED  # as suggestion_reply asks
+    can_reply = "reply" in {t.name for t in workflow.available(request.user, s)}
     show_contact = can_see_contact(request.user, s)
     pred = hooks.predictions(request.user, [s]).get(s.pk) if office else None
     problem = ledger_link.visible_problem(request.user, s.problem_id) if s.problem_id else None
@@ -112,6 +114,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reply_form": ReplyForm(initial={"reply": s.reply}), "photos": list(s.photos.all()),
             "history": history_for(s)[:50], "ledger_ready": ledger_link.ready(), "problem": problem,
             "problem_url": ledger_link.problem_url(problem.pk) if problem else "", "overdue": s.due_date and s.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and s.due_date < timezone.localdate(),
+            **workflow_context(request.user, s),  # the steps this person gets, from the workflow table
         },
     )
 
@@ -129,6 +132,8 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
         services.suggestion_reply(actor=request.user, suggestion=s, text=form.cleaned_data["reply"], flags=flags)
     except PermissionDenied:
         raise
+    except TransitionError as exc:  # e.g. a closed item or a clue under verification
+        messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -140,8 +145,14 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def close(request: HttpRequest, pk: int) -> HttpResponse:
     s = _get(request, pk)
-    services.suggestion_close(actor=request.user, suggestion=s, note=strip_nul(request.POST.get("note", ""))[:MAX_TEXT])
-    messages.success(request, "已办结")
+    try:
+        services.suggestion_close(actor=request.user, suggestion=s, note=strip_nul(request.POST.get("note", ""))[:MAX_TEXT])
+    except TransitionError as exc:  # not a refusal (PermissionDenied goes on to 403): a step not open now
+        if isinstance(exc, PermissionDenied):
+            raise
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "已办结")
     return redirect("intake:detail", pk=s.pk)
 
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from duban.campaigns.models import Campaign, FocusArea
 from duban.campaigns.queries import campaigns_for, current_campaign
-from duban.core.apischema import MAX_PAGE, answers
+from duban.core.apischema import MAX_PAGE, TransitionOut, answers
 from duban.core.dates import today
 from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
 from duban.ledger import queries, services, storage, workflow
@@ -121,6 +121,7 @@ class ProblemDetailOut(ProblemOut):
     timeline: list[EventOut]
     evidence: list[EvidenceOut]
     transitions: list[str]
+    transition_details: list[TransitionOut]  # what each allowed step needs (core.workflow)
 
     @staticmethod
     def resolve_timeline(obj: Problem) -> list:
@@ -133,6 +134,10 @@ class ProblemDetailOut(ProblemOut):
     @staticmethod
     def resolve_transitions(obj: Problem, context) -> list[str]:
         return [t.name for t in workflow.available(context["request"].user, obj)]
+
+    @staticmethod
+    def resolve_transition_details(obj: Problem, context) -> list[dict]:
+        return [workflow.TABLE.describe(t) for t in workflow.available(context["request"].user, obj)]
 
 
 # Lengths come from the model fields the values are written to (core.validation).

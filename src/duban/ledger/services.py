@@ -27,7 +27,6 @@ from django.utils import timezone
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
 from duban.campaigns.models import Campaign, FocusArea
 from duban.core.actors import actor_name, actor_user
-from duban.core.dates import today
 from duban.ledger import storage, workflow
 from duban.ledger.models import Evidence, Kind, Problem, ProblemEvent, Source, Status
 from duban.ledger.queries import changes_since
@@ -267,59 +266,43 @@ def problem_transition(
     reason: str = "",
     date: dt.date | None = None,
     files: Sequence[tuple[str, bytes]] = (),
+    version: int | None = None,
     skip_checks: bool = False,
 ) -> Problem:
-    """Fire transition `name` of the table in workflow.py; illegal ones raise TransitionError.
-    The system (`skip_checks=True`) is held to the table's states, not to a side."""
-    problem = Problem.objects.select_for_update(of=("self",)).select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=problem.pk)
-    if permissions.checked(actor, skip_checks):
-        t = workflow.check(actor, problem, name)
-    else:
-        t = workflow.get(name)
-        if not workflow.state_allows(problem, t):
-            raise workflow.TransitionError(f"“{problem.get_status_display()}”状态的问题不能{t.label}")
-    reason = (reason or "").strip()
-    if t.needs_reason and not reason:
-        raise ValidationError({"reason": f"{t.label}需要填写理由"})
-    if t.needs_date:
-        if date is None:
-            raise ValidationError({"date": "请填写申请延期到的日期"})
-        if problem.deadline and date <= problem.deadline:
-            raise ValidationError({"date": "延期日期应晚于当前整改时限"})
-    for fname, data in files:
-        _add_evidence(actor, problem, fname, data)
-    if t.needs_evidence and not problem.evidence.exists():
-        raise ValidationError({"files": "申请销号需要上传佐证材料"})
-    before = snapshot(problem, ("status", "deadline", "completed_on", "extension_to"))
-    before_status = problem.status
-    old_key = key_of(problem)
-    if t.target is not None:
-        problem.status = t.target
-    note = reason
-    if name == "sign_off":
-        problem.completed_on = today()
-        problem.return_reason = ""
-    elif name == "return":
-        problem.return_reason = reason
-    elif name == "reopen":
-        problem.completed_on = None
-    elif name == "request_extension":
-        problem.extension_to, problem.extension_reason = date, reason
-        note = f"申请延期至 {date:%Y-%m-%d}：{reason}"
-    elif name == "approve_extension":
-        note = f"同意延期至 {problem.extension_to:%Y-%m-%d}" + (f"：{reason}" if reason else "")
-        problem.deadline, problem.extension_to, problem.extension_reason = problem.extension_to, None, ""
-    elif name == "refuse_extension":
-        problem.extension_to, problem.extension_reason = None, ""
-    _event(problem, actor, name, before=before_status, note=note)
-    audit_record(
-        actor=actor, verb=f"problem.{name}", obj=problem,
-        changes=diff(before, snapshot(problem, ("status", "deadline", "completed_on", "extension_to"))), note=reason,
+    """Fire transition `name` of the ledger's table (workflow.TABLE, on the one engine);
+    illegal ones raise TransitionError, the wrong side TransitionForbidden. The effects are
+    the table's functions; this loads the problem, attaches the files and fires. The system
+    (`skip_checks=True`) is held to the table's states, not to a side."""
+
+    def attach(ctx) -> None:
+        # Files come before the evidence guard, which then finds them; the tally key is the
+        # problem's before the change.
+        ctx.extra["old_key"] = key_of(ctx.obj)
+        ctx.extra["before"] = snapshot(ctx.obj, TRANSITION_FIELDS)
+        for fname, data in files:
+            _add_evidence(actor, ctx.obj, fname, data)
+
+    return workflow.TABLE.fire(
+        actor=actor, obj=problem, name=name, check_side=permissions.checked(actor, skip_checks), reason=reason, date=date, version=version, before=attach,
     )
+
+
+TRANSITION_FIELDS = ("status", "deadline", "completed_on", "extension_to")
+
+
+def transition_recorded(ctx, verb: str) -> None:
+    """The engine's audit hook for problems: the timeline entry and ONE audit row."""
+    problem = ctx.obj
+    _event(problem, ctx.actor, ctx.transition.name, before=ctx.before_status, note=ctx.note)
+    audit_record(actor=ctx.actor, verb=verb, obj=problem, changes=diff(ctx.extra["before"], snapshot(problem, TRANSITION_FIELDS)), note=ctx.reason)
+
+
+def transition_saved(ctx) -> None:
+    """The engine's save hook: stamp after the audit row (see _stamp), save, move the tally."""
+    problem = ctx.obj
     _stamp(problem)
     problem.save()
-    tally_shift(old_key, key_of(problem))
-    return problem
+    tally_shift(ctx.extra["old_key"], key_of(problem))
 
 
 def problem_claim(*, actor, problem: Problem, note: str = "", skip_checks: bool = False) -> Problem:
@@ -529,6 +512,7 @@ __all__ = [
     "EditConflict", "NewProblem", "problem_add_evidence", "problem_approve_extension", "problem_bulk_assign", "problem_bulk_extend",
     "problem_claim", "problem_create", "problem_note", "problem_refuse_extension", "problem_reopen", "problem_request_extension",
     "problem_return", "problem_sign_off", "problem_submit", "problem_transition", "problem_update", "problems_bulk_insert",
+    "transition_recorded", "transition_saved",
     "problems_bulk_update",
     "check_visible",
 ]

@@ -14,15 +14,20 @@
   default the campaign's unit) — and never a member of the responsible unit itself.
 Anything not in the table is an illegal transition and raises `TransitionError`; a legal one
 fired by the wrong side raises `TransitionForbidden` (also a PermissionDenied: HTTP 403).
+
+The table is declared on the one engine (`duban.core.workflow`): buttons, checks, the API's
+allowed transitions and firing come from it; the effects below are its functions, and
+`services.problem_transition` only loads the problem and fires.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from duban.core import workflow as engine
+from duban.core.dates import today
+from duban.core.workflow import Condition, Context, Guard, Transition, TransitionError, TransitionForbidden  # noqa: F401 - re-exported: the ledger's public names
 from duban.ledger.models import Problem, Status
 from duban.orgs import permissions
 from duban.orgs.models import Role
@@ -35,59 +40,72 @@ SUPERVISOR = "supervisor"
 EDITABLE = ("description", "focus_area", "source", "unit", "owner", "supervisor", "measures", "deadline", "kind")
 LIAISON_EDITABLE = ("owner", "measures")
 
-
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    label: str  # lazily translated: the button, the timeline and the trail say it
-    sources: frozenset[str]
-    target: str | None  # None: the status does not change (extension requests)
-    side: str
-    needs_reason: bool = False
-    needs_evidence: bool = False
-    needs_date: bool = False
-    extension: str = ""  # "none": no pending extension required; "pending": one must be pending
-
-
 OPEN_NOT_SUBMITTED = frozenset({Status.PENDING, Status.IN_PROGRESS, Status.RETURNED})
+
+NO_PENDING_EXTENSION = Condition(lambda p: p.extension_to is None, _("已有待审批的延期申请"), q=Q(extension_to__isnull=True))
+PENDING_EXTENSION = Condition(lambda p: p.extension_to is not None, _("没有待审批的延期申请"), q=Q(extension_to__isnull=False))
+
+
+# ------------------------------------------------------------------ effects (one function each)
+
+def _signed_off(ctx: Context) -> None:
+    ctx.obj.completed_on = today()
+    ctx.obj.return_reason = ""
+
+
+def _returned(ctx: Context) -> None:
+    ctx.obj.return_reason = ctx.reason
+
+
+def _reopened(ctx: Context) -> None:
+    ctx.obj.completed_on = None
+
+
+def _extension_requested(ctx: Context) -> None:
+    ctx.obj.extension_to, ctx.obj.extension_reason = ctx.date, ctx.reason
+    ctx.note = f"申请延期至 {ctx.date:%Y-%m-%d}：{ctx.reason}"
+
+
+def _extension_approved(ctx: Context) -> None:
+    p = ctx.obj
+    ctx.note = f"同意延期至 {p.extension_to:%Y-%m-%d}" + (f"：{ctx.reason}" if ctx.reason else "")
+    p.deadline, p.extension_to, p.extension_reason = p.extension_to, None, ""
+
+
+def _extension_refused(ctx: Context) -> None:
+    ctx.obj.extension_to, ctx.obj.extension_reason = None, ""
+
+
+def _date_given(ctx: Context) -> bool:
+    return ctx.date is not None
+
+
+def _date_after_deadline(ctx: Context) -> bool:
+    return ctx.date is None or ctx.obj.deadline is None or ctx.date > ctx.obj.deadline
+
+
+EXTENSION_DATE = (
+    Guard(_date_given, _("请填写申请延期到的日期"), "date"),
+    Guard(_date_after_deadline, _("延期日期应晚于当前整改时限"), "date"),
+)
 
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in [
         Transition("claim", _("认领"), frozenset({Status.PENDING}), Status.IN_PROGRESS, RESPONSIBLE),
         Transition("submit", _("申请销号"), frozenset({Status.IN_PROGRESS, Status.RETURNED}), Status.SUBMITTED, RESPONSIBLE, needs_evidence=True),
-        Transition("sign_off", _("销号"), frozenset({Status.SUBMITTED}), Status.SIGNED_OFF, SUPERVISOR),
-        Transition("return", _("退回"), frozenset({Status.SUBMITTED}), Status.RETURNED, SUPERVISOR, needs_reason=True),
-        Transition("request_extension", _("申请延期"), OPEN_NOT_SUBMITTED, None, RESPONSIBLE, needs_reason=True, needs_date=True, extension="none"),
-        Transition("approve_extension", _("同意延期"), OPEN_NOT_SUBMITTED, None, SUPERVISOR, extension="pending"),
-        Transition("refuse_extension", _("不同意延期"), OPEN_NOT_SUBMITTED, None, SUPERVISOR, needs_reason=True, extension="pending"),
-        Transition("reopen", _("重新整改"), frozenset({Status.SIGNED_OFF}), Status.IN_PROGRESS, SUPERVISOR, needs_reason=True),
+        Transition("sign_off", _("销号"), frozenset({Status.SUBMITTED}), Status.SIGNED_OFF, SUPERVISOR, effects=(_signed_off,)),
+        Transition("return", _("退回"), frozenset({Status.SUBMITTED}), Status.RETURNED, SUPERVISOR, needs_reason=True, effects=(_returned,)),
+        Transition("request_extension", _("申请延期"), OPEN_NOT_SUBMITTED, None, RESPONSIBLE, needs_reason=True, needs_date=True,
+                   conditions=(NO_PENDING_EXTENSION,), guards=EXTENSION_DATE, effects=(_extension_requested,), waits_in=frozenset()),
+        Transition("approve_extension", _("同意延期"), OPEN_NOT_SUBMITTED, None, SUPERVISOR,
+                   conditions=(PENDING_EXTENSION,), effects=(_extension_approved,)),
+        Transition("refuse_extension", _("不同意延期"), OPEN_NOT_SUBMITTED, None, SUPERVISOR, needs_reason=True,
+                   conditions=(PENDING_EXTENSION,), effects=(_extension_refused,)),
+        Transition("reopen", _("重新整改"), frozenset({Status.SIGNED_OFF}), Status.IN_PROGRESS, SUPERVISOR, needs_reason=True,
+                   effects=(_reopened,), waits_in=frozenset()),
     ]
 }
-
-
-class TransitionError(Exception):
-    """An illegal transition, or one this user may not fire; the message is for people."""
-
-
-class TransitionForbidden(TransitionError, PermissionDenied):
-    """A legal transition fired by the wrong side (a unit signing off its own problem):
-    not allowed for this user, so 403 — where an illegal transition is a 409."""
-
-
-def get(name: str) -> Transition:
-    try:
-        return TRANSITIONS[name]
-    except KeyError:
-        raise TransitionError(f"未知的操作“{name}”") from None
-
-
-def state_allows(problem: Problem, t: Transition) -> bool:
-    if problem.status not in t.sources:
-        return False
-    if t.extension == "none" and problem.extension_to is not None:
-        return False
-    return not (t.extension == "pending" and problem.extension_to is None)
 
 
 # Who is which side is the permission layer's answer (orgs.permissions): these names stay
@@ -104,23 +122,74 @@ def is_supervisor(user, problem: Problem) -> bool:
     return permissions.may_review(user, problem)
 
 
+def _responsible_waiting(user):
+    """Problems of the user's own units (or a unit right below them), as 我的待办 reads."""
+    from duban.orgs.models import OrgUnit
+
+    own = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
+    if not own:
+        return None
+    return Q(unit__in=OrgUnit.objects.filter(Q(pk__in=own) | Q(parent_id__in=own)).values("id"))
+
+
+def _supervisor_waiting(user):
+    """Problems the user's office supervises (its subtree), never its own unit's."""
+    if getattr(user, "is_superuser", False):
+        return Q()
+    paths = [g.path for g in grants(user) if g.role == Role.OFFICE]
+    if not paths:
+        return None
+    cond = Q()
+    for p in paths:
+        cond |= Q(supervisor__path__subtree=p) | Q(supervisor__isnull=True, campaign__unit__path__subtree=p)
+    return cond & ~Q(unit_id__in=[g.unit_id for g in grants(user)])
+
+
+def _record(ctx: Context, verb: str) -> None:
+    from duban.ledger import services  # the timeline and the trail: services own both
+
+    services.transition_recorded(ctx, verb)
+
+
+def _save(ctx: Context) -> None:
+    from duban.ledger import services
+
+    services.transition_saved(ctx)
+
+
+TABLE = engine.Table(
+    model=Problem,
+    transitions=TRANSITIONS.values(),
+    sides=[
+        # Late-bound: the permission layer may rewire the predicates; the table asks them by name.
+        engine.Side(RESPONSIBLE, _("责任单位"), lambda user, p: is_responsible(user, p), _responsible_waiting),
+        engine.Side(SUPERVISOR, _("督办单位（推进办），且不能是责任单位本身"), lambda user, p: is_supervisor(user, p), _supervisor_waiting),
+    ],
+    audit=_record,
+    save=_save,
+    lock=lambda p: Problem.objects.select_for_update(of=("self",)).select_related("campaign", "campaign__unit", "unit", "supervisor").get(pk=p.pk),
+    version=lambda p: p.version,
+    evidence_present=lambda p: p.evidence.exists(),
+    verb_prefix="problem",
+    noun=_("问题"),
+)
+
+
+def get(name: str) -> Transition:
+    return TABLE.get(name)
+
+
+def state_allows(problem: Problem, t: Transition) -> bool:
+    return TABLE.state_allows(problem, t)
+
+
 def side_allows(user, problem: Problem, t: Transition) -> bool:
     return is_responsible(user, problem) if t.side == RESPONSIBLE else is_supervisor(user, problem)
 
 
 def check(user, problem: Problem, name: str) -> Transition:
     """The transition, or TransitionError saying why it may not happen now."""
-    t = get(name)
-    if problem.status not in t.sources:
-        raise TransitionError(f"“{problem.get_status_display()}”状态的问题不能{t.label}")
-    if t.extension == "none" and problem.extension_to is not None:
-        raise TransitionError("已有待审批的延期申请")
-    if t.extension == "pending" and problem.extension_to is None:
-        raise TransitionError("没有待审批的延期申请")
-    if not side_allows(user, problem, t):
-        who = "责任单位" if t.side == RESPONSIBLE else "督办单位（推进办），且不能是责任单位本身"
-        raise TransitionForbidden(f"只有{who}可以{t.label}")
-    return t
+    return TABLE.check(user, problem, name)
 
 
 def may_change_signed_off(user, problem: Problem) -> bool:
@@ -136,7 +205,12 @@ def editable_fields(user, problem: Problem) -> tuple[str, ...]:
 
 def available(user, problem: Problem) -> list[Transition]:
     """The transitions this user may fire on this problem now (for buttons)."""
-    return [t for t in TRANSITIONS.values() if state_allows(problem, t) and side_allows(user, problem, t)]
+    return TABLE.available(user, problem)
+
+
+def waiting(user, queryset=None):
+    """Problems waiting for this user: in a state where one of the user's sides may act."""
+    return TABLE.waiting(user, queryset)
 
 
 # --- who may start an action at all: one predicate each, used by the service or view that

@@ -54,5 +54,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{on:%Y-%m-%d} 记录的数据：")
         self.stdout.write(f"查摆问题 {cn_count(p['total'], '条')}，已销号 {cn_count(p['rectified'], '条')}，整改率{cn_percent(p['rate'])}，逾期 {cn_count(p['overdue'], '条')}")
         self.stdout.write(f"意见建议 {cn_count(s['total'], '条')}")
+        c = s.get("clues") or {}
+        if c.get("received"):
+            self.stdout.write(f"受理线索 {cn_count(c['received'], '条')}，查结 {cn_count(c['closed'], '条')}，正在核查 {cn_count(c['verifying'], '条')}，"
+                              f"非管转办 {cn_count(c['transferred'], '条')}，查结率{cn_percent(c['closed_rate'])}")
         self.stdout.write(f"任务 {cn_count(t['total'], '项')}，完成 {cn_count(t['done'], '项')}，逾期 {cn_count(t['overdue'], '项')}")
         self.stdout.write(f"重点项目 {cn_count(pr['total'], '个')}，开工 {cn_count(pr['started'], '个')}，总投资 {cn_money_wan(pr['investment_total_wan'])}")
