@@ -43,7 +43,7 @@ def stats_json(*args: str) -> dict:
 def test_a_snapshot_reads_back_the_old_figures_after_the_data_changed(world):
     tree, campaign = world["tree"], world["campaign"]
     before = stats_json()
-    take_snapshot(DAY)
+    take_snapshot(DAY, actor=TESTER)
     problem_create(actor=TESTER, skip_checks=True, campaign=campaign, description="集市占道经营", unit=tree["town_a"], deadline=dt.date(2022, 1, 1))
     now = stats_json()
     assert now["problems"]["total"] == 3 and now["problems"]["overdue"] == 2  # the data did change
@@ -52,7 +52,7 @@ def test_a_snapshot_reads_back_the_old_figures_after_the_data_changed(world):
     assert stats_json("--date", "2026年11月30日", "--campaign", str(campaign.pk)) == before
     # Taking the day again replaces it (same scopes, new figures), never adds a second copy.
     n = FigureSnapshot.objects.filter(taken_on=DAY).count()
-    take_snapshot(DAY)
+    take_snapshot(DAY, actor=TESTER)
     assert FigureSnapshot.objects.filter(taken_on=DAY).count() == n
     assert stats_json("--date", DAY.isoformat()) == now
 
@@ -60,7 +60,7 @@ def test_a_snapshot_reads_back_the_old_figures_after_the_data_changed(world):
 @pytest.mark.django_db
 def test_scopes_are_every_campaign_and_each_region(world):
     tree, campaign = world["tree"], world["campaign"]
-    report = take_snapshot(DAY)
+    report = take_snapshot(DAY, actor=TESTER)
     scopes = set(FigureSnapshot.objects.filter(taken_on=DAY).values_list("scope", flat=True))
     regions = [tree["town_a"], tree["town_b"], tree["dept"]]
     expected = {scope_of(c, u) for c in (None, campaign.pk) for u in (None, *(r.pk for r in regions))}
@@ -73,7 +73,7 @@ def test_a_region_snapshot_is_what_its_members_see(world):
     live = headline(user=users["liaison_a"])
     assert headline(unit=tree["town_a"]) == live  # the unit= form computes a subtree without a person
     assert live["problems"]["total"] == 1
-    take_snapshot(DAY)
+    take_snapshot(DAY, actor=TESTER)
     assert recorded(DAY, unit_id=tree["town_a"].pk) == json.loads(json.dumps(live, default=str))
     with pytest.raises(ValueError):
         headline(user=users["office"], unit=tree["town_a"])
@@ -87,7 +87,7 @@ def test_api_reads_a_day_only_inside_ones_scope(world, client_for, client):
 
     village = _user("village", tree["village_a1"], Role.LIAISON)
     whole = stats_json()
-    take_snapshot(DAY)
+    take_snapshot(DAY, actor=TESTER)
     town_a = recorded(DAY, unit_id=tree["town_a"].pk)
     url = f"/api/stats?date={DAY.isoformat()}"
     assert client_for(users["office"]).get(url).json() == whole

@@ -12,10 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from duban.audit.models import AuditEvent
+from duban.core.actors import SystemActor
 from duban.core.workflow import TransitionError, TransitionForbidden
 from duban.intake import services, workflow
 from duban.intake.figures import figures
 from duban.intake.models import Callback, Kind, Rating, RatingSource, Status, Suggestion
+
+TESTER = SystemActor("测试")
 
 pytestmark = pytest.mark.django_db
 
@@ -216,7 +219,7 @@ def test_reply_to_a_closed_item_is_409_in_the_api(replied, client_for, users):
 # ------------------------------------------------------------------ waiting for me
 
 def test_waiting_for_me_comes_from_the_table(clue, make_suggestion, campaign, tree, users):
-    new = services.suggestion_submit(actor="测试", campaign=campaign, body="洮河镇集市占道经营")
+    new = services.suggestion_submit(actor=TESTER, skip_checks=True, campaign=campaign, body="洮河镇集市占道经营")
     services.suggestion_verify(actor=users["liaison_a"], suggestion=clue)
     answered = make_suggestion(tree["town_a"], body="一村路灯")
     services.suggestion_reply(actor=users["liaison_a"], suggestion=answered, text="已修好")
@@ -228,7 +231,7 @@ def test_waiting_for_me_comes_from_the_table(clue, make_suggestion, campaign, tr
 
 
 def test_my_items_page_lists_what_waits(clue, campaign, client_for, users):
-    services.suggestion_submit(actor="测试", campaign=campaign, body="洮河镇集市占道经营", title="集市占道")
+    services.suggestion_submit(actor=TESTER, skip_checks=True, campaign=campaign, body="洮河镇集市占道经营", title="集市占道")
     services.suggestion_verify(actor=users["liaison_a"], suggestion=clue)
     mine = client_for(users["liaison_a"]).get(reverse("ledger:my_items")).content.decode()
     assert "待核查的线索" in mine and clue.title in mine and "集市占道" not in mine
