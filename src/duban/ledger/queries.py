@@ -25,7 +25,7 @@ from duban.core import figcache, workcalendar
 from duban.core.dates import today
 from duban.core.numbers import ratio
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
-from duban.ledger.models import OPEN_STATUSES, Kind, Problem, ProblemTally, Source, Status
+from duban.ledger.models import OPEN_STATUSES, Kind, Problem, ProblemSourceTally, ProblemTally, Source, Status
 from duban.ledger.search import search_filter
 from duban.orgs.models import PATH_STEP, OrgUnit, Role
 from duban.orgs.scoping import (
@@ -223,31 +223,48 @@ def status_counts(user, f: ProblemFilter) -> dict[str, int]:
 
 
 def _tallies(user, f: ProblemFilter):
-    """ProblemTally rows for the filter's campaign, area and (scope ∩ subtree) regions, or
-    None where the roll-ups cannot answer exactly (source, type, text, deadline filters;
-    a scope or subtree below a region)."""
-    if f.source or f.kind or f.q or f.deadline_from or f.deadline_to or f.overdue or f.due_soon:
+    """Roll-up rows for the filter's campaign, area or source and type, and (scope ∩
+    subtree) regions: ProblemTally's, or ProblemSourceTally's for a 问题来源 / 整改类型
+    filter; None where the roll-ups cannot answer exactly (text, deadline filters; an area
+    with a source or type; a scope or subtree below a region)."""
+    if f.q or f.deadline_from or f.deadline_to or f.overdue or f.due_soon or (f.area and (f.source or f.kind)):
         return None
-    regions = scope_regions(user)
+    regions = _filter_regions(user, f)
     if regions is False:
         return None
-    if f.unit:
-        path = _unit_path(f)
-        if not path:
-            return ProblemTally.objects.none()
-        wanted = region_set(path)
-        if wanted is False:
-            return None
-        if wanted is not EVERY_REGION:
-            regions = wanted if regions is EVERY_REGION else regions & wanted
-    qs = ProblemTally.objects.all()
+    if f.source or f.kind:
+        qs = ProblemSourceTally.objects.all()
+        if f.source:
+            qs = qs.filter(source=f.source)
+        if f.kind:
+            qs = qs.filter(kind=f.kind)
+    else:
+        qs = ProblemTally.objects.all()
+        if f.area:
+            qs = qs.filter(area_id=f.area)
     if f.campaign:
         qs = qs.filter(campaign_id=f.campaign)
-    if f.area:
-        qs = qs.filter(area_id=f.area)
     if regions is not EVERY_REGION:
         qs = qs.filter(region_id__in=sorted(regions))
     return qs
+
+
+def _filter_regions(user, f: ProblemFilter) -> set[int] | None | bool:
+    """The regions of (scope ∩ the filter's subtree): a set, EVERY_REGION, or False where
+    that is not whole regions (an empty set: a unit that does not exist)."""
+    regions = scope_regions(user)
+    if regions is False:
+        return False
+    if f.unit:
+        path = _unit_path(f)
+        if not path:
+            return set()
+        wanted = region_set(path)
+        if wanted is False:
+            return False
+        if wanted is not EVERY_REGION:
+            regions = wanted if regions is EVERY_REGION else regions & wanted
+    return regions
 
 
 def _tally_sum(qs, *, done: bool) -> int:
@@ -424,8 +441,38 @@ def rates(user, *, campaign: Campaign | None = None, by: str = "area", under: Or
 
 
 def _rates(user, campaign, by, under, on) -> list[dict[str, Any]]:
-    rows = _rates_from_tallies(user, campaign, by, under, on) if by in ("area", "unit") else None
+    if by in ("area", "unit"):
+        rows = _rates_from_tallies(user, campaign, by, under, on)
+    else:
+        rows = _rates_from_source_tallies(user, campaign, by, on)
     return rows if rows is not None else _rates_counted(user, campaign, by, under, on)
+
+
+def _rates_from_source_tallies(user, campaign, by, on) -> list[dict[str, Any]] | None:
+    """Rates by source or by registration month from ProblemSourceTally (a scan of the
+    ledger otherwise: 1 s and 6 s cold at 270,600 rows on SQLite), in `_rates_counted`'s
+    shape and order; None where the user's scope is not whole regions."""
+    from duban.ledger.tally import NO_DATE, source_figures
+
+    regions = scope_regions(user)
+    if regions is False:
+        return None
+    data = source_figures(by, campaign_ids=[campaign.pk] if campaign is not None else None,
+                          region_ids=None if regions is EVERY_REGION else sorted(regions), on=on)
+    rows: list[dict[str, Any]] = []
+    if by == "source":
+        labels = dict(Source.choices)
+        for key, r in data.items():
+            if r["total"]:
+                rows.append({"key": key, "label": str(labels.get(key, key)), **_finish(r)})
+        rows.sort(key=lambda r: -r["total"])
+        return rows
+    for m in sorted(data):
+        r = data[m]
+        if r["total"]:
+            known = m != NO_DATE
+            rows.append({"key": m.strftime("%Y-%m") if known else "", "label": m.strftime("%Y年%m月") if known else "—", **_finish(r)})
+    return rows
 
 
 def _rates_from_tallies(user, campaign, by, under, on) -> list[dict[str, Any]] | None:
