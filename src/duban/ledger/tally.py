@@ -11,10 +11,13 @@ calls are explicit, so a write path that forgets them is caught by the consisten
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, DateField, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
@@ -35,12 +38,17 @@ TALLY_COLUMNS = ("campaign_id", "region_id", "area_id", "state", "deadline")
 SOURCE_COLUMNS = ("campaign_id", "region_id", "source", "kind", "month", "state", "deadline")
 
 
+@functools.lru_cache(maxsize=4096)  # a bulk load stamps its rows with one time
 def month_of(created_at: dt.datetime | None) -> dt.date:
     """The first day of the registration month in Asia/Shanghai (the rates' 登记月份)."""
     if created_at is None:
         return NO_DATE
-    local = timezone.localtime(created_at) if timezone.is_aware(created_at) else created_at
+    local = created_at.astimezone(_zone()) if timezone.is_aware(created_at) else created_at
     return local.date().replace(day=1)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)  # the installation's zone, whatever a request activated
 
 
 def key_for(
@@ -142,7 +150,7 @@ def tally_rebuild(campaign_ids: Iterable[int] | None = None) -> int:
     # stay few at millions of rows; the rows are then keyed exactly as key_for does.
     grouped = problems.order_by().annotate(
         st=_state_sql(), dl=Case(When(status=Status.SIGNED_OFF, then=Value(NO_DATE)), default=F("deadline"), output_field=DateField()),
-        m=TruncMonth("created_at", output_field=DateField()),
+        m=TruncMonth("created_at", output_field=DateField(), tzinfo=_zone()),
     ).values("campaign_id", "region_id", "focus_area_id", "source", "kind", "st", "dl", "m").annotate(c=Sum(1))
     deltas: Counter[Key] = Counter()
     for r in grouped.iterator(chunk_size=10_000):
