@@ -465,7 +465,7 @@ def _rates_from_source_tallies(user, campaign, by, on) -> list[dict[str, Any]] |
         for key, r in data.items():
             if r["total"]:
                 rows.append({"key": key, "label": str(labels.get(key, key)), **_finish(r)})
-        rows.sort(key=lambda r: -r["total"])
+        rows.sort(key=lambda r: (-r["total"], r["key"]))
         return rows
     for m in sorted(data):
         r = data[m]
@@ -526,7 +526,7 @@ def _rates_counted(user, campaign, by, under, on) -> list[dict[str, Any]]:
         labels = dict(Source.choices)
         for r in qs.order_by().values("source").annotate(**agg):
             rows.append({"key": r["source"], "label": str(labels.get(r["source"], r["source"])), **_finish(r)})
-        rows.sort(key=lambda r: -r["total"])
+        rows.sort(key=lambda r: (-r["total"], r["key"]))  # ties in a fixed order, as from the roll-ups
     elif by == "month":
         for r in qs.order_by().annotate(m=TruncMonth("created_at")).values("m").annotate(**agg).order_by("m"):
             rows.append({"key": r["m"].strftime("%Y-%m") if r["m"] else "", "label": r["m"].strftime("%Y年%m月") if r["m"] else "—", **_finish(r)})
