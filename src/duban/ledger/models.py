@@ -238,7 +238,7 @@ class ProblemSourceTally(models.Model):
     groupings ProblemTally does not carry: rates by source and by month, and the list's
     counts when filtered by source or type, without a scan of the ledger.
 
-    One row per (campaign, region, source, kind, month, state, deadline), kept by
+    One row per (campaign, source, kind, region, month, state, deadline), kept by
     `ledger.tally` in the same calls and transactions as ProblemTally (a second table
     rather than three more key columns there: the headline figures keep reading few rows).
     """
@@ -256,7 +256,7 @@ class ProblemSourceTally(models.Model):
         verbose_name = _("问题计数（来源、类型、月份）")
         verbose_name_plural = _("问题计数（来源、类型、月份）")
         constraints = [
-            models.UniqueConstraint(fields=["campaign_id", "region_id", "source", "kind", "month", "state", "deadline"], name="problemsourcetally_key"),
+            models.UniqueConstraint(fields=["campaign_id", "source", "kind", "region_id", "month", "state", "deadline"], name="problemsourcetally_key"),
         ]
 
     def __str__(self) -> str:

@@ -35,7 +35,7 @@ NO_DATE = dt.date(9999, 12, 31)
 # ProblemSourceTally (which shares campaign, region, state and deadline).
 Key = tuple[int, int, int, int, dt.date, str, str, dt.date]
 TALLY_COLUMNS = ("campaign_id", "region_id", "area_id", "state", "deadline")
-SOURCE_COLUMNS = ("campaign_id", "region_id", "source", "kind", "month", "state", "deadline")
+SOURCE_COLUMNS = ("campaign_id", "source", "kind", "region_id", "month", "state", "deadline")
 
 
 @functools.lru_cache(maxsize=4096)  # a bulk load stamps its rows with one time
@@ -87,7 +87,7 @@ def _upsert_sql(model, columns: tuple[str, ...]) -> str:
 
 def _source_part(k: Key) -> tuple:
     campaign, region, _area, state, deadline, source, kind, month = k
-    return (campaign, region, source, kind, month, state, deadline)
+    return (campaign, source, kind, region, month, state, deadline)  # SOURCE_COLUMNS order
 
 
 def tally_apply(deltas: Counter[Key] | dict[Key, int]) -> None:

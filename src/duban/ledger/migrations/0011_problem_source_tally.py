@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='problemsourcetally',
-            constraint=models.UniqueConstraint(fields=('campaign_id', 'region_id', 'source', 'kind', 'month', 'state', 'deadline'), name='problemsourcetally_key'),
+            constraint=models.UniqueConstraint(fields=('campaign_id', 'source', 'kind', 'region_id', 'month', 'state', 'deadline'), name='problemsourcetally_key'),
         ),
         # Statistics for the new indexes: without them SQLite's planner takes (campaign, kind,
         # status) for every campaign-wide query (the landing list 0.1 → 84 ms); PostgreSQL
