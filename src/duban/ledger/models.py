@@ -238,7 +238,7 @@ class ProblemSourceTally(models.Model):
     groupings ProblemTally does not carry: rates by source and by month, and the list's
     counts when filtered by source or type, without a scan of the ledger.
 
-    One row per (campaign, source, kind, region, month, state, deadline), kept by
+    One row per (campaign, source, kind, region, month, status, state, deadline), kept by
     `ledger.tally` in the same calls and transactions as ProblemTally (a second table
     rather than three more key columns there: the headline figures keep reading few rows).
     """
@@ -248,6 +248,7 @@ class ProblemSourceTally(models.Model):
     source = models.CharField(max_length=20)
     kind = models.CharField(max_length=20)
     month = models.DateField()  # first day of the month the problem was registered in
+    status = models.CharField(max_length=20)  # the list's tabs count every status from here
     state = models.PositiveSmallIntegerField()
     deadline = models.DateField()
     n = models.BigIntegerField(default=0)
@@ -256,8 +257,8 @@ class ProblemSourceTally(models.Model):
         verbose_name = _("问题计数（来源、类型、月份）")
         verbose_name_plural = _("问题计数（来源、类型、月份）")
         constraints = [
-            models.UniqueConstraint(fields=["campaign_id", "source", "kind", "region_id", "month", "state", "deadline"], name="problemsourcetally_key"),
+            models.UniqueConstraint(fields=["campaign_id", "source", "kind", "region_id", "month", "status", "state", "deadline"], name="problemsourcetally_key"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign_id}/{self.region_id}/{self.source}/{self.kind}/{self.month}/{self.state}/{self.deadline}: {self.n}"
+        return f"{self.campaign_id}/{self.source}/{self.kind}/{self.region_id}/{self.month}/{self.status}/{self.state}/{self.deadline}: {self.n}"

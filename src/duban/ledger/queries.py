@@ -209,6 +209,13 @@ def status_counts(user, f: ProblemFilter) -> dict[str, int]:
     by tests) and only the open statuses are counted in the table — a few thousand index
     entries instead of a county's 170,000 at 3M rows.
     """
+    if f.source or f.kind:
+        by_source = _tallies(user, f)
+        if by_source is not None:  # every status from ProblemSourceTally (a status column of its own)
+            counts = {s: 0 for s in Status.values}
+            counts.update({s: int(n or 0) for s, n in by_source.order_by().values_list("status").annotate(n=Sum("n"))})
+            counts["all"] = sum(counts[s] for s in Status.values)
+            return counts
     qs = apply_filter(visible_problems(user), f, with_status=False)
     signed_off = _signed_off_from_tallies(user, f)
     if signed_off is not None:
@@ -287,7 +294,11 @@ def problem_count(user, f: ProblemFilter) -> int:
     """How many rows `problem_list(user, f)` has: from the roll-ups where they answer exactly
     (no status or 已销号 over whole regions: the office's landing page counts 3M rows in a
     few milliseconds), else by counting."""
-    if not f.status or f.status == Status.SIGNED_OFF:
+    if f.source or f.kind:
+        qs = _tallies(user, f)
+        if qs is not None:  # ProblemSourceTally has every status
+            return int((qs.filter(status=f.status) if f.status else qs).aggregate(n=Sum("n"))["n"] or 0)
+    elif not f.status or f.status == Status.SIGNED_OFF:
         qs = _tallies(user, f)
         if qs is not None:
             return _tally_sum(qs, done=bool(f.status))

@@ -31,11 +31,11 @@ from duban.ledger.models import Problem, ProblemSourceTally, ProblemTally, Statu
 OPEN, ON_TIME, LATE, DONE_NO_DEADLINE = 0, 1, 2, 3
 DONE_STATES = (ON_TIME, LATE, DONE_NO_DEADLINE)
 NO_DATE = dt.date(9999, 12, 31)
-# (campaign, region, area, state, deadline) of ProblemTally, then source, kind, month of
-# ProblemSourceTally (which shares campaign, region, state and deadline).
-Key = tuple[int, int, int, int, dt.date, str, str, dt.date]
+# (campaign, region, area, state, deadline) of ProblemTally, then source, kind, month and
+# status of ProblemSourceTally (which shares campaign, region, state and deadline).
+Key = tuple[int, int, int, int, dt.date, str, str, dt.date, str]
 TALLY_COLUMNS = ("campaign_id", "region_id", "area_id", "state", "deadline")
-SOURCE_COLUMNS = ("campaign_id", "source", "kind", "region_id", "month", "state", "deadline")
+SOURCE_COLUMNS = ("campaign_id", "source", "kind", "region_id", "month", "status", "state", "deadline")
 
 
 @functools.lru_cache(maxsize=4096)  # a bulk load stamps its rows with one time
@@ -62,8 +62,8 @@ def key_for(
         else:
             # no 完成时间 (old data; imports now require it): not on time — the page says so too
             state = ON_TIME if completed_on is not None and completed_on <= deadline else LATE
-        return (campaign_id, region_id or 0, focus_area_id or 0, state, NO_DATE, source, kind, month)
-    return (campaign_id, region_id or 0, focus_area_id or 0, OPEN, deadline or NO_DATE, source, kind, month)
+        return (campaign_id, region_id or 0, focus_area_id or 0, state, NO_DATE, source, kind, month, status)
+    return (campaign_id, region_id or 0, focus_area_id or 0, OPEN, deadline or NO_DATE, source, kind, month, status)
 
 
 def key_of(problem: Any, *, created_at: dt.datetime | None = None) -> Key:
@@ -86,8 +86,8 @@ def _upsert_sql(model, columns: tuple[str, ...]) -> str:
 
 
 def _source_part(k: Key) -> tuple:
-    campaign, region, _area, state, deadline, source, kind, month = k
-    return (campaign, source, kind, region, month, state, deadline)  # SOURCE_COLUMNS order
+    campaign, region, _area, state, deadline, source, kind, month, status = k
+    return (campaign, source, kind, region, month, status, state, deadline)  # SOURCE_COLUMNS order
 
 
 def tally_apply(deltas: Counter[Key] | dict[Key, int]) -> None:
@@ -151,11 +151,11 @@ def tally_rebuild(campaign_ids: Iterable[int] | None = None) -> int:
     grouped = problems.order_by().annotate(
         st=_state_sql(), dl=Case(When(status=Status.SIGNED_OFF, then=Value(NO_DATE)), default=F("deadline"), output_field=DateField()),
         m=TruncMonth("created_at", output_field=DateField(), tzinfo=_zone()),
-    ).values("campaign_id", "region_id", "focus_area_id", "source", "kind", "st", "dl", "m").annotate(c=Sum(1))
+    ).values("campaign_id", "region_id", "focus_area_id", "source", "kind", "status", "st", "dl", "m").annotate(c=Sum(1))
     deltas: Counter[Key] = Counter()
     for r in grouped.iterator(chunk_size=10_000):
         m = r["m"].date() if isinstance(r["m"], dt.datetime) else r["m"]
-        key = (r["campaign_id"], r["region_id"] or 0, r["focus_area_id"] or 0, r["st"], r["dl"] or NO_DATE, r["source"], r["kind"], m or NO_DATE)
+        key = (r["campaign_id"], r["region_id"] or 0, r["focus_area_id"] or 0, r["st"], r["dl"] or NO_DATE, r["source"], r["kind"], m or NO_DATE, r["status"])
         deltas[key] += r["c"]
     tally_apply(deltas)
     return len(deltas)

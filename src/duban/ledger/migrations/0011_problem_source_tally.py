@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
                 ('source', models.CharField(max_length=20)),
                 ('kind', models.CharField(max_length=20)),
                 ('month', models.DateField()),
+                ('status', models.CharField(max_length=20)),
                 ('state', models.PositiveSmallIntegerField()),
                 ('deadline', models.DateField()),
                 ('n', models.BigIntegerField(default=0)),
@@ -40,7 +41,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='problemsourcetally',
-            constraint=models.UniqueConstraint(fields=('campaign_id', 'source', 'kind', 'region_id', 'month', 'state', 'deadline'), name='problemsourcetally_key'),
+            constraint=models.UniqueConstraint(fields=('campaign_id', 'source', 'kind', 'region_id', 'month', 'status', 'state', 'deadline'), name='problemsourcetally_key'),
         ),
         # Statistics for the new indexes: without them SQLite's planner takes (campaign, kind,
         # status) for every campaign-wide query (the landing list 0.1 → 84 ms); PostgreSQL

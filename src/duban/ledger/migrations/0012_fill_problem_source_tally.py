@@ -1,5 +1,5 @@
 """Data migration, apart from the schema one: count existing problems into ProblemSourceTally
-(by campaign, region, source, kind, registration month in Asia/Shanghai, state, deadline —
+(by campaign, source, kind, region, registration month in Asia/Shanghai, status, state, deadline —
 the same keys as ledger.tally.key_for), grouped in SQL so millions of rows give few groups."""
 
 import datetime as dt
@@ -25,14 +25,14 @@ def fill(apps, schema_editor):
     rows = (
         Problem.objects.order_by()
         .annotate(st=state, dl=deadline, m=TruncMonth("created_at", output_field=DateField()))
-        .values("campaign_id", "region_id", "source", "kind", "st", "dl", "m")
+        .values("campaign_id", "region_id", "source", "kind", "status", "st", "dl", "m")
         .annotate(c=Sum(1))
     )
     batch = []
     for r in rows.iterator(chunk_size=10_000):
         m = r["m"].date() if isinstance(r["m"], dt.datetime) else r["m"]
         batch.append(Tally(campaign_id=r["campaign_id"], region_id=r["region_id"] or 0, source=r["source"], kind=r["kind"],
-                           month=m or NO_DATE, state=r["st"], deadline=r["dl"] or NO_DATE, n=r["c"]))
+                           month=m or NO_DATE, status=r["status"], state=r["st"], deadline=r["dl"] or NO_DATE, n=r["c"]))
         if len(batch) >= 5000:
             Tally.objects.bulk_create(batch)
             batch = []
