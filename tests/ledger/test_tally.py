@@ -45,7 +45,7 @@ def assert_source_figures_exact(campaign, users):
             if got is not None:  # None: a scope below a region (counted instead)
                 assert got == queries._rates_counted(user, campaign, by, None, t), (user, by)
         visible = queries.visible_problems(user).filter(campaign=campaign)
-        for params in ({"source": "self_check"}, {"source": "opinion"}, {"kind": "long_term"}, {"kind": "deadline", "source": "self_check"}):
+        for params in ({}, {"source": "self_check"}, {"source": "opinion"}, {"kind": "long_term"}, {"kind": "deadline", "source": "self_check"}):
             f, _ = queries.ProblemFilter.from_params({"campaign": campaign.pk, **params})
             want = {s: visible.filter(status=s, **params).count() for s in ("pending", "in_progress", "submitted", "returned", "signed_off")}
             got = queries.status_counts(user, f)
