@@ -45,4 +45,8 @@ def empty(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0011_problem_source_tally")]
-    operations = [migrations.RunPython(fill, empty)]
+    operations = [
+        migrations.RunPython(fill, empty),
+        # Statistics for the planner (PostgreSQL may run with autovacuum off). Nothing to undo.
+        migrations.RunSQL("ANALYZE ledger_problemsourcetally", migrations.RunSQL.noop, elidable=True),
+    ]
