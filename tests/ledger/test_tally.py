@@ -9,7 +9,7 @@ import pytest
 from duban.core.actors import SystemActor
 from duban.core.dates import today
 from duban.ledger import figures, io, queries, services
-from duban.ledger.models import ProblemTally
+from duban.ledger.models import OPEN_STATUSES, Problem, ProblemSourceTally, ProblemTally
 from duban.ledger.services import NewProblem
 from duban.ledger.tally import tally_figures, tally_rebuild
 from tests.ledger.test_io import H, row
@@ -22,14 +22,39 @@ KEYS = ("total", "rectified", "overdue", "due_soon", "rate", "on_time_rate")
 def assert_consistent(campaign, users=()):
     """Tallies (as maintained) == tallies recounted from scratch == the direct count."""
     kept = sorted(ProblemTally.objects.filter(n__gt=0).values_list("campaign_id", "region_id", "area_id", "state", "deadline", "n"))
+    source_fields = ("campaign_id", "region_id", "source", "kind", "month", "state", "deadline", "n")
+    kept_by_source = sorted(ProblemSourceTally.objects.filter(n__gt=0).values_list(*source_fields))
     tally_rebuild([campaign.pk])
     recount = sorted(ProblemTally.objects.filter(n__gt=0).values_list("campaign_id", "region_id", "area_id", "state", "deadline", "n"))
     assert kept == recount
+    assert kept_by_source == sorted(ProblemSourceTally.objects.filter(n__gt=0).values_list(*source_fields))
+    assert_source_figures_exact(campaign, [None, *users])
     direct = queries.totals(None, campaign=campaign)
     viaroll = tally_figures(campaign_ids=[campaign.pk], due_soon_days=queries.due_soon_days())["total"]
     assert {k: viaroll[k] for k in KEYS} == {k: direct[k] for k in KEYS}
     for user in users:  # region-level users read tallies; their figures must match their scope's count
         assert {k: figures.figures(user=user, campaign=campaign)[k] for k in KEYS} == {k: figures._direct(user, campaign)[k] for k in KEYS}
+
+
+def assert_source_figures_exact(campaign, users):
+    """Rates by source and by month, and the list's counts filtered by source or type, read
+    from ProblemSourceTally, equal a straight count of the ledger for each user."""
+    t = today()
+    for user in users:
+        for by in ("source", "month"):
+            got = queries._rates_from_source_tallies(user, campaign, by, t)
+            if got is not None:  # None: a scope below a region (counted instead)
+                assert got == queries._rates_counted(user, campaign, by, None, t), (user, by)
+        visible = queries.visible_problems(user).filter(campaign=campaign)
+        for params in ({}, {"source": "self_check"}, {"source": "opinion"}, {"kind": "long_term"}, {"kind": "deadline", "source": "self_check"}):
+            f, _ = queries.ProblemFilter.from_params({"campaign": campaign.pk, **params})
+            want = {s: visible.filter(status=s, **params).count() for s in ("pending", "in_progress", "submitted", "returned", "signed_off")}
+            got = queries.status_counts(user, f)
+            assert {s: got[s] for s in want} == want and got["all"] == sum(want.values()), (user, params)
+            assert queries.problem_count(user, f) == sum(want.values())
+            for status in ("signed_off", "pending", "in_progress"):
+                f.status = status
+                assert queries.problem_count(user, f) == want[status], (user, params, status)
 
 
 def test_every_write_path_keeps_tallies_exact(campaign, tree, users, make_problem, png, tmp_path):
@@ -55,6 +80,7 @@ def test_every_write_path_keeps_tallies_exact(campaign, tree, users, make_proble
     services.problem_update(actor=office, problem=a, unit=tree["village_b1"])
     services.problem_bulk_assign(actor=office, problem_ids=[b.pk, c.pk], unit=tree["town_a"])
     services.problem_bulk_extend(actor=office, problem_ids=[a.pk, c.pk], deadline=t + dt.timedelta(days=9), reason="统一延期")
+    services.problem_update(actor=office, problem=b, source="opinion", kind="immediate")  # source and type move the source tally
     assert_consistent(campaign, [users["office"], users["liaison_b"]])
 
     # Bulk insert (the import path; it must run inside a transaction) and re-import updates.
@@ -115,3 +141,18 @@ def test_signed_off_without_completion_date_reads_the_same_on_the_page_and_in_th
     counted = queries.totals(users["office"], campaign=campaign)
     assert rolled["on_time"] == counted["on_time"] == 1
     assert rolled["with_deadline_done"] == counted["with_deadline_done"] == 2
+
+
+def test_source_tally_reads_differ_from_a_count_when_kept_behind_the_services(campaign, tree, users, make_problem):
+    """The source figures really are read from the roll-ups (a change that bypasses the
+    services is not seen), and a tally rebuild makes them exact again."""
+    make_problem(tree["village_a1"], source="opinion")
+    make_problem(tree["village_b1"], source="opinion", kind="immediate")
+    Problem.objects.filter(source="opinion", kind="immediate").update(source="clue")  # behind the services' back
+    f, _ = queries.ProblemFilter.from_params({"campaign": campaign.pk, "source": "opinion"})
+    assert queries.problem_count(users["office"], f) == 2  # the roll-up's answer
+    assert queries.apply_filter(queries.visible_problems(users["office"]), f).count() == 1
+    tally_rebuild([campaign.pk])
+    assert queries.problem_count(users["office"], f) == 1
+    assert_source_figures_exact(campaign, [None, users["office"], users["leader"], users["liaison_a"]])
+    assert set(OPEN_STATUSES) <= {"pending", "in_progress", "submitted", "returned"}

@@ -109,6 +109,10 @@ class Problem(models.Model):
             # sorting a whole campaign (2 s → 40 ms at 270,600 rows on SQLite).
             models.Index(fields=["campaign", "deadline", "id"], name="problem_campaign_deadline_idx"),
             models.Index(fields=["campaign", "updated_at", "id"], name="problem_campaign_updated_idx"),
+            # The list filtered by 问题来源 / 整改类型: its open-status tabs and page counts
+            # (已销号 and totals come from ProblemSourceTally), index-only (5.5 s → ms on SQLite).
+            models.Index(fields=["campaign", "source", "status", "kind"], name="problem_campaign_source_idx"),
+            models.Index(fields=["campaign", "kind", "status"], name="problem_campaign_kind_idx"),
         ]
 
     def __str__(self) -> str:
@@ -230,3 +234,34 @@ class ProblemTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.region_id}/{self.area_id}/{self.state}/{self.deadline}: {self.n}"
+
+
+class ProblemSourceTally(models.Model):
+    """Maintained counts of problems by 问题来源, 整改类型 and 登记月份 (Asia/Shanghai), the
+    groupings ProblemTally does not carry: rates by source and by month, and the list's
+    counts when filtered by source or type, without a scan of the ledger.
+
+    One row per (campaign, source, kind, region, month, status, state, deadline), kept by
+    `ledger.tally` in the same calls and transactions as ProblemTally (a second table
+    rather than three more key columns there: the headline figures keep reading few rows).
+    """
+
+    campaign_id = models.BigIntegerField()
+    region_id = models.BigIntegerField()
+    source = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20)
+    month = models.DateField()  # first day of the month the problem was registered in
+    status = models.CharField(max_length=20)  # the list's tabs count every status from here
+    state = models.PositiveSmallIntegerField()
+    deadline = models.DateField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("问题计数（来源、类型、月份）")
+        verbose_name_plural = _("问题计数（来源、类型、月份）")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_id", "source", "kind", "region_id", "month", "status", "state", "deadline"], name="problemsourcetally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.source}/{self.kind}/{self.region_id}/{self.month}/{self.status}/{self.state}/{self.deadline}: {self.n}"

@@ -460,6 +460,7 @@ def problems_bulk_insert(*, actor, campaign: Campaign, rows: Sequence[NewProblem
     now: Any = timezone.now()
     dump = json.JSONEncoder(ensure_ascii=False, default=str).encode
     table = Problem._meta.db_table
+    stamp = now  # the rows' created_at where they carry none (their tally month)
     if connection.vendor == "sqlite":
         now = connection.ops.adapt_datetimefield_value(now)  # once, not per row
     with connection.cursor() as cur:
@@ -475,7 +476,7 @@ def problems_bulk_insert(*, actor, campaign: Campaign, rows: Sequence[NewProblem
         cur.execute(f"SELECT MIN(id), MAX(id) FROM {table} WHERE campaign_id = %s AND id >= %s", [campaign.pk, first_id])
         lo, hi = cur.fetchone()
     index_new(lo, hi)
-    tally_add_rows(rows, campaign.pk)
+    tally_add_rows(rows, campaign.pk, created_at=stamp)
     for i in range(0, len(rows), AUDIT_BATCH):
         batch = rows[i : i + AUDIT_BATCH]
         audit_record(
