@@ -152,6 +152,7 @@ NOT_READS: dict[str, str] = {
     "api:route": "POST", "api:reply": "POST", "api:close": "POST", "api:to_problem": "POST", "api:join_problem": "POST",
     "api:public_submit": "POST", "api:public_rate": "POST", "api:classify": "POST", "api:train": "POST",
     "api:hot_run_now": "POST", "api:reply_check": "POST",
+    "intake:transition": "POST", "intake:callback": "POST", "api:suggestion_transition": "POST", "api:add_callback": "POST",
     "api:api-root": "answers 404 to everyone (the API's bare root)",
 }
 
