@@ -105,6 +105,10 @@ class Problem(models.Model):
             models.Index(fields=["status", "deadline", "campaign"], name="problem_status_deadline_idx"),
             models.Index(fields=["campaign", "focus_area", "status"], name="problem_campaign_area_idx"),
             models.Index(fields=["extension_to"], name="problem_extension_idx", condition=models.Q(extension_to__isnull=False)),
+            # What waits on a supervisor (申请销号, 申请延期), oldest first: the office's review
+            # list walks this small index in order instead of sorting every waiting row.
+            models.Index(fields=["updated_at", "id"], name="problem_review_idx",
+                         condition=models.Q(status="submitted") | models.Q(extension_to__isnull=False)),
             # The list sorted by 整改时限 or by last update: walked in order instead of
             # sorting a whole campaign (2 s → 40 ms at 270,600 rows on SQLite).
             models.Index(fields=["campaign", "deadline", "id"], name="problem_campaign_deadline_idx"),

@@ -397,12 +397,10 @@ def my_items(user) -> dict[str, QuerySet[Problem]]:
     ) if own_units else base.none()
     office_paths = [g.path for g in grants(user) if g.role == Role.OFFICE]
     if user.is_superuser or office_paths:
-        # The two kinds of waiting item as a union of ids, each from its own index (status;
-        # the partial extension_to index): a plain OR scans the whole ledger.
-        waiting = Problem.objects.filter(status=Status.SUBMITTED).order_by().values("pk").union(
-            Problem.objects.filter(extension_to__isnull=False).order_by().values("pk")
-        )
-        review = base.filter(pk__in=waiting)
+        # The two kinds of waiting item, written exactly as the partial index problem_review_idx
+        # is: the list is an ordered walk of that index (a union of ids had to be sorted whole,
+        # 1.1 s for the province office with 36,800 submitted problems).
+        review = base.filter(Q(status=Status.SUBMITTED) | Q(extension_to__isnull=False))
         if not user.is_superuser:
             cond = Q()
             for p in office_paths:

@@ -15,7 +15,7 @@ class Config(AppConfig):
     audit_verbs = {
         "orgunit.create": _("新建单位"), "orgunit.update": _("修改单位"), "orgunit.bulk_create": _("导入单位"),
         "membership.set": _("设置人员角色"), "user.create": _("新建账号"), "user.set_password": _("重设密码"),
-        "token.create": _("创建 API 令牌"), "token.revoke": _("撤销 API 令牌"),
+        "token.create": _("创建 API 令牌"), "token.revoke": _("撤销 API 令牌"), "owners.set": _("设置责任分工"),
     }
 
     def nav(self) -> list:
