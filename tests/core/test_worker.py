@@ -246,3 +246,24 @@ def test_the_prune_is_a_declared_daily_schedule():
     schedules.schedules_sync()
     s = Schedule.objects.get(key="tasks-prune")
     assert (s.rule, s.task_path, s.at) == ("daily", "duban.core.tasks.prune_results", dt.time(3, 30))
+
+
+def test_api_started_work_goes_to_the_queue_too(users, campaign, client_for, django_capture_on_commit_callbacks):
+    """The API's hot-issue run and training answer 202 while the worker has the job; a town's
+    liaison is refused before anything is queued."""
+    from duban.triage.models import HotIssueRun
+
+    liaison = client_for(users["liaison_a"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert liaison.post("/api/triage/hot/run").status_code == 403
+        assert liaison.post("/api/triage/models/train", {"target": "area"}, content_type="application/json").status_code == 403
+    assert not DBTaskResult.objects.exists()
+    office = client_for(users["office"])
+    with django_capture_on_commit_callbacks(execute=True):
+        r = office.post("/api/triage/hot/run")
+        t = office.post("/api/triage/models/train", {"target": "area"}, content_type="application/json")
+    assert (r.status_code, r.json()["status"]) == (202, "queued") and t.status_code == 202
+    assert not HotIssueRun.objects.exists()
+    assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == ["duban.triage.tasks.hot_issues_run", "duban.triage.tasks.router_train"]
+    worker(lambda: at(2026, 11, 30, 10)).run()
+    assert HotIssueRun.objects.count() == 1

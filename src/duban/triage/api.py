@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from duban.campaigns.queries import campaigns_for, current_campaign
 from duban.core.apischema import answers
+from duban.core.background import start
 from duban.core.validation import Id, Text
 from duban.intake import queries as intake_queries
-from duban.triage import engine, queries, services
-from duban.triage.models import HotIssueRun, Target
+from duban.triage import engine, queries, services, tasks
+from duban.triage.models import HotIssueRun, RouterModel, Target
 
 router = Router(tags=["分拣与热点"])
 
@@ -105,15 +105,34 @@ class TrainIn(Schema):
     campaign_id: Id | None = None
 
 
-@router.post("/models/train", response=answers({201: ModelOut}, 403, 404, body=True), summary="用本活动已分拣的历史（含人工更正）重新训练（推进办）")
+class QueuedOut(Schema):
+    status: str = Field(description="queued：已交给后台任务（duban worker），完成后在列表中可见")
+    detail: str
+
+
+def _started(result, *, queued: str):
+    """A task started for a request: 202 while it waits for the worker; when it ran inline
+    (DUBAN_TASKS_IMMEDIATE, the tests), its outcome."""
+    if result is None:
+        return Status(202, {"status": "queued", "detail": queued})
+    if result.status != "SUCCESSFUL":
+        raise HttpError(500, "后台任务没有完成，请到“后台任务”页查看原因")
+    return result.return_value
+
+
+@router.post("/models/train", response=answers({201: ModelOut, 202: QueuedOut}, 403, 404, body=True),
+             summary="用本活动已分拣的历史（含人工更正）重新训练（推进办）；由后台任务完成，排队时答 202")
 def train(request, payload: TrainIn):
     campaign = _campaign(request, payload.campaign_id)
-    try:
-        return Status(201, services.train_from_history(actor=request.user, campaign=campaign, target=payload.target))
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc)) from exc
-    except ValidationError as exc:
-        raise HttpError(422, "；".join(exc.messages)) from exc
+    if not queries.may_analyse(request.user, campaign):
+        raise HttpError(403, "只有推进办可以训练分拣模型")
+    # Training takes seconds to minutes: the worker does it, as for the page.
+    done = _started(start(tasks.router_train, campaign.pk, payload.target, request.user.pk), queued="模型训练已在后台开始")
+    if isinstance(done, Status):
+        return done
+    if "error" in done:
+        raise HttpError(422, done["error"])
+    return Status(201, RouterModel.objects.get(pk=done["model"]))
 
 
 class HotMessage(Schema):
@@ -173,15 +192,16 @@ def hot_latest(request):
 
 # Before "/hot/{run_id}": ninja matches routes in the order they are added, and a POST
 # to /hot/run would otherwise meet the GET-only /hot/{run_id} and answer 405.
-@router.post("/hot/run", response=answers({201: HotRunOut}, 403), summary="对本活动的意见建议运行热点分析（推进办）")
+@router.post("/hot/run", response=answers({201: HotRunOut, 202: QueuedOut}, 403),
+             summary="对本活动的意见建议运行热点分析（推进办）；由后台任务完成，排队时答 202")
 def hot_run_now(request):
     campaign = current_campaign(request.user)
-    if campaign is None:
+    if campaign is None or not queries.may_analyse(request.user, campaign):
         raise HttpError(403, "只有推进办可以运行热点分析")
-    try:
-        return Status(201, services.hot_from_suggestions(actor=request.user, campaign=campaign))
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc)) from exc
+    done = _started(start(tasks.hot_issues_run, campaign.pk, request.user.pk), queued="热点分析已在后台开始")
+    if isinstance(done, Status):
+        return done
+    return Status(201, HotIssueRun.objects.get(pk=done))
 
 
 @router.get("/hot/{run_id}", response=answers({200: HotRunOut}, 403, 404), summary="某次热点分析的结果")
