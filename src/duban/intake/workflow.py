@@ -24,7 +24,7 @@ from duban.core import workflow as engine
 from duban.core.workflow import Condition, Context, Guard, Transition
 from duban.intake.models import Callback, Kind, Rating, RatingSource, Status, Suggestion
 from duban.orgs import permissions
-from duban.orgs.models import OrgUnit, Role
+from duban.orgs.models import Role
 from duban.orgs.scoping import grants
 
 OFFICE = "office"
@@ -222,10 +222,7 @@ def _office_waiting(user) -> Q | None:
 
 def _handler_waiting(user) -> Q | None:
     """Items handed to the user's own unit or a unit right below it (as the ledger's to-do reads)."""
-    own = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
-    if not own:
-        return None
-    return Q(unit__in=OrgUnit.objects.filter(Q(pk__in=own) | Q(parent_id__in=own)).values("id"))
+    return permissions.todo_units_q(user)
 
 
 def _record(ctx: Context, verb: str) -> None:

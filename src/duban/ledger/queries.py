@@ -29,6 +29,7 @@ from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.ledger.models import OPEN_STATUSES, Kind, Problem, ProblemSourceTally, ProblemTally, Source, Status
 from duban.ledger.search import search_filter
+from duban.orgs import permissions
 from duban.orgs.models import PATH_STEP, OrgUnit, Role
 from duban.orgs.scoping import (
     EVERY_REGION,
@@ -390,11 +391,9 @@ def evidence_list(problem: Problem):
 
 def my_items(user) -> dict[str, QuerySet[Problem]]:
     """A unit's to-do list: its open problems by deadline; and, for an office, what awaits review."""
-    own_units = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
     base = visible_problems(user).select_related("unit", "focus_area")
-    todo = base.filter(status__in=(Status.PENDING, Status.IN_PROGRESS, Status.RETURNED)).filter(
-        unit__in=OrgUnit.objects.filter(Q(pk__in=own_units) | Q(parent_id__in=own_units)).values("id")
-    ) if own_units else base.none()
+    mine = permissions.todo_units_q(user)
+    todo = base.filter(status__in=(Status.PENDING, Status.IN_PROGRESS, Status.RETURNED)).filter(mine) if mine is not None else base.none()
     office_paths = [g.path for g in grants(user) if g.role == Role.OFFICE]
     if user.is_superuser or office_paths:
         # The two kinds of waiting item, written exactly as the partial index problem_review_idx

@@ -124,12 +124,7 @@ def is_supervisor(user, problem: Problem) -> bool:
 
 def _responsible_waiting(user):
     """Problems of the user's own units (or a unit right below them), as 我的待办 reads."""
-    from duban.orgs.models import OrgUnit
-
-    own = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
-    if not own:
-        return None
-    return Q(unit__in=OrgUnit.objects.filter(Q(pk__in=own) | Q(parent_id__in=own)).values("id"))
+    return permissions.todo_units_q(user)
 
 
 def _supervisor_waiting(user):

@@ -185,6 +185,16 @@ def may_act_for(user: Any, unit: OrgUnit, *roles: str) -> bool:
     return can(user, unit, *roles)
 
 
+def todo_units_q(user: Any, field: str = "unit") -> Q | None:
+    """Rows whose `field` is one of the user's own units (as liaison or office) or a unit right
+    below one: what waits on that person in 我的待办 (a town's villages report through it).
+    None when the user answers for no unit."""
+    own = [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
+    if not own:
+        return None
+    return Q(**{f"{field}__in": OrgUnit.objects.filter(Q(pk__in=own) | Q(parent_id__in=own)).values("id")})
+
+
 # ------------------------------------------------------------------ services ask here
 
 
