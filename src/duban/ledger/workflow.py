@@ -129,15 +129,7 @@ def _responsible_waiting(user):
 
 def _supervisor_waiting(user):
     """Problems the user's office supervises (its subtree), never its own unit's."""
-    if getattr(user, "is_superuser", False):
-        return Q()
-    paths = [g.path for g in grants(user) if g.role == Role.OFFICE]
-    if not paths:
-        return None
-    cond = Q()
-    for p in paths:
-        cond |= Q(supervisor__path__subtree=p) | Q(supervisor__isnull=True, campaign__unit__path__subtree=p)
-    return cond & ~Q(unit_id__in=[g.unit_id for g in grants(user)])
+    return permissions.reviewing_q(user, Problem)
 
 
 def _record(ctx: Context, verb: str) -> None:

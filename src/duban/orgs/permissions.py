@@ -165,6 +165,28 @@ def may_review(user: Any, obj: Model) -> bool:
     return not any(g.unit_id in owner_ids for g in grants(user))
 
 
+def reviewing_q(user: Any, model: type[Model]) -> Q | None:
+    """`may_review` as a query (what waits on this office to review): rows whose supervising
+    unit (`supervisor`, else `default_supervisor` of the model's Owners) lies in a subtree the
+    user is office of, never rows of the user's own units. None when the user reviews nothing."""
+    gs = grants(user)
+    paths = [g.path for g in gs if g.role == Role.OFFICE]
+    superuser = bool(getattr(user, "is_superuser", False))
+    if not (superuser or paths):
+        return None
+    spec = owners_of_model(model)
+    cond = Q()
+    if not superuser:
+        for p in paths:
+            if spec.supervisor:
+                cond |= Q(**{f"{spec.supervisor}__path__subtree": p})
+            if spec.default_supervisor:
+                only_default = {f"{spec.supervisor}__isnull": True} if spec.supervisor else {}
+                cond |= Q(**only_default, **{f"{spec.default_supervisor}__path__subtree": p})
+    own = [g.unit_id for g in gs]
+    return cond & ~Q(**{f"{spec.field}_id__in": own}) if spec.field and own else cond
+
+
 def editable_fields(user: Any, obj: Model, *, office: tuple[str, ...], liaison: tuple[str, ...], closed: bool = False) -> tuple[str, ...]:
     """The fields the user may change on `obj` now: `office` for the office over a lead owner,
     `liaison` for a liaison; none when the row is `closed` and the user does not review it."""
