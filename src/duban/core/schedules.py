@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks.base import Task
@@ -217,6 +217,11 @@ def _start(pk: int, *, now: dt.datetime, worker: str) -> ScheduleRun | None:
     except IntegrityError:
         # The unique (schedule, due time) caught a race the row lock did not (another database).
         logger.info("schedule %s already started for this due time", pk)
+        return None
+    except OperationalError:
+        # Another worker holds the database (SQLite: "database is locked"). Not the schedule's
+        # fault: leave next_run_at alone so the next tick, seconds later, starts it.
+        logger.warning("schedule %s: database busy, retried at the next tick", pk)
         return None
     except Exception:
         # A broken schedule (task renamed…) must not stop the others; the page shows it.
