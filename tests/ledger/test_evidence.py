@@ -8,8 +8,9 @@ import zipfile
 import pytest
 from django.conf import settings as dj_settings
 
+from duban.core import evidence_files as storage
 from duban.core.actors import SystemActor
-from duban.ledger import services, storage
+from duban.ledger import services
 
 pytestmark = pytest.mark.django_db
 

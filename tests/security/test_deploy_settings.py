@@ -91,7 +91,7 @@ def test_login_throttle_is_configured_from_the_environment(tmp_path):
 
 
 EVIDENCE = """
-from duban.ledger.storage import storage
+from duban.core.evidence_files import storage
 print(storage().save(b"%PDF-1.4 evidence", "pdf"))
 """
 

@@ -22,10 +22,11 @@ from pydantic import BaseModel, Field
 
 from duban.campaigns.models import Campaign, FocusArea
 from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.core import evidence_files as storage
 from duban.core.apischema import MAX_PAGE, TransitionOut, answers
 from duban.core.dates import today
 from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
-from duban.ledger import queries, services, storage, workflow
+from duban.ledger import queries, services, workflow
 from duban.ledger.models import MAX_VERSION, Kind, Problem, Source, Status, version_of
 from duban.orgs.matching import resolve_in
 from duban.orgs.queries import unit_get

@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from duban.audit.services import audit_bulk, audit_record, diff, snapshot, user_action
 from duban.campaigns.models import Campaign, FocusArea
+from duban.core import evidence_files as storage
 from duban.core.actors import actor_name, actor_user
-from duban.ledger import storage, workflow
+from duban.ledger import workflow
 from duban.ledger.models import Evidence, Kind, Problem, ProblemEvent, Source, Status
 from duban.ledger.queries import changes_since
 from duban.ledger.search import index_new, terms_text

@@ -23,13 +23,14 @@ from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
 from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
+from duban.core import evidence_files as storage
 from duban.core import todo
 from duban.core.dates import today
 from duban.core.errors import bad_request
 from duban.core.redirects import redirect_back
 from duban.core.validation import id_or_none, ids_in
 from duban.core.xlsx import ExportTooLarge, ImportRejected, write_errors
-from duban.ledger import io, queries, services, storage, workflow
+from duban.ledger import io, queries, services, workflow
 from duban.ledger.forms import (
     BulkForm,
     EvidenceForm,

@@ -2,8 +2,9 @@
 
 Files live under `DUBAN_DATA_DIR/evidence/` by default (`LocalEvidenceStorage`). Another
 backend (object storage) implements the same three methods and is named in the setting
-`DUBAN_EVIDENCE_STORAGE` ("module.Class"). Downloads are served by the ledger view only
-after the scoping rule allowed the problem.
+`DUBAN_EVIDENCE_STORAGE` ("module.Class"). Shared by every app that keeps evidence (the
+ledger's problems, the plan's items); each serves a download only after the permission
+layer let the user see the item it belongs to.
 """
 
 from __future__ import annotations
