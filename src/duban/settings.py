@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "duban.audit",
     "duban.campaigns",
     "duban.ledger",
+    "duban.plan",
     "duban.intake",
     "duban.triage",
     "duban.notify",
