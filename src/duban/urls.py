@@ -23,6 +23,7 @@ urlpatterns = [
     path("campaigns/", include("duban.campaigns.urls")),
     path("audit/", include("duban.audit.urls")),
     path("ledger/", include("duban.ledger.urls")),
+    path("plan/", include("duban.plan.urls")),
     path("intake/", include("duban.intake.urls")),
     path("triage/", include("duban.triage.urls")),
     path("notify/", include("duban.notify.urls")),
