@@ -174,3 +174,19 @@ def test_progress_from_children_with_weights(tree, campaign):
     parent.refresh_from_db()
     assert parent.progress == 75
     assert queries.figures(campaign=campaign)["total"] == 2  # the aspect-level parent is a heading
+
+
+def test_lights_and_schedule_set_on_create_and_moving_a_child_reweighs_both_parents(tree, users, campaign, cal):
+    overdue = _item(campaign, "已逾期事项", tree["town_a"], deadline=dt.date(2020, 1, 6), duration_days=3)
+    assert (overdue.light, overdue.latest_start) == (Light.RED, dt.date(2020, 1, 2))  # 1 January off
+    p1 = _item(campaign, "任务一", tree["root"], progress_from_children=True)
+    p2 = _item(campaign, "任务二", tree["root"], progress_from_children=True)
+    child = _item(campaign, "措施", tree["town_a"], parent=p1)
+    _item(campaign, "措施乙", tree["town_a"], parent=p1)
+    services.item_report(actor=TESTER, skip_checks=True, item=child, note="完成", progress=100)
+    p1.refresh_from_db()
+    assert p1.progress == 50
+    services.item_update(actor=users["office"], item=child, changes={"parent": p2})
+    p1.refresh_from_db()
+    p2.refresh_from_db()
+    assert (p1.progress, p2.progress) == (0, 100)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from duban.audit.services import audit_record, diff, snapshot
@@ -198,7 +198,7 @@ def item_create(*, actor, campaign: Campaign, new: NewItem, skip_checks: bool = 
     owners_set(actor=actor, obj=item, owners=_co_pairs(new.lead_unit, new.co_units), skip_checks=True)
     audit_record(actor=actor, verb="planitem.create", obj=item, changes=diff({}, snapshot(item, AUDITED)))
     if refresh:
-        plan_refresh(campaign=campaign)
+        _refresh_after_change(item)
     return item
 
 
@@ -225,6 +225,7 @@ def item_update(*, actor, item: PlanItem, changes: dict, co_units: Sequence[OrgU
     if unknown:
         raise ValidationError({k: "不能修改该字段" for k in sorted(unknown)})
     before = snapshot(item, AUDITED)
+    old_parent_id = item.parent_id
     for k, v in changes.items():
         setattr(item, k, v.strip() if isinstance(v, str) else v)
     new = NewItem(title=item.title, lead_unit=item.lead_unit, co_units=list(co_units or ()), parent=item.parent,
@@ -246,7 +247,9 @@ def item_update(*, actor, item: PlanItem, changes: dict, co_units: Sequence[OrgU
     if changed:
         audit_record(actor=actor, verb="planitem.update", obj=item, changes=changed)
         _event(item, actor, ItemEvent.Kind.CHANGE, note="；".join(f"{k}：{a or '—'} → {b or '—'}" for k, (a, b) in changed.items())[:2000])
-    plan_refresh(campaign=item.campaign)
+    _refresh_after_change(item)
+    if old_parent_id is not None and old_parent_id != item.parent_id:
+        _refresh_item(PlanItem.objects.select_related("campaign").get(pk=old_parent_id))  # its weighted progress lost a child
     return item
 
 
@@ -579,6 +582,22 @@ def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
     return len(changed)
 
 
+def _refresh_after_change(item: PlanItem) -> None:
+    """After one item's dates or place changed: the whole plan when it is linked to others
+    (the backward schedule moves along the chain), else its own schedule, light and ancestors."""
+    linked = Dependency.objects.filter(Q(predecessor=item) | Q(successor=item)).exists()
+    if linked:
+        plan_refresh(campaign=item.campaign)
+        return
+    today = timezone.localdate()
+    s = scheduling.schedule([scheduling.Step(item.pk, item.deadline, item.duration_days, item.start_date, item.started_on,
+                                             item.finished_on)], [], today=today, cal=workcalendar.calendar())[item.pk]
+    item.latest_start, item.critical = s.latest_start, bool(s.critical)
+    item.slack_days = max(-32000, min(32000, s.slack)) if s.slack is not None else None
+    PlanItem.objects.filter(pk=item.pk).update(latest_start=item.latest_start, slack_days=item.slack_days, critical=item.critical)
+    _refresh_item(item)
+
+
 def _refresh_item(item: PlanItem) -> None:
     """After one item's progress or status moved: its light and its ancestors' (progress
     from children); the schedule does not depend on either."""
@@ -587,7 +606,7 @@ def _refresh_item(item: PlanItem) -> None:
     rule = thresholds(item.campaign)
     node: PlanItem | None = item
     while node is not None:
-        if node.pk != item.pk and node.progress_from_children and node.status != Status.DONE:
+        if node.progress_from_children and node.status != Status.DONE:
             kids = list(PlanItem.objects.filter(parent=node).values_list("progress", "weight"))
             total = sum(w for _, w in kids)
             node.progress = round(sum(p * w for p, w in kids) / total) if total else node.progress
