@@ -134,7 +134,7 @@ class ImportPlan:
     campaign: Campaign
     rows: int
     new: list[services.ImportedItem] = field(default_factory=list)
-    new_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, level label, title) for the preview
+    new_rows: list[tuple[int, Level, str]] = field(default_factory=list)  # (row, level, title) for the preview
     changes: list[RowChange] = field(default_factory=list)
     updates: list[services.ItemChange] = field(default_factory=list)
     unchanged: int = 0
@@ -491,7 +491,7 @@ def _match(plan: ImportPlan, nodes: dict[tuple[str, ...], Node], present: set[st
                 frequency=v.get("frequency", Frequency.WEEKLY), progress=0 if node.has_children else v.get("progress", 0),
                 progress_note=v.get("progress_note", ""), progress_from_children=node.has_children, extra=node.extra or {},
             ))
-            plan.new_rows.append((node.row or node.first_row, str(Level(node.level).label), node.path[-1]))
+            plan.new_rows.append((node.row or node.first_row, Level(node.level), node.path[-1]))
             continue
         if not node.row:
             continue  # a heading matched by its title: nothing of it is in the file to compare
