@@ -343,3 +343,22 @@ def test_the_duban_command_exits_non_zero_on_a_bad_file_and_writes_nothing(tmp_p
     assert r.returncode == 0 and "导入完成：新建 10 项" in r.stdout, r.stderr
     r = duban("export", "tasks", "--out", str(tmp_path / "out.xlsx"), data_dir=data)
     assert r.returncode == 0 and "已导出 10 行" in r.stdout, r.stderr
+
+
+def test_the_derived_columns_are_the_same_through_the_bulk_write(campaign, tree, tmp_path, monkeypatch):
+    """plan_refresh writes many changed rows through a temporary table: same values as bulk_update."""
+    from duban.plan import services
+
+    rows = [[i, "优化营商环境", f"任务{i // 5}", f"措施{i}", "区财政局" if i % 2 else "平安镇", "洮河镇", f"2030-0{1 + i % 9}-15", "", 5 + i]
+            for i in range(1, 31)]
+    make_xlsx(tmp_path / "a.xlsx", H + ["工期（工作日）"], rows)
+    _import(tmp_path / "a.xlsx", campaign)
+    fields = ("id", *services.DERIVED)
+    PlanItem.objects.update(light="none", behind=0, latest_start=None, critical=False)
+    services.plan_refresh(campaign=campaign, today=dt.date(2030, 1, 10))  # below the threshold: bulk_update
+    by_update = set(PlanItem.objects.values_list(*fields))
+    PlanItem.objects.update(light="none", behind=0, latest_start=None, critical=False)
+    monkeypatch.setattr(services, "DERIVED_JOIN_MIN", 1)
+    assert services.plan_refresh(campaign=campaign, today=dt.date(2030, 1, 10)) > 0
+    assert set(PlanItem.objects.values_list(*fields)) == by_update
+    assert len({r[2] for r in by_update}) > 1 and len({r[4] for r in by_update}) > 1  # varied lights and latest starts
