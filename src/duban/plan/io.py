@@ -23,9 +23,11 @@ A column the file does not have changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -240,12 +242,32 @@ def _read(source: Source, limit: int) -> bytes:
     return source.read(limit + 1)
 
 
+@contextmanager
+def _no_gc():
+    """The cyclic garbage collector paused while a file's rows are read and written: they
+    make tens of thousands of short lists and tuples (no cycles), and the collections they
+    set off scan the whole process — half the time of a 5,000-item import. Memory stays
+    bounded by the file (reference counting still frees everything)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def plan_import(*, source: Source, campaign: Campaign, actor, max_bytes: int | None = None, skip_checks: bool = False) -> ImportPlan:
     """Read and check the whole file; return what applying it would do. Writes nothing.
 
     Only the campaign's office builds its plan (services.may_plan); the system (the CLI)
     passes `skip_checks=True`. Errors are reported in row order, each row's in column order,
     the first MAX_ERRORS of them."""
+    with _no_gc():
+        return _plan_import(source=source, campaign=campaign, actor=actor, max_bytes=max_bytes, skip_checks=skip_checks)
+
+
+def _plan_import(*, source: Source, campaign: Campaign, actor, max_bytes: int | None = None, skip_checks: bool = False) -> ImportPlan:
     if permissions.checked(actor, skip_checks) and not services.may_plan(actor, campaign):
         raise PermissionDenied("只有本活动的推进办可以导入任务分工表")
     limit = max_bytes or settings.DUBAN_MAX_IMPORT_BYTES
@@ -577,7 +599,7 @@ class _Labels:
 
 def apply_plan(*, actor, plan: ImportPlan, note: str = "导入任务分工表", skip_checks: bool = False) -> ImportPlan:
     """Write a checked plan through the plan's bulk service (one transaction, one audit row)."""
-    with user_action():
+    with user_action(), _no_gc():
         services.items_import(actor=actor, campaign=plan.campaign, new=plan.new, changes=plan.updates,
                               note=f"{note}（sha256 {plan.sha256[:12]}）", skip_checks=skip_checks)
     plan.applied = True

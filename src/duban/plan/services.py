@@ -724,11 +724,12 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
     for pk in unit_ids:
         if pk not in units or not units[pk][0].startswith(campaign.unit.path):
             raise ValidationError({"lead_unit": f"单位（编号{pk}）不在本活动的范围内"})
+    frequencies = set(Frequency.values)  # (a list built at each call of .values)
     for n in new:
         _text(n.title, MAX_TITLE, "事项", required=True)
         if len(n.co_unit_ids) > MAX_CO_UNITS:
             raise ValidationError({"co_units": f"责任单位最多{MAX_CO_UNITS}个"})
-        if n.frequency not in Frequency.values or not 0 <= n.progress <= 100:
+        if n.frequency not in frequencies or not 0 <= n.progress <= 100:
             raise ValidationError({"frequency": "汇报频次或进度有误"})
         _check_dates(n.start_date, n.deadline)
     existing = dict(PlanItem.objects.filter(campaign=campaign).values_list("id", "level"))
