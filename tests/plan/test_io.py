@@ -162,6 +162,41 @@ def test_bad_input_is_refused_with_row_and_column(campaign, tree, tmp_path, sett
     assert any(needle in e for e in errors), errors
 
 
+def test_an_aspect_row_with_its_number_apart_and_its_title_merged_across(campaign, tree, tmp_path):
+    wb = xlsxwriter.Workbook(str(tmp_path / "a.xlsx"))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, H)
+    ws.write(1, 0, "一")
+    ws.merge_range("B2:D2", "优化营商环境")
+    ws.write_row(2, 0, [1, None, "压缩审批时限", "", "区财政局", "", "2022-03-31", ""])
+    wb.close()
+    _import(tmp_path / "a.xlsx", campaign)
+    aspect = PlanItem.objects.get(level=Level.ASPECT)
+    assert (aspect.title, aspect.seq, aspect.lead_unit) == ("优化营商环境", "一", tree["root"])
+    assert PlanItem.objects.get(title="压缩审批时限").parent == aspect
+
+
+def test_numbered_titles_and_a_section_row_without_an_aspect_column(campaign, tree, tmp_path):
+    wb = xlsxwriter.Workbook(str(tmp_path / "a.xlsx"))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["序号", "重点任务", "具体措施", "牵头单位"])
+    ws.merge_range("A2:D2", "一、乙醇项目建设")
+    ws.write_row(2, 0, [1, "（一）土地报批", "完成用地预审", "区自然资源局"])
+    ws.write_row(3, 0, [2, "", "1.5万吨储罐选址", "区财政局"])
+    ws.write_row(4, 0, [3, "（二）环评批复", "", "平安镇"])
+    wb.close()
+    from duban.orgs.models import UnitKind
+    from duban.orgs.services import unit_create
+
+    unit_create(actor=SYS, name="区自然资源局", kind=UnitKind.DEPARTMENT, parent=tree["root"])
+    _import(tmp_path / "a.xlsx", campaign)
+    aspect = PlanItem.objects.get(level=Level.ASPECT)
+    assert (aspect.title, aspect.seq) == ("乙醇项目建设", "一")
+    land = PlanItem.objects.get(title="土地报批")
+    assert land.parent == aspect and PlanItem.objects.get(title="环评批复").parent == aspect
+    assert set(land.children.values_list("title", flat=True)) == {"完成用地预审", "1.5万吨储罐选址"}
+
+
 def test_every_error_of_the_file_is_reported_in_row_order(campaign, tree, tmp_path):
     make_xlsx(tmp_path / "b.xlsx", H, [
         [1, "优化营商环境", "压缩审批时限", "一窗受理", "平安真", "", "下月", ""],

@@ -79,7 +79,8 @@ LAYOUT = [
 HEADER = [c.name for c in LAYOUT]
 EXPORT_ONLY = ("状态", "灯色")  # written by an export, never read back
 SPLIT = re.compile(r"[、，,；;\n]+")
-SECTION_NUMBER = re.compile(r"^\s*((?:[一二三四五六七八九十百]+|\d+)\s*[、.．]|[（(][一二三四五六七八九十百\d]+[)）]|第[一二三四五六七八九十百]+(?:部分|方面))\s*")
+# "一、", "二.", "3、", "（一）", "第一部分" before a 方面 or 重点任务 title (not "1.": "1.5万吨…" is a title)
+SECTION_NUMBER = re.compile(r"^\s*([一二三四五六七八九十百]+\s*[、.．]|\d+\s*[、．]|[（(][一二三四五六七八九十百\d]+[)）]|第[一二三四五六七八九十百]+(?:部分|方面))\s*")
 NO_DATE = {"长期", "长期坚持", "持续推进", "常态化", "常态化推进", "长期推进", "持续", "每年", "按期", "—", "-", "/", "无"}
 DATE_TAIL = re.compile(r"(?:以前|之前|前|止|底前)$")
 FREQUENCY_WORDS = {str(label): value for value, label in Frequency.choices}
@@ -169,6 +170,13 @@ class _Bad:
 
 def _txt(value: Any) -> str:
     return value.strip() if value.__class__ is str else text(value)
+
+
+def _unnumbered(title: str | None) -> str | None:
+    if title is None:
+        return None
+    num = SECTION_NUMBER.match(title)
+    return (title[num.end():].strip() or title) if num else title
 
 
 def _date(value: Any) -> dt.date | None | _Bad:
@@ -313,14 +321,21 @@ def _plan_import(*, source: Source, campaign: Campaign, actor, max_bytes: int | 
         a, t, m = (get(cells, c) for c in TITLE_COLUMNS)
         a, t, m = (_txt(v) or None if v is not None else None for v in (a, t, m))
         seq_raw = get(cells, "序号")
+        # "一、优化营商环境" and "优化营商环境" name the same aspect, "（一）压缩审批时限" the same task
+        a, t = (_unnumbered(x) for x in (a, t))
+        # A title merged across the title columns repeats in each: it names one item.
+        if m is not None and m in (a, t):
+            m = None
+        if t is not None and t == a:
+            t = None
         filled = {v for v in (_txt(c) for c in cells if c is not None) if v}
         own = [x for x in (a, t, m) if x]
         lone = next(iter(filled)) if len(filled) == 1 else ""
-        if lone and ((own and (a is not None or (len(own) == len(titled) and len(titled) > 1)))
-                     or (not own and SECTION_NUMBER.match(lone))):
+        across = len(titled) > 1 and all(_txt(get(cells, c) or "") == lone for c in titled)
+        if lone and ((own and (a is not None or across)) or (not own and SECTION_NUMBER.match(lone))):
             # only a 方面, or a section row ("一、优化营商环境", merged across the table or
             # typed in its first cell): the aspect itself
-            title = own[0] if own else lone
+            title = lone
             num = SECTION_NUMBER.match(title)
             seq_raw = num.group(1).strip("、.．()（） ") if num else None
             a, t, m = (title[num.end():].strip() if num else title) or title, None, None
