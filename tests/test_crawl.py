@@ -35,6 +35,7 @@ RESTRICTED = {
     "/ledger/import/": (403, 403),
     "/intake/import/": (403, 403),
     "/units/import/": (403, 403),
+    "/plan/import/": (403, 403),
     "/ledger/new/": (403, 200),  # the leader reads only
     "/intake/new/": (403, 200),  # the liaison records calls for its own unit
     "/triage/hot/": (200, 403),
@@ -43,12 +44,12 @@ RESTRICTED = {
 # A refusal is right only where no page offered the way there: a link that answers 403 is
 # an action offered to a role that cannot use it (issue 9, item 8).
 # Pages no link leads to (checked all the same, as extra starting points).
-ORPHANS = ["/triage/models/"]
+ORPHANS = ["/triage/models/", "/plan/import/"]
 # Views that answer a GET with a redirect: a unit list without a query (→ the home unit),
 # a tracking-code look-up (→ its status page).
 REDIRECTS = {"orgs:unit_list", "public:lookup"}
 # Downloads and the content type each must have ("" = the file's own, checked against its bytes).
-DOWNLOADS = {"ledger:problem_export": XLSX, "intake:export": XLSX, "ledger:evidence_download": "", "intake:photo": "image/"}
+DOWNLOADS = {"ledger:problem_export": XLSX, "intake:export": XLSX, "plan:export": XLSX, "ledger:evidence_download": "", "intake:photo": "image/"}
 MAGIC = {XLSX: b"PK\x03\x04", "image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8\xff", "application/pdf": b"%PDF"}
 # Detail pages that belong to the unit whose liaison opened them.
 UNIT_OWNED = {"ledger:problem_detail", "ledger:problem_edit", "ledger:evidence_download", "intake:detail", "intake:photo", "orgs:unit_detail"}
@@ -61,7 +62,7 @@ COMMON = {
 }
 MUST_REACH = {
     "admin": COMMON | {"audit:list", "ledger:problem_import", "ledger:problem_edit", "ledger:evidence_download", "intake:import",
-                       "intake:new", "orgs:unit_import", "triage:hot", "triage:models", "triage:reply_check"},
+                       "intake:new", "orgs:unit_import", "triage:hot", "triage:models", "triage:reply_check", "plan:import", "plan:export"},
     "leader": COMMON | {"ledger:evidence_download", "triage:hot", "triage:models"},
     # (the demo's suggestions in the two towns are all closed: no reply form, no reply check)
     "unit1": COMMON | {"ledger:problem_edit"},

@@ -112,6 +112,13 @@ def _ledger_xlsx(w):
     return _xlsx("台账.xlsx", header, [[900, "二村道路破损", "", "自查", "二村", "王五", "修路", "2030-03-31", "限期整改", "", "未整改", ""]])
 
 
+PLAN_HEADER = ["序号", "方面", "重点任务", "具体措施", "牵头单位", "责任单位", "完成时限", "进展情况"]
+
+
+def _plan_xlsx(w):
+    return _xlsx("任务分工表.xlsx", PLAN_HEADER, [[1, "优化营商环境", "压缩审批时限", "一窗受理", "平安镇", "二村、洮河镇", "2030-03-31", ""]])
+
+
 def _units_xlsx(w):
     return _xlsx("单位.xlsx", ["单位名称", "上级单位", "单位类型"], [["四村", "平安镇", "村"]])
 
@@ -170,6 +177,11 @@ MATRIX: dict[str, Case] = {
     "ledger:problem_note": Case("302 403 302 404 404 302", method="POST", kwargs=p, data=lambda w: {"note": "已完成一半"}),
     "ledger:evidence_upload": Case("302 302 302 404 404 302", writes="office owner", method="POST", kwargs=p, data=lambda w: {"file": _png()}),
     "ledger:evidence_download": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["evidence"].pk}),
+    # ------------------------------------------------------------------ plan: the 任务分工表 in and out
+    "plan:import": Case("200 403 403 403 403 302", method="POST", data=lambda w: {"file": _plan_xlsx(w)}),
+    "plan:import_apply": Case("302 403 403 403 403 302", writes="office", method="POST", kwargs=lambda w: {"token": w["plan_import_token"]}),
+    "plan:import_errors": Case("200 404 404 404 404 302", kwargs=lambda w: {"token": w["plan_import_error_token"]}),
+    "plan:export": Case("200 200 200 200 200 302"),
     # ------------------------------------------------------------------ intake
     "intake:inbox": Case("200 200 200 200 200 302", query="?q=路灯"),
     "intake:new": Case("302 403 302 302 403 302", method="POST", data=lambda w: {"channel": "hotline", "kind": "issue", "body": "三村的路灯坏了"}),
@@ -321,8 +333,14 @@ def build_world(tmp_path) -> dict:
         with open(path, "rb") as fh:
             office.post(reverse("ledger:problem_import"), {"file": fh, "campaign": campaign.pk})
         tokens[key] = office.session["ledger_imports"][-1]
+    plan_good = make_xlsx(tmp_path / "plan-good.xlsx", PLAN_HEADER, [[1, "优化营商环境", "压缩审批时限", "一窗受理", "平安镇", "二村", "2030-03-31", ""]])
+    plan_bad = make_xlsx(tmp_path / "plan-bad.xlsx", PLAN_HEADER, [[1, "优化营商环境", "压缩审批时限", "一窗受理", "不存在的镇", "", "2030-03-31", ""]])
+    for key, path in (("plan_import_token", plan_good), ("plan_import_error_token", plan_bad)):
+        with open(path, "rb") as fh:
+            office.post(reverse("plan:import"), {"file": fh, "campaign": campaign.pk})
+        tokens[key] = office.session["plan_imports"][-1]
     return {
-        "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
+        "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence, "plan_imports": list(office.session["plan_imports"]),
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
         "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
     }
@@ -361,6 +379,7 @@ def _client(role: str, w: dict):
         c.force_login(w["users"]["office"])
         session = c.session
         session["ledger_imports"] = w["imports"]  # the import previews are the office's own
+        session["plan_imports"] = w["plan_imports"]
         session.save()
         return c
     user = {"leader": "leader", "owner": "liaison_a", "other": "liaison_b", "outsider": "outsider"}.get(role)
@@ -421,7 +440,7 @@ def snapshot(w: dict) -> dict:
     from duban.orgs.models import ApiToken
 
     counts = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in (
-        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify")
+        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify", "plan")
         and m._meta.label not in ("orgs.ApiToken", "core.CacheEntry")}  # reads may fill the figures cache
     counts["active tokens"] = ApiToken.objects.filter(revoked=False).count()
     rows = {

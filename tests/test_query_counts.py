@@ -49,6 +49,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "ledger:problem_edit": lambda w: {"pk": w["problem"].pk},
     "ledger:evidence_download": lambda w: {"pk": w["evidence"].pk},
     "ledger:problem_import_errors": lambda w: {"token": w["import_error_token"]},
+    "plan:import_errors": lambda w: {"token": w["plan_import_error_token"]},
     "intake:detail": lambda w: {"pk": w["suggestion"].pk},
     "intake:photo": lambda w: {"pk": w["photo"].pk},
     "public:status": lambda w: {"code": w["code"]},
@@ -129,6 +130,9 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "orgs:unit_import":                  (6, None, None),
     "orgs:unit_list":                    (10, 10, 9),
     "orgs:unit_search":                  (8, 8, 7),
+    "plan:export":                       (11, 11, 10),
+    "plan:import":                       (7, None, None),
+    "plan:import_errors":                (2, None, None),
     "public:lookup":                     (2, 2, 2),
     "public:status":                     (18, 18, 18),
     "public:submit":                     (4, 4, 4),
@@ -143,7 +147,7 @@ KNOWN_GROWS: dict[str, str] = {}
 # Named routes that are not reads: they are pinned by the tests of their writes.
 NOT_READS: dict[str, str] = {
     "logout": "POST", "set_language": "POST", "account:token_revoke": "POST", "notify:inbox_read": "POST",
-    "ledger:problem_bulk": "POST", "ledger:problem_import_apply": "POST", "ledger:problem_transition": "POST",
+    "ledger:problem_bulk": "POST", "ledger:problem_import_apply": "POST", "plan:import_apply": "POST", "ledger:problem_transition": "POST",
     "ledger:problem_note": "POST", "ledger:evidence_upload": "POST",
     "intake:reply": "POST", "intake:close": "POST", "intake:to_problem": "POST", "intake:join_problem": "POST",
     "triage:hot_run": "POST", "triage:train": "POST", "triage:route": "POST", "triage:reply_check": "POST",
@@ -276,10 +280,23 @@ def build_world(scale: int, tmp_path) -> dict:
     with open(bad, "rb") as fh:
         office.post(reverse("ledger:problem_import"), {"file": fh, "campaign": campaign.pk})
     imports = list(office.session["ledger_imports"])
+    # the plan: n tasks with measures, lead and co-responsible units (imported as offices do),
+    # and a refused 任务分工表 whose error report is a download
+    plan_header = ["序号", "方面", "重点任务", "具体措施", "牵头单位", "责任单位", "完成时限", "进展情况"]
+    plan_rows = [[f"{i}.{k}", "优化营商环境", f"压缩审批时限{i}", f"一窗受理{i}-{k}", "平安镇" if k else "一村", "二村、洮河镇，区财政局",
+                  "2030-03-31", ""] for i in range(n) for k in range(2)]
+    with open(make_xlsx(tmp_path / "plan.xlsx", plan_header, plan_rows), "rb") as fh:
+        office.post(reverse("plan:import"), {"file": fh, "campaign": campaign.pk})
+    office.post(reverse("plan:import_apply", kwargs={"token": office.session["plan_imports"][-1]}), {"campaign": campaign.pk})
+    plan_bad = make_xlsx(tmp_path / "plan-bad.xlsx", plan_header, [[1, "方面", "任务", f"措施{i}", "不存在的村", "", "", ""] for i in range(n)])
+    with open(plan_bad, "rb") as fh:
+        office.post(reverse("plan:import"), {"file": fh, "campaign": campaign.pk})
+    plan_imports = list(office.session["plan_imports"])
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "hot_run": hot_runs[-1],
         "schedule": schedules[0], "imports": imports, "import_error_token": imports[-1],
+        "plan_imports": plan_imports, "plan_import_error_token": plan_imports[-1],
     }
 
 
@@ -291,6 +308,7 @@ def _client(role: str, w: dict):
     if role == "office":
         session = c.session
         session["ledger_imports"] = w["imports"]  # the import previews are the office's own
+        session["plan_imports"] = w["plan_imports"]
         session.save()
     return c
 
@@ -378,8 +396,17 @@ class _Counts:
             "api:list_campaigns": (len(c.get(reverse("api:list_campaigns")).json()), 1 + n),
             "api:list_problems": (c.get(reverse("api:list_problems")).json()["count"], 4 * n),
             "account:tokens": (len(re.findall(r"脚本\d", _read(c.get(reverse("account:tokens"))).decode())), n),
+            "plan:export": (_sheet_rows(_read(c.get(reverse("plan:export")))), 1 + 3 * n),  # the aspect, n tasks, 2n measures
         }
         assert {k: got for k, (got, _) in seen.items()} == {k: want for k, (_, want) in seen.items()}
+
+
+def _sheet_rows(body: bytes) -> int:
+    import io
+
+    import python_calamine
+
+    return len(python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(body)).get_sheet_by_index(0).to_python()) - 1
 
 
 def _explain(name: str, role: str, scale: int, want: int, got: int, sql: list[str]) -> str:

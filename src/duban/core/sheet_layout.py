@@ -290,9 +290,12 @@ def _row_kind(values: list[str], *, wide_merge: bool, in_notes: bool) -> str | N
     return None
 
 
-def locate(raw: list[list[Any]], merged: Sequence, layout: Sequence, *, width: int, budget: int) -> Located | None:
+def locate(raw: list[list[Any]], merged: Sequence, layout: Sequence, *, width: int, budget: int,
+           keep_sections: bool = False) -> Located | None:
     """Find the header, fill merged ranges below it, and sort the rows below into data and
-    skipped rows. None when no header row is found. Row numbers are `raw`'s index + 1."""
+    skipped rows. None when no header row is found. Row numbers are `raw`'s index + 1.
+    `keep_sections`: section rows ("一、党风廉政方面") are data, not skipped (the 任务分工表
+    reads them as its aspects)."""
     found = find_header(raw, merged, layout)
     if found is None:
         return None
@@ -335,7 +338,7 @@ def locate(raw: list[list[Any]], merged: Sequence, layout: Sequence, *, width: i
             continue
         values = _distinct(cells, limit=5)  # every rule looks at the first value and up to 4 others
         kind = _row_kind(values, wide_merge=i in wide, in_notes=in_notes)
-        if kind is None:
+        if kind is None or (keep_sections and kind == "分组标题行"):
             in_notes = False
             out.rows.append((i + 1, cells))
             continue

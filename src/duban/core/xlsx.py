@@ -13,6 +13,7 @@ raises `ImportRejected` with row/column messages, so a bad file writes nothing.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import zipfile
@@ -196,26 +197,76 @@ def _read_first_sheet(data: bytes) -> tuple[list[list[Any]], list, SheetFacts, s
     return raw, list(merged or []), facts, kind
 
 
+def _is_text(data: bytes) -> bool:
+    """No workbook signature and text in UTF-8 or GB18030 (what `sniff` calls a CSV file)."""
+    if data.startswith((XLSX_MAGIC, OLE_MAGIC)) or not data or b"\0" in data[:4096]:
+        return False
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<", b"%pdf")):
+        return False
+    return _decode_csv(data[:4096], probe=True) is not None
+
+
+def _decode_csv(data: bytes, *, probe: bool = False) -> str | None:
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError as exc:
+            if probe and enc == "utf-8-sig" and exc.start >= len(data) - 3:
+                return ""  # a multi-byte character cut by the probe's end
+    return None
+
+
+def read_csv_grid(data: bytes) -> list[list[Any]]:
+    """A CSV file (UTF-8 or GB18030, as Excel and WPS save it) as a sheet's cells, within the
+    same cell and column limits as a workbook (csv's own field limit bounds one cell)."""
+    text_ = _decode_csv(data)
+    if text_ is None:
+        raise _refuse("无法识别文本文件的编码；请用 UTF-8 或 GB18030 保存的 CSV，或 Excel 表格")
+    limits = current_limits()
+    rows: list[list[Any]] = []
+    cells = 0
+    try:
+        for row in csv.reader(io.StringIO(text_, newline="")):
+            if len(row) > limits.max_columns:
+                raise _refuse(f"第{len(rows) + 1}行超过 {limits.max_columns} 列，无法安全读取")
+            cells += max(len(row), 1)
+            if cells > limits.max_cells:
+                raise _refuse(f"表格超过 {limits.max_cells:,} 个单元格，无法安全读取；请分成几个文件导入")
+            rows.append([c if c.strip() else None for c in row])
+    except csv.Error as exc:
+        raise _refuse(f"CSV 格式有误（第{len(rows) + 1}行）；{SAVE_AS}") from exc
+    return rows
+
+
 def read_table(
     source: Source,
     layout: Sequence[Column],
     *,
     max_bytes: int | None = None,
     allow_formulas: bool = False,
+    allow_csv: bool = False,
+    keep_sections: bool = False,
 ) -> Table:
     """Open the first sheet, find the header that names `layout`'s columns, and return the
     data rows (merged cells filled in) and the rows skipped (title, 填报, notes…) with why.
 
     Refuses (ImportRejected) a file that is no workbook, an over-limit file, a missing
-    required column, a duplicate header and (unless allowed) formula cells.
+    required column, a duplicate header and (unless allowed) formula cells. `allow_csv`:
+    a CSV file is read as a sheet without merged cells (otherwise refused as not a workbook).
+    `keep_sections`: section rows ("一、党风廉政方面") come back as data rows (sheet_layout.locate).
     """
     data = _read_bytes(source, max_bytes)
-    raw, merged, facts, kind = _read_first_sheet(data)
+    if allow_csv and _is_text(data):
+        raw, merged, facts, kind = read_csv_grid(data), [], SheetFacts(), "csv"
+    else:
+        raw, merged, facts, kind = _read_first_sheet(data)
     if not any(any(c not in (None, "") for c in r) for r in raw):
         raise _refuse("工作表是空的")
     width = max((len(r) for r in raw), default=0)
     try:
-        found = locate(raw, merged, layout, width=width, budget=max(current_limits().max_cells, width * len(raw)))
+        found = locate(raw, merged, layout, width=width, budget=max(current_limits().max_cells, width * len(raw)),
+                       keep_sections=keep_sections)
     except TooManyMerges as exc:
         raise _refuse("合并单元格相互重叠，无法读取；请取消合并后再导入") from exc
     required = [c.name for c in layout if c.required]

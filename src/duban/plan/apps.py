@@ -1,12 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.contributions import LedgerIO
+
 
 class Config(AppConfig):
     name = "duban.plan"
     label = "plan"
     verbose_name = "任务分工"
     default_auto_field = "django.db.models.BigAutoField"
+    ledgers = [LedgerIO("tasks", "任务分工表", importer="duban.plan.io.tasks_import_cli", exporter="duban.plan.io.tasks_export_cli")]
 
     def audit_verbs(self) -> dict:
         """Verbs of the trail (duban.audit.labels); the workflow's steps by their own labels."""
@@ -18,6 +21,7 @@ class Config(AppConfig):
             "planitem.milestones": _("设置节点"), "planitem.milestone_done": _("节点完成"),
             "planitem.dependency_add": _("设置前置事项"), "planitem.dependency_remove": _("取消前置事项"),
             "plan.light_rule": _("设置红黄灯规则"), "plan.baseline": _("冻结基线"),
+            "plan.import": _("导入任务分工表"),
         }
         verbs.update({f"planitem.{t.name}": t.label for t in TRANSITIONS.values()})
         return verbs
