@@ -1,12 +1,42 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.contributions import ApiRouter, DemoBuilder, StatsSection
+
 
 class Config(AppConfig):
     name = "duban.plan"
     label = "plan"
     verbose_name = "任务分工"
     default_auto_field = "django.db.models.BigAutoField"
+    stats_sections = [StatsSection("tasks", figures="duban.plan.queries.figures")]
+    api_routers = [ApiRouter("/tasks", "duban.plan.api.router")]
+    demo_builders = [DemoBuilder("plan", "duban.plan.demo.build", after=("accounts",))]
+
+    @property
+    def reminders(self) -> list:
+        """Every working day at 10:00: each owning unit's items due in 7 or 3 working days, and
+        its overdue items (every day until done)."""
+        from duban.core.reminders import Reminder
+
+        return [Reminder("plan-due", "督办事项到期提醒", "%(unit)s：督办事项到期提醒（%(date)s）")]
+
+    @property
+    def reminder_parts(self) -> list:
+        from duban.core.reminders import ReminderSource
+        from duban.plan.queries import due_reminder_parts
+
+        return [ReminderSource("plan-due", due_reminder_parts)]
+
+    @property
+    def schedules(self) -> list:
+        """Early each morning the lights are recomputed: an item turns yellow or red as the
+        calendar moves, with nobody touching it."""
+        import datetime as dt
+
+        from duban.core.schedules import ScheduleSpec  # models are not loaded when AppConfigs are
+
+        return [ScheduleSpec("plan-refresh", "duban.plan.tasks.refresh_plans", "daily", at=dt.time(5, 30), name="刷新督办事项灯色")]
 
     def audit_verbs(self) -> dict:
         """Verbs of the trail (duban.audit.labels); the workflow's steps by their own labels."""
