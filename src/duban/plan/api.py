@@ -50,7 +50,7 @@ FREQUENCIES = Literal["weekly", "xun", "monthly", "milestone"]
 # ------------------------------------------------------------------ shapes
 
 
-class UnitRef(BaseModel):
+class TaskUnitRef(BaseModel):
     id: int
     name: str
 
@@ -68,7 +68,7 @@ class TaskRow(BaseModel):
     title: str
     lead_unit_id: int
     lead_unit: str
-    co_units: list[UnitRef]
+    co_units: list[TaskUnitRef]
     leader_name: str
     start_date: dt.date | None
     deadline: dt.date | None
@@ -100,7 +100,7 @@ class TaskPage(BaseModel):
     count: int
 
 
-class MilestoneOut(BaseModel):
+class TaskMilestoneOut(BaseModel):
     id: int
     title: str
     due: dt.date
@@ -109,7 +109,7 @@ class MilestoneOut(BaseModel):
     done_on: dt.date | None
 
 
-class EventOut(BaseModel):
+class TaskEventOut(BaseModel):
     at: dt.datetime
     kind: str
     kind_label: str
@@ -123,7 +123,7 @@ class EventOut(BaseModel):
     note: str
 
 
-class EvidenceOut(BaseModel):
+class TaskEvidenceOut(BaseModel):
     id: int
     name: str
     content_type: str
@@ -132,7 +132,7 @@ class EvidenceOut(BaseModel):
     uploaded_at: dt.datetime
 
 
-class DriftOut(BaseModel):
+class TaskDriftOut(BaseModel):
     baseline: int
     baseline_name: str
     deadline: dt.date | None
@@ -140,7 +140,7 @@ class DriftOut(BaseModel):
     text: str  # "较基线2推迟4个工作日"
 
 
-class MayOut(BaseModel):
+class TaskMayOut(BaseModel):
     report: bool
     set_progress: bool
     plan: bool
@@ -151,22 +151,22 @@ class TaskDetail(TaskRow):
     description: str
     return_reason: str
     extension_reason: str
-    ancestors: list[UnitRef]  # the items above, as {id, name: title}
+    ancestors: list[TaskUnitRef]  # the items above, as {id, name: title}
     children: list[int]
     predecessors: list[int]
     successors: list[int]
-    milestones: list[MilestoneOut]
-    instructions: list[EventOut]
-    timeline: list[EventOut]
-    evidence: list[EvidenceOut]
-    drift: list[DriftOut]
+    milestones: list[TaskMilestoneOut]
+    instructions: list[TaskEventOut]
+    timeline: list[TaskEventOut]
+    evidence: list[TaskEvidenceOut]
+    drift: list[TaskDriftOut]
     late_start: bool  # its latest start has passed and it has not started
     transitions: list[str]
     transition_details: list[TransitionOut]
-    may: MayOut
+    may: TaskMayOut
 
 
-class Counts(BaseModel):
+class TaskLightCounts(BaseModel):
     red: int
     yellow: int
     green: int
@@ -174,23 +174,23 @@ class Counts(BaseModel):
     done: int
 
 
-class AspectCounts(BaseModel):
+class TaskAspectCounts(BaseModel):
     id: int
     title: str
-    counts: Counts
+    counts: TaskLightCounts
 
 
-class UnitCounts(BaseModel):
+class TaskUnitCounts(BaseModel):
     id: int
     name: str
-    counts: Counts
+    counts: TaskLightCounts
 
 
-class OverviewOut(BaseModel):
+class TaskOverviewOut(BaseModel):
     campaign_id: int | None
-    total: Counts
-    aspects: list[AspectCounts]
-    units: list[UnitCounts]
+    total: TaskLightCounts
+    aspects: list[TaskAspectCounts]
+    units: list[TaskUnitCounts]
 
 
 # ------------------------------------------------------------------ rows
@@ -355,7 +355,7 @@ def _day(d: dt.date | None, field: str) -> dt.date | None:
 # ------------------------------------------------------------------ list, overview
 
 
-class FilterIn(Schema):
+class TaskFilterIn(Schema):
     campaign: Id | None = None
     light: LIGHTS = ""
     status: STATES = ""
@@ -379,7 +379,7 @@ LIGHT_RANK = Case(*(When(light=v, then=Value(i)) for i, v in enumerate(queries.L
 
 
 @router.get("", response=answers({200: TaskPage}, 404), summary="督办事项列表（本人可见范围；按灯色、状态、单位、分管领导、逾期、过最迟开始、关键词筛选；limit ≤ 500）")
-def list_tasks(request, filters: Query[FilterIn], limit: int = 100, offset: int = 0):
+def list_tasks(request, filters: Query[TaskFilterIn], limit: int = 100, offset: int = 0):
     campaign = _campaign(request, filters.campaign, required=False)
     f = queries.Filters(light=filters.light, status=filters.status, unit=_unit(request, filters.unit), role=filters.role,
                         leader=filters.leader, q=filters.q, level=filters.level, parent=filters.parent,
@@ -396,7 +396,7 @@ def list_tasks(request, filters: Query[FilterIn], limit: int = 100, offset: int 
     return HttpResponse(json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False), content_type="application/json")
 
 
-@router.get("/overview", response=answers({200: OverviewOut}, 404), summary="红黄绿灯概览：按方面、按牵头单位计数（不填 campaign 为当前活动）")
+@router.get("/overview", response=answers({200: TaskOverviewOut}, 404), summary="红黄绿灯概览：按方面、按牵头单位计数（不填 campaign 为当前活动）")
 def task_overview(request, campaign: Id | None = None):
     c = _campaign(request, campaign, required=False) or current_campaign(request.user)
     if c is None:
@@ -412,7 +412,7 @@ def get_task(request, item_id: Id):
 # ------------------------------------------------------------------ create, update
 
 
-class MilestoneIn(Schema):
+class TaskMilestoneIn(Schema):
     title: Text(200)
     due: dt.date
     unit_id: Id | None = None  # the lead or one of the co-responsible units
@@ -439,10 +439,10 @@ class TaskIn(Schema):
     weight: int = Field(1, ge=1, le=100)
     progress: int = Field(0, ge=0, le=100)
     progress_from_children: bool = False
-    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=services.MAX_MILESTONES)
+    milestones: list[TaskMilestoneIn] = Field(default_factory=list, max_length=services.MAX_MILESTONES)
 
 
-def _milestones(request, rows: list[MilestoneIn]) -> list[tuple[str, dt.date, OrgUnit | None]]:
+def _milestones(request, rows: list[TaskMilestoneIn]) -> list[tuple[str, dt.date, OrgUnit | None]]:
     return [(m.title, _day(m.due, "milestones.due"), _unit(request, m.unit_id)) for m in rows]
 
 
@@ -492,7 +492,7 @@ class TaskPatch(Schema):
     frequency: FREQUENCIES = None
     weight: int = Field(None, ge=1, le=100)
     progress_from_children: bool = None
-    milestones: list[MilestoneIn] | None = Field(None, max_length=services.MAX_MILESTONES)
+    milestones: list[TaskMilestoneIn] | None = Field(None, max_length=services.MAX_MILESTONES)
 
 
 NULLABLE = ("parent_id", "start_date", "deadline", "duration_days")
@@ -542,7 +542,7 @@ def update_task(request, item_id: Id, payload: TaskPatch):
 # ------------------------------------------------------------------ workflow, reports, instructions, evidence
 
 
-class TransitionIn(Schema):
+class TaskTransitionIn(Schema):
     name: Search(40)
     reason: Text(workflow.MAX_REASON) = ""
     date: dt.date | None = None  # 申请延期: the new deadline asked for
@@ -552,7 +552,7 @@ class TransitionIn(Schema):
 @router.post("/{item_id}/transitions", response=answers({200: TaskDetail}, 403, 404, 409, body=True),
              summary="流转：accept 签收 / submit 申请办结（先上传佐证）/ finish 办结 / return 退回 / request_extension 申请延期 / "
                      "approve_extension 同意延期 / refuse_extension 不同意延期 / reopen 重新办理；可执行的见详情的 transitions")
-def task_transition(request, item_id: Id, payload: TransitionIn):
+def task_transition(request, item_id: Id, payload: TaskTransitionIn):
     item = _get(request, item_id)
     try:
         services.item_transition(actor=request.user, item=item, name=payload.name, reason=payload.reason.strip(),
@@ -562,14 +562,14 @@ def task_transition(request, item_id: Id, payload: TransitionIn):
     return _detail(request.user, _get(request, item_id))
 
 
-class ReportIn(Schema):
+class TaskReportIn(Schema):
     note: Text(services.MAX_TEXT)
     progress: int | None = Field(None, ge=0, le=100)  # only the lead unit sets the %
     unit_id: Id | None = None  # the owning unit reported for (a co-responsible unit's own part)
 
 
-@router.post("/{item_id}/reports", response=answers({201: EventOut}, 403, 404, body=True), summary="填报进展（牵头或责任单位；进度%由牵头单位填报）")
-def task_report(request, item_id: Id, payload: ReportIn):
+@router.post("/{item_id}/reports", response=answers({201: TaskEventOut}, 403, 404, body=True), summary="填报进展（牵头或责任单位；进度%由牵头单位填报）")
+def task_report(request, item_id: Id, payload: TaskReportIn):
     item = _get(request, item_id)
     try:
         ev = services.item_report(actor=request.user, item=item, note=payload.note, progress=payload.progress,
@@ -579,14 +579,14 @@ def task_report(request, item_id: Id, payload: ReportIn):
     return Reply(201, _event(ev))
 
 
-class InstructionIn(Schema):
+class TaskInstructionIn(Schema):
     author: ModelText(PlanItem, "leader_name")  # 批示领导
     text: Text(services.MAX_TEXT)
     given_on: dt.date | None = None  # the day it was given (default today)
 
 
-@router.post("/{item_id}/instructions", response=answers({201: EventOut}, 403, 404, body=True), summary="录入领导批示（推进办或该事项的分管领导）")
-def task_instruction(request, item_id: Id, payload: InstructionIn):
+@router.post("/{item_id}/instructions", response=answers({201: TaskEventOut}, 403, 404, body=True), summary="录入领导批示（推进办或该事项的分管领导）")
+def task_instruction(request, item_id: Id, payload: TaskInstructionIn):
     item = _get(request, item_id)
     try:
         ev = services.instruction_add(actor=request.user, item=item, author=payload.author, text=payload.text,
@@ -596,7 +596,7 @@ def task_instruction(request, item_id: Id, payload: InstructionIn):
     return Reply(201, _event(ev))
 
 
-@router.post("/{item_id}/evidence", response=answers({201: EvidenceOut}, 400, 403, 404), summary="上传佐证材料（图片、PDF、Office 文档）")
+@router.post("/{item_id}/evidence", response=answers({201: TaskEvidenceOut}, 400, 403, 404), summary="上传佐证材料（图片、PDF、Office 文档）")
 def task_evidence(request, item_id: Id, file: File[UploadedFile], unit_id: Id | None = None):
     item = _get(request, item_id)
     if file.size and file.size > storage.max_bytes():
