@@ -43,7 +43,7 @@ class Config(AppConfig):
         from duban.plan.workflow import TRANSITIONS
 
         verbs = {
-            "planitem.create": _("新增督办事项"), "planitem.update": _("修改督办事项"), "planitem.delete": _("删除督办事项"),
+            "planitem.create": _("新增督办事项"), "planitem.bulk_create": _("批量新增督办事项"), "planitem.update": _("修改督办事项"), "planitem.delete": _("删除督办事项"),
             "planitem.report": _("填报进展"), "planitem.instruction": _("录入领导批示"), "planitem.evidence_add": _("上传佐证材料"),
             "planitem.milestones": _("设置节点"), "planitem.milestone_done": _("节点完成"),
             "planitem.dependency_add": _("设置前置事项"), "planitem.dependency_remove": _("取消前置事项"),

@@ -575,8 +575,23 @@ def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
                             progress=i.progress, today=today, rule=rule, cal=cal)
         i.light, i.behind = r.light, min(100, r.behind)
     changed = [i for i in items if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
-    PlanItem.objects.bulk_update(changed, DERIVED, batch_size=500)
+    _write_derived(changed)
     return len(changed)
+
+
+def _write_derived(items: Sequence[PlanItem]) -> None:
+    """The derived columns of many items in one executemany: bulk_update builds a CASE
+    expression per row and column, 18 s for a 6,000-item plan (the city demo) against 0.2 s."""
+    if not items:
+        return
+    from django.db import connection
+
+    ops = connection.ops
+    table = PlanItem._meta.db_table
+    sets = ", ".join(f"{PlanItem._meta.get_field(f).column} = %s" for f in DERIVED)
+    rows = [(i.progress, i.light, i.behind, ops.adapt_datefield_value(i.latest_start), i.slack_days, i.critical, i.pk) for i in items]
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
 
 
 def _refresh_item(item: PlanItem) -> None:
@@ -604,6 +619,47 @@ def plans_refresh_all(today: dt.date | None = None) -> int:
     for campaign in Campaign.objects.filter(is_active=True, plan_items__isnull=False).distinct():
         n += plan_refresh(campaign=campaign, today=today)
     return n
+
+
+# ------------------------------------------------------------------ bulk
+
+
+BULK_AUDIT_BATCH = 1000
+
+
+def items_bulk_insert(*, actor, campaign: Campaign, items: Sequence[PlanItem], co_units: Sequence[Sequence[int]] = (),
+                      note: str = "", today: dt.date | None = None, skip_checks: bool = False) -> int:
+    """Insert many new items fast (a generated plan: the city demo), inside the caller's
+    transaction: `items` unsaved, parents before children (each level is one bulk insert,
+    so a child's parent has its id); `co_units[i]` the co-responsible unit ids of items[i].
+    One audit row per BULK_AUDIT_BATCH items; the derived columns are refreshed once."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from duban.orgs.models import Assignment
+
+    _require_planner(actor, campaign, skip_checks)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("items_bulk_insert must run inside transaction.atomic()")
+    now = _now()
+    for i in items:
+        i.campaign = campaign
+        i.created_at = i.created_at or now
+        i.updated_at = i.updated_at or now
+    for level in sorted({i.level for i in items}):
+        PlanItem.objects.bulk_create([i for i in items if i.level == level], batch_size=1000)
+    ctype = ContentType.objects.get_for_model(PlanItem)
+    Assignment.objects.bulk_create(
+        [Assignment(content_type=ctype, object_id=item.pk, unit_id=u, role=OwnerRole.CO, position=k)
+         for item, units in zip(items, co_units, strict=False) for k, u in enumerate(dict.fromkeys(units)) if u != item.lead_unit_id],
+        batch_size=2000)
+    for start in range(0, len(items), BULK_AUDIT_BATCH):
+        batch = items[start : start + BULK_AUDIT_BATCH]
+        ids = [i.pk for i in batch]
+        audit_record(actor=actor, verb="planitem.bulk_create", object_type="plan.planitem", object_id=f"{min(ids)}-{max(ids)}",
+                     object_repr=f"{campaign.name}：督办事项 {len(batch)} 项", unit=campaign.unit,
+                     changes={"count": len(batch), "ids": [min(ids), max(ids)]}, note=note)
+    plan_refresh(campaign=campaign, today=today)
+    return len(items)
 
 
 # ------------------------------------------------------------------ baselines
@@ -635,6 +691,6 @@ def baseline_freeze(*, actor, campaign: Campaign, name: str, skip_checks: bool =
 
 __all__ = [
     "NewItem", "baseline_freeze", "dependency_add", "dependency_remove", "evidence_add", "instruction_add", "item_create",
-    "item_delete", "item_report", "item_transition", "item_update", "light_rule_set", "may_instruct", "may_plan",
+    "item_delete", "item_report", "items_bulk_insert", "item_transition", "item_update", "light_rule_set", "may_instruct", "may_plan",
     "milestone_done", "milestones_set", "plan_refresh", "plans_refresh_all",
 ]
