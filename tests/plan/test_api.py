@@ -89,6 +89,7 @@ def test_list_filters_page_and_shape(plan, users, client_for, campaign, tree):
     page = c.get("/api/tasks?limit=2").json()
     TaskPage.model_validate(page)
     assert page["count"] == 4 and len(page["items"]) == 2
+    assert [r["id"] for r in c.get("/api/tasks?limit=2&offset=2").json()["items"]] == [plan["other"].pk, late.pk]
     assert [r["title"] for r in c.get("/api/tasks?light=red").json()["items"]] == ["清理拖欠账款"]
     assert c.get("/api/tasks?light=red").json()["items"][0]["light_label"] == "红灯"
     assert [r["id"] for r in c.get("/api/tasks?overdue=true").json()["items"]] == [late.pk]
@@ -98,6 +99,8 @@ def test_list_filters_page_and_shape(plan, users, client_for, campaign, tree):
     assert [r["id"] for r in c.get("/api/tasks?q=企业开办").json()["items"]] == [plan["task"].pk]
     assert [r["id"] for r in c.get("/api/tasks?level=1").json()["items"]] == [plan["aspect"].pk]
     assert c.get("/api/tasks?sort=light").json()["items"][0]["id"] == late.pk
+    warn = _item(campaign, "年底前完成招商任务", tree["town_a"], parent=plan["aspect"], start_date=RECENT, deadline=dt.date.today() + dt.timedelta(days=2))
+    assert [r["id"] for r in c.get("/api/tasks?light=red_yellow").json()["items"]] == [late.pk, warn.pk]  # red first
     # The liaison's "role=co" means its own units: 洮河镇 co-owns the task.
     assert [r["id"] for r in client_for(users["liaison_b"]).get("/api/tasks?role=co").json()["items"]] == [plan["task"].pk]
     assert [r["id"] for r in client_for(users["liaison_b"]).get("/api/tasks?role=lead").json()["items"]] == [late.pk]

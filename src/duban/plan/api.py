@@ -42,7 +42,7 @@ router = Router(tags=["任务分工"])
 MAX_VERSION = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 UNIT_NAME = Search(241)  # "上级单位/单位名称": two names of up to 120 characters
 MAX_UNITS = services.MAX_CO_UNITS
-LIGHTS = Literal["", "red", "yellow", "green", "done", "none"]
+LIGHTS = Literal["", "red", "yellow", "green", "done", "none", "red_yellow"]  # red_yellow: the office's warning list
 STATES = Literal["", "pending", "in_progress", "submitted", "returned", "done"]
 FREQUENCIES = Literal["weekly", "xun", "monthly", "milestone"]
 
@@ -378,14 +378,17 @@ SORTS = {
 LIGHT_RANK = Case(*(When(light=v, then=Value(i)) for i, v in enumerate(queries.LIGHT_ORDER)), default=Value(9), output_field=IntegerField())
 
 
-@router.get("", response=answers({200: TaskPage}, 404), summary="督办事项列表（本人可见范围；按灯色、状态、单位、分管领导、逾期、过最迟开始、关键词筛选；limit ≤ 500）")
+@router.get("", response=answers({200: TaskPage}, 404), summary="督办事项列表（本人可见范围；light=red_yellow 为红黄灯清单；按灯色、状态、单位、分管领导、逾期、过最迟开始、关键词筛选；limit ≤ 500）")
 def list_tasks(request, filters: Query[TaskFilterIn], limit: int = 100, offset: int = 0):
     campaign = _campaign(request, filters.campaign, required=False)
-    f = queries.Filters(light=filters.light, status=filters.status, unit=_unit(request, filters.unit), role=filters.role,
+    warning = filters.light == "red_yellow"
+    f = queries.Filters(light="" if warning else filters.light, status=filters.status, unit=_unit(request, filters.unit), role=filters.role,
                         leader=filters.leader, q=filters.q, level=filters.level, parent=filters.parent,
                         late_start=filters.late_start, overdue=filters.overdue)
     qs = queries.filtered(request.user, campaign, f)
-    if filters.sort == "light":
+    if warning:
+        qs = qs.filter(light__in=(Light.RED, Light.YELLOW))
+    if filters.sort == "light" or (warning and filters.sort == "plan"):  # 红黄灯清单: red first, the earliest deadline first
         qs = qs.annotate(light_rank=LIGHT_RANK).order_by("light_rank", F("deadline").asc(nulls_last=True), "id")
     else:
         qs = qs.order_by(*SORTS[filters.sort])
