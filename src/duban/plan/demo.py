@@ -15,6 +15,7 @@ split into measures led by towns), inserted in bulk (services.items_bulk_insert)
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -146,10 +147,14 @@ INSTRUCTIONS = [
 
 
 def build(ctx: DemoContext) -> None:
+    # A copy of the demo's random state (deterministic from --seed) that does not advance it:
+    # the builders after this one (intake, triage) draw the same numbers as without the plan.
+    rng = random.Random()
+    rng.setstate(ctx.rng.getstate())
     if ctx.scale.name == "district":
-        _district(ctx)
+        _district(ctx, rng)
     else:
-        _bulk(ctx)
+        _bulk(ctx, rng)
 
 
 # ------------------------------------------------------------------ district
@@ -158,8 +163,8 @@ def build(ctx: DemoContext) -> None:
 class _Builder:
     """The district's plan through the services, as the office would build it."""
 
-    def __init__(self, ctx: DemoContext, units: dict[str, OrgUnit]):
-        self.ctx, self.units, self.rng, self.today = ctx, units, ctx.rng, ctx.today
+    def __init__(self, ctx: DemoContext, units: dict[str, OrgUnit], rng: random.Random):
+        self.ctx, self.units, self.rng, self.today = ctx, units, rng, ctx.today
         self.cal = workcalendar.calendar()
         self.items: list[PlanItem] = []
         self.png = tiny_png()
@@ -213,24 +218,24 @@ def _extra_departments(ctx: DemoContext) -> list[OrgUnit]:
     have = {u.name for u in ctx.departments}
     missing = [NewUnit(name=n, kind=UnitKind.DEPARTMENT, parent_key=None, parent_id=ctx.root.pk, key=n)
                for n in EXTRA_DEPARTMENTS if n not in have]
-    made = units_bulk_create(actor=ctx.actor, units=missing, note="演示数据：任务分工的责任部门") if missing else []
-    ctx.departments = ctx.departments + made
-    return made
+    # Not added to ctx.departments: the later builders' choices stay as they were.
+    return units_bulk_create(actor=ctx.actor, units=missing, note="演示数据：任务分工的责任部门") if missing else []
 
 
-def _district(ctx: DemoContext) -> None:
+def _district(ctx: DemoContext, rng: random.Random) -> None:
     made = _extra_departments(ctx)
-    units = {u.name: u for u in [*ctx.departments, *ctx.towns]}
+    departments = ctx.departments + made
+    units = {u.name: u for u in [*departments, *ctx.towns]}
     for name in ("区信访局", "区水利局", "区交通运输局", "区应急管理局"):  # named by the ethanol plan; a smaller tree lacks them
         if name not in units:
             units[name] = units["区政府办公室"]
-    b = _Builder(ctx, units)
-    rng, today = ctx.rng, ctx.today
+    b = _Builder(ctx, units, rng)
+    today = ctx.today
     start = b.wd(-70)
     leader = get_user_model().objects.filter(username="leader").first()
     leader_name = leader.first_name if leader is not None and leader.first_name else LEADERS[0]
     # The 30 responsible departments: every department but the lead of the item, in turn.
-    pool = [u for u in ctx.departments if u.name not in ("区委宣传部",)][:30]
+    pool = [u for u in departments if u.name not in ("区委宣传部",)][:30]
     towns = ctx.towns[:2]  # the demo liaisons' towns (unit1, unit2) own part of the plan
     turn = 0
     # States in turn, so each aspect shows every light; the key tasks' measures likewise.
@@ -346,10 +351,10 @@ CITY_ASPECTS = JIANGYUAN
 TASKS_PER_COUNTY = 6
 
 
-def _bulk(ctx: DemoContext) -> None:
+def _bulk(ctx: DemoContext, rng: random.Random) -> None:
     """4 aspects led by the city; under each, per county, 6 key tasks led by the county's
     departments, each split into measures led by its towns, other towns co-responsible."""
-    rng, today = ctx.rng, ctx.today
+    today = ctx.today
     cal = workcalendar.calendar()
     city = ctx.root if ctx.root.kind == UnitKind.CITY else OrgUnit.objects.filter(kind=UnitKind.CITY).order_by("pk").first()
     counties = [c for c in ctx.counties if c.path.startswith(city.path)]
