@@ -201,7 +201,7 @@ def district_demo(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def api_world(tree, users, campaign):
-    """One problem with evidence, one routed suggestion: real ids so API-wide tests (hostile
+    """One problem with evidence, one routed suggestion, a plan item: real ids so API-wide tests (hostile
     input, schema fuzzing) get past 404s."""
     from duban.intake import services as intake_services
     from duban.ledger import services as ledger_services
@@ -213,8 +213,14 @@ def api_world(tree, users, campaign):
     evidence = ledger_services.problem_add_evidence(actor=SystemActor("测试"), skip_checks=True, problem=problem, name="现场.png", data=tiny_png())
     s = intake_services.suggestion_submit(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, body="村里路灯坏了很久没人修。", contact_phone="13812345678")
     s = intake_services.suggestion_route(actor=SystemActor("测试"), skip_checks=True, suggestion=s, unit=tree["town_a"])
+    from duban.plan import services as plan_services
+
+    aspect = plan_services.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign,
+                                       new=plan_services.NewItem(title="基础设施", lead_unit=tree["root"]))
+    item = plan_services.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan_services.NewItem(
+        title="一村道路硬化", lead_unit=tree["village_a1"], co_units=[tree["town_b"]], parent=aspect, deadline=dt.date(2030, 1, 1)))
     return {
-        "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
+        "item": item, "aspect": aspect, "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
         "area": campaign.focus_areas.order_by("position").first(), "users": users, "tree": tree,
     }
 

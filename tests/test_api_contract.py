@@ -48,3 +48,12 @@ def test_error_bodies_are_one_chinese_sentence(client_for, users, campaign):
     assert body["detail"] in ("输入有误：parent_id：应为整数；limit：不能小于 1", "输入有误：limit：不能小于 1；parent_id：应为整数")
     assert {e["loc"][-1] for e in body["errors"]} == {"limit", "parent_id"}
     assert c.get("/api/problems/999999").json() == {"detail": "未找到该问题或无权查看"}
+
+
+@pytest.mark.django_db
+def test_task_overview_is_not_taken_for_an_item_id(users, campaign, client_for):
+    """GET /api/tasks/overview is declared before /api/tasks/{item_id}: else a 422 (not an integer)."""
+    r = client_for(users["office"]).get("/api/tasks/overview")
+    assert r.status_code == 200, r.content
+    assert r.json()["campaign_id"] == campaign.pk
+    assert client_for(users["office"]).get("/api/tasks/999999").json() == {"detail": "未找到该督办事项或无权查看"}

@@ -22,7 +22,10 @@ def test_district_demo_builds_and_accounts_are_scoped():
     assert "admin" in text and "duban-demo" in text
     assert OrgUnit.objects.filter(kind=UnitKind.VILLAGE).count() == 148
     assert OrgUnit.objects.filter(kind=UnitKind.TOWN).count() == 12
-    assert OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT).count() == 20
+    from duban.plan.demo import EXTRA_DEPARTMENTS
+
+    # 20 bureaus, and the plan's responsible departments the district lacked (江源's 30)
+    assert OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT).count() == 20 + len(EXTRA_DEPARTMENTS)
     assert Campaign.objects.get().focus_areas.count() == 6
     # Every password check goes through the login throttle, which needs the request.
     from django.test import RequestFactory

@@ -251,6 +251,7 @@ def _api_ids(world) -> dict[str, object]:
         "place_unit_id": world["unit"].pk, "parent_id": world["unit"].pk, "under_id": world["unit"].pk,
         "evidence_id": world["evidence"].pk, "code": world["suggestion"].tracking_code, "name": "claim", "run_id": 1,
         "campaign": world["campaign"].pk, "area": world["area"].pk, "unit": world["unit"].pk,
+        "item_id": world["item"].pk, "lead_unit_id": world["unit"].pk,
     }
 
 

@@ -86,6 +86,10 @@ def api_s(w):
     return {"suggestion_id": w["suggestion"].pk}
 
 
+def api_t(w):
+    return {"item_id": w["item"].pk}
+
+
 def _png(name: str = "现场.png"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -257,6 +261,19 @@ MATRIX: dict[str, Case] = {
     "api:hot_run_now": Case("200|201 403 403 403 403 401", method="POST", json=True, data=lambda w: {}),
     "api:hot_run": Case("200 200 403 403 403 401", kwargs=lambda w: {"run_id": w["hot_run"].pk}),
     "api:reply_check": Case("200 200 200 404 404 401", method="POST", json=True, data=lambda w: {"suggestion_id": w["suggestion"].pk, "text": "已安排维修"}),
+    # the plan (任务分工): the item is led by 一村 (town A's), the office builds the plan
+    "api:list_tasks": Case("200 200 200 200 200 401", query="?q=道路"),
+    "api:task_overview": Case("200 200 200 200 200 401"),
+    "api:get_task": Case("200 200 200 404 404 401", kwargs=api_t),
+    "api:create_task": Case("201 403 403 403 404 401", method="POST", json=True,
+                            data=lambda w: {"campaign_id": w["campaign"].pk, "parent_id": w["aspect"].pk, "title": "新增事项",
+                                            "lead_unit_id": w["tree"]["village_a2"].pk, "deadline": "2030-01-01"}),
+    "api:update_task": Case("200 403 403 404 404 401", method="PATCH", json=True, kwargs=api_t, data=lambda w: {"title": "改过的事项"}),
+    "api:task_transition": Case("200 403 200 404 404 401", method="POST", json=True, kwargs=api_t, data=lambda w: {"name": "accept"}),
+    "api:task_report": Case("201 403 201 404 404 401", method="POST", json=True, kwargs=api_t, data=lambda w: {"note": "进展", "progress": 30}),
+    "api:task_instruction": Case("201 403 403 404 404 401", method="POST", json=True, kwargs=api_t,
+                                 data=lambda w: {"author": "张区长", "text": "抓紧推进"}),
+    "api:task_evidence": Case("201 403 201 404 404 401", method="POST", kwargs=api_t, data=lambda w: {"file": _png()}),
 }
 
 # Django's admin: its own staff rule (only superusers here), checked once on every page.
@@ -295,6 +312,7 @@ def build_world(tmp_path) -> dict:
     from duban.ledger.demo import tiny_png
     from duban.orgs import services as orgs
     from duban.orgs.models import ApiToken
+    from duban.plan import services as plan
     from duban.triage import services as triage
     from tests.conftest import build_campaign, build_tree, build_users
     from tests.xlsx_util import make_xlsx
@@ -302,6 +320,9 @@ def build_world(tmp_path) -> dict:
     tree = build_tree()
     users = build_users(tree)
     campaign = build_campaign(tree)
+    aspect = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(title="基础设施", lead_unit=tree["root"]))
+    item = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign,
+                            new=plan.NewItem(title="道路硬化", lead_unit=tree["village_a1"], parent=aspect, deadline=dt.date(2030, 1, 1)))
     problem = ledger.problem_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, description=SECRET_DESCRIPTION, unit=tree["village_a1"],
                                     deadline=dt.date(2030, 1, 1))
     evidence = ledger.problem_add_evidence(actor=SystemActor("测试"), skip_checks=True, problem=problem, name=SECRET_EVIDENCE, data=tiny_png())
@@ -342,7 +363,7 @@ def build_world(tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence, "plan_imports": list(office.session["plan_imports"]),
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
-        "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
+        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
     }
 
 
@@ -366,7 +387,7 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def world(_world, db):
-    for obj in ("problem", "suggestion"):
+    for obj in ("problem", "suggestion", "item"):
         _world[obj].refresh_from_db()
     return _world
 
@@ -438,6 +459,7 @@ def snapshot(w: dict) -> dict:
     from duban.intake.models import Suggestion
     from duban.ledger.models import Problem
     from duban.orgs.models import ApiToken
+    from duban.plan.models import PlanItem
 
     counts = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in (
         "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify", "plan")
@@ -446,6 +468,7 @@ def snapshot(w: dict) -> dict:
     rows = {
         "problem": Problem.objects.filter(pk=w["problem"].pk).values().first(),
         "suggestion": Suggestion.objects.filter(pk=w["suggestion"].pk).values().first(),
+        "item": PlanItem.objects.filter(pk=w["item"].pk).values().first(),
     }
     return {"counts": counts, **rows}
 

@@ -61,9 +61,10 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "api:public_status": lambda w: {"code": w["code"]},
     "api:predictions": lambda w: {"suggestion_id": w["suggestion"].pk},
     "api:hot_run": lambda w: {"run_id": w["hot_run"].pk},
+    "api:get_task": lambda w: {"item_id": w["item"].pk},
 }
 # Query strings: the lists are read with a search as well, the path people take most.
-QUERY = {"orgs:unit_list": "?q=村", "ledger:problem_list": "?q=村", "intake:inbox": "?status=&q=路", "api:list_problems": "?q=村", "api:list_suggestions": "?q=路",
+QUERY = {"orgs:unit_list": "?q=村", "ledger:problem_list": "?q=村", "intake:inbox": "?status=&q=路", "api:list_problems": "?q=村", "api:list_suggestions": "?q=路", "api:list_tasks": "?q=道路",
          "orgs:unit_search": "?q=村"}
 
 # Queries of the second GET, per role (ROLES order); None: the role cannot open the route
@@ -79,20 +80,23 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "api:get_campaign":                  (5, 5, 5),
     "api:get_problem":                   (7, 7, 6),
     "api:get_suggestion":                (6, 6, 5),
+    "api:get_task":                      (14, 14, 13),
     "api:hot_latest":                    (11, 11, None),
     "api:hot_run":                       (11, 11, None),
     "api:list_campaigns":                (5, 5, 5),
     "api:list_models":                   (6, 6, None),
     "api:list_problems":                 (6, 6, 5),
     "api:list_suggestions":              (6, 6, 5),
+    "api:list_tasks":                    (7, 7, 6),
     "api:openapi-json":                  (0, 0, 0),
     "api:openapi-view":                  (2, 2, 2),
     "api:predictions":                   (6, 6, None),
     "api:problem_rates":                 (6, 6, 5),
     "api:public_status":                 (16, 16, 16),
     "api:public_units":                  (17, 17, 17),
-    "api:stats":                         (8, 8, 7),
+    "api:stats":                         (9, 9, 8),
     "api:suggestion_figures":            (6, 6, 5),
+    "api:task_overview":                 (9, 9, 8),
     "api:unit_detail":                   (5, 5, 4),
     "api:unit_list":                     (6, 6, 5),
     "audit:list":                        (10, None, None),
@@ -100,7 +104,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "campaigns:list":                    (7, 7, 7),
     "favicon":                           (0, 0, 0),
     "healthz":                           (0, 0, 0),
-    "home":                              (13, 13, 12),
+    "home":                              (14, 14, 13),
     "intake:channels":                   (16, 16, 15),
     "intake:detail":                     (13, 12, 11),
     "intake:export":                     (8, 8, 7),
@@ -156,6 +160,8 @@ NOT_READS: dict[str, str] = {
     "api:route": "POST", "api:reply": "POST", "api:close": "POST", "api:to_problem": "POST", "api:join_problem": "POST",
     "api:public_submit": "POST", "api:public_rate": "POST", "api:classify": "POST", "api:train": "POST",
     "api:hot_run_now": "POST", "api:reply_check": "POST",
+    "api:create_task": "POST", "api:update_task": "PATCH", "api:task_transition": "POST", "api:task_report": "POST",
+    "api:task_instruction": "POST", "api:task_evidence": "POST",
     "intake:transition": "POST", "intake:callback": "POST", "api:suggestion_transition": "POST", "api:add_callback": "POST",
     "api:api-root": "answers 404 to everyone (the API's bare root)",
 }
@@ -234,6 +240,28 @@ def build_world(scale: int, tmp_path) -> dict:
         ledger.problem_note(actor=actor, problem=problem, note=f"补充进展{i}")
     problem.refresh_from_db()
     evidence = problem.evidence.order_by("pk").first()
+    # the plan: an aspect; n items per unit of four, each with a co-responsible unit, a
+    # milestone, a report and an instruction; the one opened has n of each more
+    from duban.plan import services as plan
+
+    aspect = plan.item_create(actor=actor, campaign=campaign, new=plan.NewItem(title="交通提升", lead_unit=tree["root"]))
+    items = []
+    for unit, co in (("village_a1", "town_b"), ("village_a2", "town_b"), ("village_b1", "town_a"), ("dept", "town_a")):
+        for i in range(n):
+            it = plan.item_create(actor=actor, campaign=campaign, refresh=False, new=plan.NewItem(
+                title=f"{tree[unit].name}道路硬化第{i}段", lead_unit=tree[unit], co_units=[tree[co]], parent=aspect,
+                deadline=dt.date(2030, 1, 1) if i % 2 else dt.date(2021, 12, 31)))
+            plan.milestones_set(actor=actor, item=it, milestones=[("开工", dt.date(2029, 6, 1), tree[co])])
+            plan.item_report(actor=actor, item=it, note=f"进展{i}", unit=tree[co])
+            plan.instruction_add(actor=actor, item=it, author="区长", text=f"抓紧推进{i}")
+            items.append(it)
+    item = items[0]
+    for i in range(n):
+        plan.item_report(actor=actor, item=item, note=f"补充进展{i}", unit=tree["town_b"])
+        plan.instruction_add(actor=actor, item=item, author="书记", text=f"再次批示{i}")
+        plan.evidence_add(actor=actor, item=item, name=f"现场{i}.png", data=tiny_png())
+    plan.plan_refresh(campaign=campaign)
+    plan.baseline_freeze(actor=actor, campaign=campaign, name="初始计划")
     # suggestions: n per town, routed, with photos (the one opened: one per scale, up to the 3
     # allowed); half replied and rated
     suggestions = []
@@ -295,7 +323,7 @@ def build_world(scale: int, tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "hot_run": hot_runs[-1],
-        "schedule": schedules[0], "imports": imports, "import_error_token": imports[-1],
+        "schedule": schedules[0], "imports": imports, "item": item, "import_error_token": imports[-1],
         "plan_imports": plan_imports, "plan_import_error_token": plan_imports[-1],
     }
 
@@ -395,6 +423,7 @@ class _Counts:
             "notify:inbox": (_read(c.get(reverse("notify:inbox"))).decode().count("到期提醒"), n),
             "api:list_campaigns": (len(c.get(reverse("api:list_campaigns")).json()), 1 + n),
             "api:list_problems": (c.get(reverse("api:list_problems")).json()["count"], 4 * n),
+            "api:list_tasks": (c.get(reverse("api:list_tasks") + "?q=道路").json()["count"], 4 * n),
             "account:tokens": (len(re.findall(r"脚本\d", _read(c.get(reverse("account:tokens"))).decode())), n),
             "plan:export": (_sheet_rows(_read(c.get(reverse("plan:export")))), 1 + 3 * n),  # the aspect, n tasks, 2n measures
         }

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import LedgerIO
+from duban.core.contributions import ApiRouter, DemoBuilder, LedgerIO, StatsSection
 
 
 class Config(AppConfig):
@@ -10,13 +10,41 @@ class Config(AppConfig):
     verbose_name = "任务分工"
     default_auto_field = "django.db.models.BigAutoField"
     ledgers = [LedgerIO("tasks", "任务分工表", importer="duban.plan.io.tasks_import_cli", exporter="duban.plan.io.tasks_export_cli")]
+    stats_sections = [StatsSection("tasks", figures="duban.plan.queries.figures")]
+    api_routers = [ApiRouter("/tasks", "duban.plan.api.router")]
+    demo_builders = [DemoBuilder("plan", "duban.plan.demo.build", after=("accounts",))]
+
+    @property
+    def reminders(self) -> list:
+        """Every working day at 10:00: each owning unit's items due in 7 or 3 working days, and
+        its overdue items (every day until done)."""
+        from duban.core.reminders import Reminder
+
+        return [Reminder("plan-due", "督办事项到期提醒", "%(unit)s：督办事项到期提醒（%(date)s）")]
+
+    @property
+    def reminder_parts(self) -> list:
+        from duban.core.reminders import ReminderSource
+        from duban.plan.queries import due_reminder_parts
+
+        return [ReminderSource("plan-due", due_reminder_parts)]
+
+    @property
+    def schedules(self) -> list:
+        """Early each morning the lights are recomputed: an item turns yellow or red as the
+        calendar moves, with nobody touching it."""
+        import datetime as dt
+
+        from duban.core.schedules import ScheduleSpec  # models are not loaded when AppConfigs are
+
+        return [ScheduleSpec("plan-refresh", "duban.plan.tasks.refresh_plans", "daily", at=dt.time(5, 30), name="刷新督办事项灯色")]
 
     def audit_verbs(self) -> dict:
         """Verbs of the trail (duban.audit.labels); the workflow's steps by their own labels."""
         from duban.plan.workflow import TRANSITIONS
 
         verbs = {
-            "planitem.create": _("新增督办事项"), "planitem.update": _("修改督办事项"), "planitem.delete": _("删除督办事项"),
+            "planitem.create": _("新增督办事项"), "planitem.bulk_create": _("批量新增督办事项"), "planitem.update": _("修改督办事项"), "planitem.delete": _("删除督办事项"),
             "planitem.report": _("填报进展"), "planitem.instruction": _("录入领导批示"), "planitem.evidence_add": _("上传佐证材料"),
             "planitem.milestones": _("设置节点"), "planitem.milestone_done": _("节点完成"),
             "planitem.dependency_add": _("设置前置事项"), "planitem.dependency_remove": _("取消前置事项"),

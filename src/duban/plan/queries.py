@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from duban.core import workcalendar
+from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
 from duban.orgs import permissions
 from duban.orgs.models import Assignment, OrgUnit, OwnerRole, Role
 from duban.orgs.scoping import grants
@@ -298,3 +299,55 @@ def reminder_items(campaign=None, today: dt.date | None = None) -> QuerySet:
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
     return qs.select_related("lead_unit", "campaign")
+
+
+def _short(text: str, n: int = 30) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _item_path(pk: int) -> str:
+    """The item's page when the plan's pages are installed (plan/urls.py), else no link."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("plan:item_detail", args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+def due_reminder_parts(on: dt.date) -> list[ReminderPart]:
+    """Per owning unit — the lead unit and every co-responsible unit — its open items due in
+    exactly 7 or 3 working days, and its overdue ones (every working day until done),
+    soonest first. Two queries whatever the number of units: the items, their co units."""
+    from django.utils.translation import gettext as _
+
+    cal = workcalendar.calendar()
+    items = list(reminder_items(today=on).order_by("deadline", "id").values("pk", "seq", "title", "deadline", "lead_unit_id"))
+    if not items:
+        return []
+    co: dict[int, list[int]] = {}
+    for item_id, unit_id in Assignment.objects.filter(content_type=_item_type(), object_id__in=[i["pk"] for i in items],
+                                                      role=OwnerRole.CO).values_list("object_id", "unit_id"):
+        co.setdefault(item_id, []).append(unit_id)
+    by_unit: dict[int, dict[str, Any]] = {}
+    for i in items:
+        late = i["deadline"] < on
+        if late:
+            when = _("逾期 %(n)s 个工作日") % {"n": max(1, cal.workdays_between(i["deadline"], on))}
+        else:
+            when = _("%(d)s 到期，还有 %(n)s 个工作日") % {"d": f"{i['deadline']:%m-%d}", "n": cal.workdays_between(on, i["deadline"])}
+        for unit_id, lead in ((i["lead_unit_id"], True), *((u, False) for u in co.get(i["pk"], ()) if u != i["lead_unit_id"])):
+            e = by_unit.setdefault(unit_id, {"late": 0, "soon": 0, "lines": []})
+            e["late" if late else "soon"] += 1
+            if len(e["lines"]) < FIRST_FEW:
+                role = _("牵头") if lead else _("配合")
+                text = f"{i['seq']} {_short(i['title'])}（{role}，{when}）".strip()
+                e["lines"].append(ReminderLine(text, _item_path(i["pk"])))
+    parts = []
+    for unit_id, e in by_unit.items():
+        bits = ([_("逾期 %(n)s 项") % {"n": e["late"]}] if e["late"] else []) + (
+            [_("即将到期 %(n)s 项") % {"n": e["soon"]}] if e["soon"] else [])
+        parts.append(ReminderPart(unit_id=unit_id, heading=_("督办事项：") + _("，").join(bits), count=e["late"] + e["soon"],
+                                  lines=e["lines"]))
+    return parts
