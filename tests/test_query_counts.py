@@ -425,7 +425,7 @@ class _Counts:
             "api:list_problems": (c.get(reverse("api:list_problems")).json()["count"], 4 * n),
             "api:list_tasks": (c.get(reverse("api:list_tasks") + "?q=道路").json()["count"], 4 * n),
             "account:tokens": (len(re.findall(r"脚本\d", _read(c.get(reverse("account:tokens"))).decode())), n),
-            "plan:export": (_sheet_rows(_read(c.get(reverse("plan:export")))), 1 + 3 * n),  # the aspect, n tasks, 2n measures
+            "plan:export": (_sheet_rows(_read(c.get(reverse("plan:export")))), 2 + 7 * n),  # imported: an aspect, n tasks, 2n measures; built: an aspect, 4n items
         }
         assert {k: got for k, (got, _) in seen.items()} == {k: want for k, (_, want) in seen.items()}
 

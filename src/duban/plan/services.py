@@ -909,6 +909,45 @@ def _insert_assignments(rows: list[tuple[int, int, int, str, int]]) -> None:
             cur.executemany(f"INSERT INTO {table} (content_type_id, object_id, unit_id, role, position) VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
 
 
+BULK_AUDIT_BATCH = 1000
+
+
+def items_bulk_insert(*, actor, campaign: Campaign, items: Sequence[PlanItem], co_units: Sequence[Sequence[int]] = (),
+                      note: str = "", today: dt.date | None = None, skip_checks: bool = False) -> int:
+    """Insert many new items fast (a generated plan: the city demo), inside the caller's
+    transaction, through the import's writer (`_insert_items`, `_insert_assignments`):
+    `items` unsaved with their states, parents before children and unique positions under
+    each parent; `co_units[i]` the co-responsible unit ids of items[i]. One audit row per
+    BULK_AUDIT_BATCH items; the derived columns refreshed once."""
+    from duban.orgs.scoping import assignment_type
+
+    _require_planner(actor, campaign, skip_checks)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("items_bulk_insert must run inside transaction.atomic()")
+    now = _now()
+    attnames = [f.attname for f in PlanItem._meta.concrete_fields if not f.primary_key]
+    for level in sorted({i.level for i in items}):
+        batch = [i for i in items if i.level == level]
+        rows = []
+        for i in batch:
+            i.campaign, i.created_at, i.updated_at = campaign, now, now
+            i.parent_id = i.parent.pk if i.parent is not None else None
+            rows.append({a: getattr(i, a) for a in attnames})
+        for i, pk in zip(batch, _insert_items(campaign, level, rows, now), strict=True):
+            i.pk = pk
+    ctype = assignment_type(PlanItem).pk
+    _insert_assignments([(ctype, item.pk, u, OwnerRole.CO, k)
+                         for item, units in zip(items, co_units, strict=False)
+                         for k, u in enumerate(u for u in dict.fromkeys(units) if u != item.lead_unit_id)])
+    for start in range(0, len(items), BULK_AUDIT_BATCH):
+        ids = [i.pk for i in items[start : start + BULK_AUDIT_BATCH]]
+        audit_record(actor=actor, verb="planitem.bulk_create", object_type="plan.planitem", object_id=f"{min(ids)}-{max(ids)}",
+                     object_repr=f"{campaign.name}：督办事项 {len(ids)} 项", unit=campaign.unit,
+                     changes={"count": len(ids), "ids": [min(ids), max(ids)]}, note=note)
+    plan_refresh(campaign=campaign, today=today)
+    return len(items)
+
+
 # ------------------------------------------------------------------ baselines
 
 
@@ -938,6 +977,6 @@ def baseline_freeze(*, actor, campaign: Campaign, name: str, skip_checks: bool =
 
 __all__ = [
     "ImportedItem", "ItemChange", "NewItem", "baseline_freeze", "dependency_add", "dependency_remove", "evidence_add", "instruction_add", "item_create",
-    "item_delete", "item_report", "items_import", "item_transition", "item_update", "light_rule_set", "may_instruct", "may_plan",
+    "item_delete", "item_report", "items_bulk_insert", "items_import", "item_transition", "item_update", "light_rule_set", "may_instruct", "may_plan",
     "milestone_done", "milestones_set", "plan_refresh", "plans_refresh_all",
 ]
