@@ -1,12 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.contributions import HomePanel
+
 
 class Config(AppConfig):
     name = "duban.plan"
     label = "plan"
     verbose_name = "任务分工"
     default_auto_field = "django.db.models.BigAutoField"
+    home_panels = [HomePanel("plan", "plan/_home_card.html", order=5, context="duban.plan.queries.home_card")]
 
     def audit_verbs(self) -> dict:
         """Verbs of the trail (duban.audit.labels); the workflow's steps by their own labels."""
@@ -21,3 +24,13 @@ class Config(AppConfig):
         }
         verbs.update({f"planitem.{t.name}": t.label for t in TRANSITIONS.values()})
         return verbs
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+        from duban.orgs.scoping import grants
+
+        def has_units(user, campaign) -> bool:
+            return bool(grants(user)) or user.is_superuser
+
+        return [NavItem("plan:mine", _("我的任务"), 6, has_units),
+                NavItem("plan:item_list", _("任务分工"), 8, active_for=("plan:",))]

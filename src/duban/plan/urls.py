@@ -1,8 +1,23 @@
 """The plan's pages: lists, one item, the battle map (挂图作战), baselines, import/export."""
 
-from django.urls import path  # noqa: F401 - each part of the plan adds its routes below
+from django.urls import path
+
+from duban.plan import views
 
 app_name = "plan"
 
 urlpatterns: list = [
+    path("", views.item_list, name="item_list"),
+    path("mine/", views.mine, name="mine"),
+    path("leader/", views.leader, name="leader"),
+    path("warnings/", views.warnings, name="warnings"),
+    path("lights/", views.light_rule, name="light_rule"),
+    path("new/", views.item_new, name="item_new"),
+    path("<int:pk>/", views.item_detail, name="item"),
+    path("<int:pk>/edit/", views.item_edit, name="item_edit"),
+    path("<int:pk>/transition/<str:name>/", views.item_transition, name="item_transition"),
+    path("<int:pk>/report/", views.item_report, name="item_report"),
+    path("<int:pk>/instruction/", views.item_instruction, name="item_instruction"),
+    path("milestone/<int:pk>/done/", views.milestone_done, name="milestone_done"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
 ]
