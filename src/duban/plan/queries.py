@@ -168,7 +168,7 @@ def item_page(user, item: PlanItem) -> ItemPage:
     while node is not None:
         ancestors.insert(0, node)
         node = node.parent
-    events = list(item.events.select_related("unit").order_by("at", "id"))
+    events = list(item.events.select_related("unit", "actor").order_by("at", "id"))
     today = timezone.localdate()
     return ItemPage(
         item=item,
