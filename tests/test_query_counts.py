@@ -111,7 +111,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "intake:new":                        (10, None, 10),
     "intake:photo":                      (6, 6, 5),
     "ledger:evidence_download":          (5, 5, 4),
-    "ledger:my_items":                   (11, 7, 8),
+    "ledger:my_items":                   (12, 7, 9),
     "ledger:problem_create":             (8, None, 8),
     "ledger:problem_detail":             (11, 11, 10),
     "ledger:problem_edit":               (9, None, 7),

@@ -351,3 +351,11 @@ def test_menu_and_home_card(users, plan):
     home = _text(_who(users, "office").get("/"))
     assert "查看红黄灯预警" in home and reverse("plan:warnings") in home
     assert "查看红黄灯预警" not in _text(_who(users, "outsider").get("/"))
+
+
+def test_the_todo_page_lists_the_plan_items_waiting_on_me(users, plan):
+    a = _text(_who(users, "liaison_a").get(reverse("ledger:my_items")))
+    assert 'id="todo-plan"' in a and "压缩审批时限" in a.split('id="todo-plan"', 1)[1]  # 签收 waits on the lead town
+    b = _text(_who(users, "liaison_b").get(reverse("ledger:my_items")))
+    assert "压缩审批时限" not in b.split('id="todo-plan"', 1)[-1]  # the co town moves no step
+    assert 'id="todo-plan"' not in _text(_who(users, "leader").get(reverse("ledger:my_items")))

@@ -34,3 +34,14 @@ class Config(AppConfig):
 
         return [NavItem("plan:mine", _("我的任务"), 6, has_units),
                 NavItem("plan:item_list", _("任务分工"), 8, active_for=("plan:",))]
+
+    def todo(self, user) -> list:
+        """我的待办 (duban.core.todo): the plan items whose next step waits on this person —
+        签收 and 申请办结 for the lead unit, 办结 and extensions for the office."""
+        from duban.core.todo import waiting_section
+        from duban.plan import workflow
+        from duban.plan.queries import visible
+
+        section = waiting_section(_("待办的督办事项（签收、申请办结、办结、延期）"), "plan/_todo.html", table=workflow.TABLE, user=user,
+                                  queryset=visible(user).select_related("lead_unit").order_by("deadline", "id"), order=15)
+        return [section] if section is not None else []
