@@ -359,3 +359,21 @@ def test_the_todo_page_lists_the_plan_items_waiting_on_me(users, plan):
     b = _text(_who(users, "liaison_b").get(reverse("ledger:my_items")))
     assert "压缩审批时限" not in b.split('id="todo-plan"', 1)[-1]  # the co town moves no step
     assert 'id="todo-plan"' not in _text(_who(users, "leader").get(reverse("ledger:my_items")))
+
+
+def test_every_page_resolves_its_variables(users, plan, strict_templates):
+    """As the crawl checks the demo: no `{{ }}` that fails to resolve, on any page, for anyone."""
+    from tests.crawler import MARKER
+
+    services.instruction_add(actor=users["office"], item=plan["shared"], author="王书记", text="抓紧")
+    services.item_transition(actor=users["liaison_a"], item=plan["late"], name="accept")
+    services.item_transition(actor=users["liaison_a"], item=plan["late"], name="request_extension", reason="雨季", date=dt.date(2031, 1, 1))
+    urls = [reverse(n) for n in ("plan:item_list", "plan:mine", "plan:leader", "plan:warnings", "home", "ledger:my_items")]
+    urls += [reverse("plan:item", kwargs={"pk": plan[k].pk}) for k in ("aspect", "shared", "other", "late")]
+    urls += [reverse("plan:item_list") + "?light=red&overdue=1&late_start=1&role=co&level=2&status=in_progress", reverse("plan:leader") + f"?name={LEADER_NAME}"]
+    for who in ROLES:
+        c = _who(users, who)
+        for url in urls + ([reverse("plan:item_new"), reverse("plan:item_edit", kwargs={"pk": plan["shared"].pk}), reverse("plan:light_rule")]
+                           if who == "office" else []):
+            r = c.get(url)
+            assert MARKER not in _text(r) if r.status_code == 200 else r.status_code == 404, (who, url)
