@@ -40,6 +40,8 @@ RESTRICTED = {
     "/intake/new/": (403, 200),  # the liaison records calls for its own unit
     "/triage/hot/": (200, 403),
     "/triage/models/": (200, 403),
+    "/plan/new/": (403, 403),  # the plan is built by the office
+    "/plan/lights/": (403, 403),
 }
 # A refusal is right only where no page offered the way there: a link that answers 403 is
 # an action offered to a role that cannot use it (issue 9, item 8).
@@ -59,10 +61,11 @@ COMMON = {
     "home", "ledger:problem_list", "ledger:problem_detail", "ledger:problem_export", "ledger:summary", "ledger:my_items",
     "intake:inbox", "intake:detail", "intake:export", "intake:channels", "campaigns:list", "campaigns:detail",
     "orgs:unit_list", "orgs:unit_detail", "public:submit", "api:openapi-view", "api:openapi-json",
+    "plan:item_list", "plan:mine", "plan:leader", "plan:warnings",
 }
 MUST_REACH = {
     "admin": COMMON | {"audit:list", "ledger:problem_import", "ledger:problem_edit", "ledger:evidence_download", "intake:import",
-                       "intake:new", "orgs:unit_import", "triage:hot", "triage:models", "triage:reply_check", "plan:import", "plan:export"},
+                       "intake:new", "orgs:unit_import", "triage:hot", "triage:models", "triage:reply_check", "plan:import", "plan:export", "plan:item_new", "plan:light_rule"},
     "leader": COMMON | {"ledger:evidence_download", "triage:hot", "triage:models"},
     # (the demo's suggestions in the two towns are all closed: no reply form, no reply check)
     "unit1": COMMON | {"ledger:problem_edit"},

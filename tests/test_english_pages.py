@@ -109,7 +109,13 @@ def world(users, tree, campaign):
     s = intake.suggestion_submit(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, title="路灯不亮", body="村口路灯坏了很久", contact_name="李四",
                                  contact_phone="13812345678")
     s = intake.suggestion_route(actor=SystemActor("测试"), skip_checks=True, suggestion=s, unit=tree["town_a"])
-    return {"problem": p, "suggestion": s}
+    from duban.plan import services as plan
+
+    aspect = plan.item_create(actor=users["office"], campaign=campaign, new=plan.NewItem(title="优化营商环境", lead_unit=tree["root"]))
+    item = plan.item_create(actor=users["office"], campaign=campaign, new=plan.NewItem(
+        title="压缩审批时限", lead_unit=tree["town_a"], parent=aspect, deadline=dt.date(2030, 6, 30), start_date=dt.date(2021, 11, 9),
+        duration_days=20))  # no co units, nodes or instructions: the trail would show their values' Chinese marks (data)
+    return {"problem": p, "suggestion": s, "item": item}
 
 
 def _english(client):
@@ -130,6 +136,8 @@ def _pages(world, tree) -> list[str]:
         "/", "/ledger/", f"/ledger/{p.pk}/", f"/ledger/{p.pk}/edit/", "/ledger/new/", "/ledger/mine/", "/ledger/summary/",
         "/ledger/import/", "/plan/import/", "/intake/?status=", f"/intake/{s.pk}/", "/intake/new/", "/intake/channels/", "/intake/import/",
         f"/units/{tree['root'].pk}/", "/units/?q=镇", "/campaigns/", "/audit/", "/ledger/999999/", "/account/tokens/",
+        "/plan/", "/plan/mine/", "/plan/leader/", "/plan/warnings/", f"/plan/{world['item'].pk}/", f"/plan/{world['item'].pk}/edit/",
+        "/plan/new/", "/plan/lights/",
     ]
 
 

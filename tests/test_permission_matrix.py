@@ -38,7 +38,8 @@ ROLES = ("office", "leader", "owner", "other", "outsider", "anon")
 SECRET_DESCRIPTION = "一村自来水管道漏水机密甲"
 SECRET_BODY = "一村路灯损坏没人修机密乙"
 SECRET_EVIDENCE = "机密丙现场照片.png"
-SECRETS = (SECRET_DESCRIPTION, SECRET_BODY, SECRET_EVIDENCE)
+SECRET_PLAN = "平安镇机密丁督办事项"
+SECRETS = (SECRET_DESCRIPTION, SECRET_BODY, SECRET_EVIDENCE, SECRET_PLAN)
 
 
 @dataclass
@@ -109,6 +110,15 @@ def _xlsx(name: str, header: list[str], rows: list[list]):
     with tempfile.TemporaryDirectory() as tmp:
         data = make_xlsx(Path(tmp) / "f.xlsx", header, rows).read_bytes()
     return SimpleUploadedFile(name, data)
+
+
+def item(w):
+    return {"pk": w["plan_item"].pk}
+
+
+PLAN_FORM = {"title": "新的督办事项", "lead_unit": "一村", "co_units": "二村", "deadline": "2030-06-30", "frequency": "weekly", "weight": "1",
+             "ms-TOTAL_FORMS": "1", "ms-INITIAL_FORMS": "0", "ms-MIN_NUM_FORMS": "0", "ms-MAX_NUM_FORMS": "60",
+             "ms-0-title": "", "ms-0-due": "", "ms-0-unit": ""}
 
 
 def _ledger_xlsx(w):
@@ -186,6 +196,21 @@ MATRIX: dict[str, Case] = {
     "plan:import_apply": Case("302 403 403 403 403 302", writes="office", method="POST", kwargs=lambda w: {"token": w["plan_import_token"]}),
     "plan:import_errors": Case("200 404 404 404 404 302", kwargs=lambda w: {"token": w["plan_import_error_token"]}),
     "plan:export": Case("200 200 200 200 200 302"),
+    # ------------------------------------------------------------------ plan (任务分工): the item is 平安镇's, led by it alone
+    "plan:item_list": Case("200 200 200 200 200 302"),
+    "plan:mine": Case("200 200 200 200 200 302"),
+    "plan:leader": Case("200 200 200 200 200 302"),
+    "plan:warnings": Case("200 200 200 200 200 302"),
+    "plan:light_rule": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"due_soon_days": "3", "behind_yellow": "15", "behind_red": "40"}),
+    "plan:item_new": Case("302 403 403 403 403 302", method="POST", data=lambda w: PLAN_FORM),
+    "plan:item": Case("200 200 200 404 404 302", kwargs=item),
+    "plan:item_edit": Case("302 403 403 404 404 302", method="POST", kwargs=item,
+                           data=lambda w: {**PLAN_FORM, "title": "改过的事项", "version": w["plan_item"].version}),
+    "plan:item_transition": Case("302 403 302 404 404 302", method="POST", kwargs=lambda w: {"pk": w["plan_item"].pk, "name": "accept"}),
+    "plan:item_report": Case("302 403 302 404 404 302", method="POST", kwargs=item, data=lambda w: {"note": "已完成一半"}),
+    "plan:item_instruction": Case("302 403 403 404 404 302", method="POST", kwargs=item, data=lambda w: {"author": "李明", "text": "抓紧推进"}),
+    "plan:milestone_done": Case("302 403 302 404 404 302", method="POST", kwargs=lambda w: {"pk": w["milestone"].pk}),
+    "plan:evidence_download": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["plan_evidence"].pk}),
     # ------------------------------------------------------------------ intake
     "intake:inbox": Case("200 200 200 200 200 302", query="?q=路灯"),
     "intake:new": Case("302 403 302 302 403 302", method="POST", data=lambda w: {"channel": "hotline", "kind": "issue", "body": "三村的路灯坏了"}),
@@ -339,6 +364,13 @@ def build_world(tmp_path) -> dict:
     from duban.core.schedules import schedule_register
 
     schedule = schedule_register(key="matrix-ping", task_path="duban.core.tasks.ping", rule="daily", at=dt.time(10, 0))
+    from duban.plan import services as plan
+
+    plan_item = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(
+        title=SECRET_PLAN, lead_unit=tree["town_a"], co_units=[tree["village_a1"]], deadline=dt.date(2030, 1, 1)))
+    milestone = plan.milestones_set(actor=SystemActor("测试"), skip_checks=True, item=plan_item,
+                                    milestones=[("方案制定", dt.date(2029, 6, 30), tree["town_a"])])[0]
+    plan_evidence = plan.evidence_add(actor=SystemActor("测试"), skip_checks=True, item=plan_item, name=SECRET_EVIDENCE, data=tiny_png())
     texts = [f"{w}的问题，请尽快处理" for w in ("路灯不亮", "道路坑洼", "马路积水", "学校收费", "幼儿园入学", "教师补课")] * 3
     labels = ["交通运输"] * 3 + ["教育文体"] * 3
     triage.train_model(actor=SystemActor("测试"), skip_checks=True, texts=texts, labels=labels * 3, target="area", campaign=campaign,
@@ -363,7 +395,7 @@ def build_world(tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence, "plan_imports": list(office.session["plan_imports"]),
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
-        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
+        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "plan_item": plan_item, "milestone": milestone, "plan_evidence": plan_evidence, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
     }
 
 
@@ -387,7 +419,7 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def world(_world, db):
-    for obj in ("problem", "suggestion", "item"):
+    for obj in ("problem", "suggestion", "item", "plan_item"):
         _world[obj].refresh_from_db()
     return _world
 
@@ -469,6 +501,7 @@ def snapshot(w: dict) -> dict:
         "problem": Problem.objects.filter(pk=w["problem"].pk).values().first(),
         "suggestion": Suggestion.objects.filter(pk=w["suggestion"].pk).values().first(),
         "item": PlanItem.objects.filter(pk=w["item"].pk).values().first(),
+        "plan_item": PlanItem.objects.filter(pk=w["plan_item"].pk).values().first(),
     }
     return {"counts": counts, **rows}
 

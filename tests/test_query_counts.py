@@ -51,6 +51,9 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "ledger:problem_import_errors": lambda w: {"token": w["import_error_token"]},
     "plan:import_errors": lambda w: {"token": w["plan_import_error_token"]},
     "intake:detail": lambda w: {"pk": w["suggestion"].pk},
+    "plan:item": lambda w: {"pk": w["plan_item"].pk},
+    "plan:item_edit": lambda w: {"pk": w["plan_item"].pk},
+    "plan:evidence_download": lambda w: {"pk": w["plan_evidence"].pk},
     "intake:photo": lambda w: {"pk": w["photo"].pk},
     "public:status": lambda w: {"code": w["code"]},
     "api:unit_detail": lambda w: {"unit_id": w["tree"]["town_a"].pk},
@@ -64,7 +67,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "api:get_task": lambda w: {"item_id": w["item"].pk},
 }
 # Query strings: the lists are read with a search as well, the path people take most.
-QUERY = {"orgs:unit_list": "?q=村", "ledger:problem_list": "?q=村", "intake:inbox": "?status=&q=路", "api:list_problems": "?q=村", "api:list_suggestions": "?q=路", "api:list_tasks": "?q=道路",
+QUERY = {"orgs:unit_list": "?q=村", "ledger:problem_list": "?q=村", "intake:inbox": "?status=&q=路", "api:list_problems": "?q=村", "api:list_suggestions": "?q=路", "api:list_tasks": "?q=道路", "plan:item_list": "?q=事项",
          "orgs:unit_search": "?q=村"}
 
 # Queries of the second GET, per role (ROLES order); None: the role cannot open the route
@@ -113,7 +116,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "intake:new":                        (10, None, 10),
     "intake:photo":                      (6, 6, 5),
     "ledger:evidence_download":          (5, 5, 4),
-    "ledger:my_items":                   (11, 7, 8),
+    "ledger:my_items":                   (12, 7, 9),
     "ledger:problem_create":             (8, None, 8),
     "ledger:problem_detail":             (11, 11, 10),
     "ledger:problem_edit":               (9, None, 7),
@@ -137,6 +140,16 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "plan:export":                       (11, 11, 10),
     "plan:import":                       (7, None, None),
     "plan:import_errors":                (2, None, None),
+    "plan:evidence_download":            (5, 5, 4),
+    "plan:item":                         (18, 18, 17),
+    "plan:item_edit":                    (12, None, None),
+    "plan:item_list":                    (15, 15, 14),
+    "plan:item_list htmx":               (11, 11, 10),
+    "plan:item_new":                     (8, None, None),
+    "plan:leader":                       (11, 11, 10),
+    "plan:light_rule":                   (8, None, None),
+    "plan:mine":                         (11, 8, 10),
+    "plan:warnings":                     (12, 12, 11),
     "public:lookup":                     (2, 2, 2),
     "public:status":                     (18, 18, 18),
     "public:submit":                     (4, 4, 4),
@@ -158,6 +171,7 @@ NOT_READS: dict[str, str] = {
     "api:create_unit": "POST", "api:create_problem": "POST", "api:update_problem": "PATCH", "api:transition": "POST",
     "api:add_note": "POST", "api:upload_evidence": "POST", "api:create_suggestion": "POST", "api:import_suggestions": "POST",
     "api:route": "POST", "api:reply": "POST", "api:close": "POST", "api:to_problem": "POST", "api:join_problem": "POST",
+    "plan:item_transition": "POST", "plan:item_report": "POST", "plan:item_instruction": "POST", "plan:milestone_done": "POST",
     "api:public_submit": "POST", "api:public_rate": "POST", "api:classify": "POST", "api:train": "POST",
     "api:hot_run_now": "POST", "api:reply_check": "POST",
     "api:create_task": "POST", "api:update_task": "PATCH", "api:task_transition": "POST", "api:task_report": "POST",
@@ -300,6 +314,37 @@ def build_world(scale: int, tmp_path) -> dict:
         unit_channel_set(actor=actor, unit=unit, channel=Channel.DINGTALK,
                          target=f"https://oapi.dingtalk.com/robot/send?access_token=t{unit.pk}", secret="SEC0123456789")
 
+    # the plan: n items per unit of three under an aspect, each with co units, two nodes, a
+    # report and evidence; the item opened has n more of everything its page lists
+    from duban.plan import services as plan
+
+    aspect = plan.item_create(actor=actor, campaign=campaign, new=plan.NewItem(title="优化营商环境", lead_unit=tree["root"]), refresh=False)
+    items = []
+    for unit, co in (("town_a", "town_b"), ("town_b", "dept"), ("dept", "town_a")):
+        for i in range(n):
+            it = plan.item_create(actor=actor, campaign=campaign, refresh=False, new=plan.NewItem(
+                title=f"{tree[unit].name}督办事项第{i}项", lead_unit=tree[unit], co_units=[tree[co], tree["village_a1"]], parent=aspect,
+                seq=f"{unit}-{i}", leader_name="李明", start_date=dt.date(2024, 1, 5),
+                deadline=dt.date(2030, 1, 1) if i % 2 else dt.date(2024, 12, 31), duration_days=20))
+            plan.milestones_set(actor=actor, item=it, milestones=[("方案", dt.date(2029, 1, 1), tree[unit]), ("验收", dt.date(2029, 12, 1), tree[co])])
+            plan.item_report(actor=actor, item=it, note=f"进展{i}", progress=10 * (i % 10))
+            plan.evidence_add(actor=actor, item=it, name=f"现场{i}.png", data=tiny_png())
+            items.append(it)
+    plan_item = items[0]
+    for i in range(n):
+        child = plan.item_create(actor=actor, campaign=campaign, refresh=False, new=plan.NewItem(
+            title=f"具体措施{i}", lead_unit=tree["village_a1"], co_units=[tree["village_a2"]], parent=plan_item, deadline=dt.date(2029, 6, 1)))
+        plan.dependency_add(actor=actor, predecessor=items[n + i], successor=plan_item)
+        if i % 2:
+            plan.dependency_add(actor=actor, predecessor=plan_item, successor=child)
+        plan.instruction_add(actor=actor, item=plan_item, author=f"领导{i}", text=f"批示{i}")
+        plan.item_report(actor=actor, item=plan_item, note=f"补充进展{i}")
+        plan.evidence_add(actor=actor, item=plan_item, name=f"补充{i}.png", data=tiny_png())
+        plan.baseline_freeze(actor=actor, campaign=campaign, name=f"基线{i}")
+    plan.milestones_set(actor=actor, item=plan_item, milestones=[(f"节点{i}", dt.date(2029, 1, 1 + i), tree["town_a"]) for i in range(n)])
+    plan_item.refresh_from_db()
+    plan_evidence = plan_item.evidence.order_by("pk").first()
+
     # a refused ledger import held in the office's session: its error report is a download
     office = Client()
     office.force_login(users["office"])
@@ -325,6 +370,7 @@ def build_world(scale: int, tmp_path) -> dict:
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "hot_run": hot_runs[-1],
         "schedule": schedules[0], "imports": imports, "item": item, "import_error_token": imports[-1],
         "plan_imports": plan_imports, "plan_import_error_token": plan_imports[-1],
+        "plan_item": plan_item, "plan_evidence": plan_evidence,
     }
 
 
@@ -381,7 +427,7 @@ def world(request, django_db_setup, django_db_blocker, tmp_path_factory):
 
 MEASURED: dict[tuple[str, str, int], int | None] = {}  # (route, role, scale) → queries, for DUBAN_PRINT_COUNTS
 # Routes that also answer htmx with a fragment of the page, measured apart as "route htmx".
-HTMX = ("ledger:problem_list",)
+HTMX = ("ledger:problem_list", "plan:item_list")
 # Re-pinning measures every read the URLconf has, pinned or not.
 _READS = sorted(({n for n in route_names() if not n.startswith(ADMIN_PREFIX)} - set(NOT_READS)) | {f"{n} htmx" for n in HTMX}) if PRINT else sorted(COUNTS)
 CASES = [(name, role) for name in _READS for role in ROLES]
@@ -426,6 +472,8 @@ class _Counts:
             "api:list_tasks": (c.get(reverse("api:list_tasks") + "?q=道路").json()["count"], 4 * n),
             "account:tokens": (len(re.findall(r"脚本\d", _read(c.get(reverse("account:tokens"))).decode())), n),
             "plan:export": (_sheet_rows(_read(c.get(reverse("plan:export")))), 2 + 7 * n),  # imported: an aspect, n tasks, 2n measures; built: an aspect, 4n items
+            "plan:item_list": (_read(c.get(reverse("plan:item_list") + QUERY["plan:item_list"])).decode().count("督办事项第"), 3 * n),
+            "plan:item": (_read(c.get(reverse("plan:item", kwargs=KWARGS["plan:item"](world)))).decode().count("补充进展"), n + 1),  # the last is also its 进展情况
         }
         assert {k: got for k, (got, _) in seen.items()} == {k: want for k, (_, want) in seen.items()}
 

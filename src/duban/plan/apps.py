@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import ApiRouter, DemoBuilder, LedgerIO, StatsSection
+from duban.core.contributions import ApiRouter, DemoBuilder, HomePanel, LedgerIO, StatsSection
 
 
 class Config(AppConfig):
@@ -13,6 +13,7 @@ class Config(AppConfig):
     stats_sections = [StatsSection("tasks", figures="duban.plan.queries.figures")]
     api_routers = [ApiRouter("/tasks", "duban.plan.api.router")]
     demo_builders = [DemoBuilder("plan", "duban.plan.demo.build", after=("accounts",))]
+    home_panels = [HomePanel("plan", "plan/_home_card.html", order=5, context="duban.plan.queries.home_card")]
 
     @property
     def reminders(self) -> list:
@@ -53,3 +54,24 @@ class Config(AppConfig):
         }
         verbs.update({f"planitem.{t.name}": t.label for t in TRANSITIONS.values()})
         return verbs
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+        from duban.orgs.scoping import grants
+
+        def has_units(user, campaign) -> bool:
+            return bool(grants(user)) or user.is_superuser
+
+        return [NavItem("plan:mine", _("我的任务"), 6, has_units),
+                NavItem("plan:item_list", _("任务分工"), 8, active_for=("plan:",))]
+
+    def todo(self, user) -> list:
+        """我的待办 (duban.core.todo): the plan items whose next step waits on this person —
+        签收 and 申请办结 for the lead unit, 办结 and extensions for the office."""
+        from duban.core.todo import waiting_section
+        from duban.plan import workflow
+        from duban.plan.queries import visible
+
+        section = waiting_section(_("待办的督办事项（签收、申请办结、办结、延期）"), "plan/_todo.html", table=workflow.TABLE, user=user,
+                                  queryset=visible(user).select_related("lead_unit").order_by("deadline", "id"), order=15)
+        return [section] if section is not None else []

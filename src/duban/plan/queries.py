@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
 from django.utils import timezone
 
 from duban.core import workcalendar
@@ -169,7 +169,7 @@ def item_page(user, item: PlanItem) -> ItemPage:
     while node is not None:
         ancestors.insert(0, node)
         node = node.parent
-    events = list(item.events.select_related("unit").order_by("at", "id"))
+    events = list(item.events.select_related("unit", "actor").order_by("at", "id"))
     today = timezone.localdate()
     return ItemPage(
         item=item,
@@ -311,7 +311,7 @@ def _item_path(pk: int) -> str:
     from django.urls import NoReverseMatch, reverse
 
     try:
-        return reverse("plan:item_detail", args=[pk])
+        return reverse("plan:item", args=[pk])
     except NoReverseMatch:
         return ""
 
@@ -351,3 +351,94 @@ def due_reminder_parts(on: dt.date) -> list[ReminderPart]:
         parts.append(ReminderPart(unit_id=unit_id, heading=_("督办事项：") + _("，").join(bits), count=e["late"] + e["soon"],
                                   lines=e["lines"]))
     return parts
+
+
+# ------------------------------------------------------------------ pages (plan.views)
+
+
+def item_get(user, pk: int) -> PlanItem | None:
+    """One item the user sees (None: absent or out of scope, the page answers 404)."""
+    return visible(user).select_related("campaign", "campaign__unit", "lead_unit", "parent").filter(pk=pk).first()
+
+
+def evidence_get(user, pk: int):
+    """One evidence file whose item the user sees (the download checks scope this way)."""
+    from duban.plan.models import ItemEvidence
+
+    return ItemEvidence.objects.filter(pk=pk, item__in=visible(user).values("pk")).first()
+
+
+def milestone_get(user, pk: int):
+    from duban.plan.models import Milestone
+
+    return Milestone.objects.select_related("item", "unit").filter(pk=pk, item__in=visible(user).values("pk")).first()
+
+
+def item_form_data(item: PlanItem) -> tuple[list[OrgUnit], list[PlanItem], list]:
+    """What the item form shows besides the item's fields: co units, predecessors, milestones."""
+    preds = [d.predecessor for d in Dependency.objects.filter(successor=item).select_related("predecessor")]
+    return co_units_of([item])[item.pk], preds, list(item.milestones.select_related("unit"))
+
+
+def in_tree_order(qs: QuerySet) -> QuerySet:
+    """Items in the plan's own order, each under its parent (three levels at most): the
+    aspect's position, then the task's, then the measure's; ids break ties."""
+    from django.db.models import Case, F, IntegerField, When
+    from django.db.models.functions import Coalesce
+
+    zero = Value(0)
+    return qs.select_related("lead_unit").annotate(
+        k1=Coalesce(F("parent__parent__position"), F("parent__position"), F("position")),
+        r1=Coalesce(F("parent__parent_id"), F("parent_id"), F("id")),
+        k2=Case(When(level=3, then=F("parent__position")), When(level=2, then=F("position")), default=zero, output_field=IntegerField()),
+        r2=Case(When(level=3, then=F("parent_id")), When(level=2, then=F("id")), default=zero, output_field=IntegerField()),
+        k3=Case(When(level=3, then=F("position")), default=zero, output_field=IntegerField()),
+    ).order_by("k1", "r1", "k2", "r2", "k3", "id")
+
+
+def leader_names(user, campaign) -> list[str]:
+    """The 分管领导 named on the items the user sees, for the leader filter."""
+    return sorted(set(visible(user, campaign).exclude(leader_name="").values_list("leader_name", flat=True).distinct()[:500]))
+
+
+def parents_for(campaign, exclude: PlanItem | None = None) -> QuerySet:
+    """The items that may hold another (方面 and 重点任务), for the item form's parent choice."""
+    qs = PlanItem.objects.filter(campaign=campaign, level__lt=3)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk).exclude(parent=exclude)
+    return in_tree_order(qs)
+
+
+def light_why(item: PlanItem) -> list[str]:
+    """Why the item has its light, in words: 已逾期N个工作日, 落后序时进度N个百分点,
+    距完成时限N个工作日 (the same reading plan.lights gave the stored light)."""
+    from django.utils.translation import gettext as _
+
+    from duban.plan import lights, services
+
+    if item.status == Status.DONE or item.deadline is None:
+        return []
+    today = timezone.localdate()
+    cal = workcalendar.calendar()
+    rule = services.thresholds(item.campaign)
+    r = lights.light_of(status=item.status, deadline=item.deadline, start=item.start_date or item.latest_start or item.campaign.start_date,
+                        progress=item.progress, today=today, rule=rule, cal=cal)
+    out = []
+    if today > item.deadline:
+        out.append(_("已逾期%(n)s个工作日") % {"n": max(1, -(r.days_left or 0))})
+    if r.behind >= rule.behind_yellow:
+        out.append(_("落后序时进度%(n)s个百分点（序时进度%(e)s%%，实际%(p)s%%）") % {"n": r.behind, "e": r.expected, "p": item.progress})
+    if today <= item.deadline and r.days_left is not None and r.days_left <= rule.due_soon_days:
+        out.append(_("距完成时限%(n)s个工作日") % {"n": r.days_left})
+    return out
+
+
+def home_card(*, user, campaign, **_headline: Any) -> dict[str, Any] | None:
+    """The home page's card of the plan: its work items by light (none when the person sees
+    no plan). Read here, not from the headline figures: the `tasks` section may be absent."""
+    if campaign is None:
+        return None
+    row = figures(user=user, campaign=campaign)
+    if not row["total"]:
+        return None
+    return {"tasks": row, "campaign": campaign}

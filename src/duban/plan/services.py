@@ -975,8 +975,46 @@ def baseline_freeze(*, actor, campaign: Campaign, name: str, skip_checks: bool =
     return baseline
 
 
+# ------------------------------------------------------------------ the item form
+
+
+FORM_FIELDS = ("title", "description", "seq", "leader_name", "start_date", "deadline", "duration_days", "frequency", "weight",
+               "progress_from_children")
+
+
+@transaction.atomic
+def item_save(*, actor, campaign: Campaign, new: NewItem, item: PlanItem | None = None,
+              milestones: Sequence[tuple[str, dt.date, OrgUnit | None]] | None = None,
+              predecessors: Sequence[PlanItem] | None = None, version: int | None = None, skip_checks: bool = False) -> PlanItem:
+    """The office's item form in one transaction: the item (new, or its changed fields, owners
+    and parent), its node dates and its predecessors; a form loaded before someone else's
+    save (`version`) is refused."""
+    if item is None:
+        item = item_create(actor=actor, campaign=campaign, new=new, skip_checks=skip_checks)
+    else:
+        changes = {k: getattr(new, k) for k in FORM_FIELDS if getattr(item, k) != getattr(new, k)}
+        if new.lead_unit.pk != item.lead_unit_id:
+            changes["lead_unit"] = new.lead_unit
+        if (new.parent.pk if new.parent else None) != item.parent_id:
+            changes["parent"] = new.parent
+        item = item_update(actor=actor, item=item, changes=changes, co_units=new.co_units, version=version, skip_checks=skip_checks)
+    if milestones is not None:
+        milestones_set(actor=actor, item=item, milestones=milestones, skip_checks=skip_checks)
+    if predecessors is not None:
+        current = {d.predecessor_id: d.predecessor for d in Dependency.objects.filter(successor=item).select_related("predecessor")}
+        wanted = {p.pk: p for p in predecessors}
+        for pk, pred in current.items():
+            if pk not in wanted:
+                dependency_remove(actor=actor, predecessor=pred, successor=item, skip_checks=skip_checks)
+        for pk, pred in wanted.items():
+            if pk not in current:
+                dependency_add(actor=actor, predecessor=pred, successor=item, skip_checks=skip_checks)
+    item.refresh_from_db()
+    return item
+
+
 __all__ = [
     "ImportedItem", "ItemChange", "NewItem", "baseline_freeze", "dependency_add", "dependency_remove", "evidence_add", "instruction_add", "item_create",
-    "item_delete", "item_report", "items_bulk_insert", "items_import", "item_transition", "item_update", "light_rule_set", "may_instruct", "may_plan",
+    "item_delete", "item_report", "item_save", "items_bulk_insert", "items_import", "item_transition", "item_update", "light_rule_set", "may_instruct", "may_plan",
     "milestone_done", "milestones_set", "plan_refresh", "plans_refresh_all",
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from duban.plan import views_io
+from duban.plan import views, views_io
 
 app_name = "plan"
 
@@ -11,4 +11,17 @@ urlpatterns: list = [
     path("import/<str:token>/apply/", views_io.plan_import_apply, name="import_apply"),
     path("import/<str:token>/errors.xlsx", views_io.plan_import_errors, name="import_errors"),
     path("export.xlsx", views_io.plan_export, name="export"),
+    path("", views.item_list, name="item_list"),
+    path("mine/", views.mine, name="mine"),
+    path("leader/", views.leader, name="leader"),
+    path("warnings/", views.warnings, name="warnings"),
+    path("lights/", views.light_rule, name="light_rule"),
+    path("new/", views.item_new, name="item_new"),
+    path("<int:pk>/", views.item_detail, name="item"),
+    path("<int:pk>/edit/", views.item_edit, name="item_edit"),
+    path("<int:pk>/transition/<str:name>/", views.item_transition, name="item_transition"),
+    path("<int:pk>/report/", views.item_report, name="item_report"),
+    path("<int:pk>/instruction/", views.item_instruction, name="item_instruction"),
+    path("milestone/<int:pk>/done/", views.milestone_done, name="milestone_done"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
 ]
