@@ -225,6 +225,13 @@ def test_csv_in_gb18030_is_read_like_a_sheet(campaign, tree, tmp_path):
     assert one.deadline == dt.date(2022, 3, 31) and one.parent.title == "压缩审批时限"
 
 
+def test_a_csv_beyond_the_cell_limit_is_refused(campaign, tree, tmp_path, settings):
+    settings.DUBAN_XLSX_LIMITS = {"max_cells": 1_000}
+    (tmp_path / "big.csv").write_text("序号,重点任务,牵头单位\n" + "1,任务,区财政局\n" * 400, encoding="utf-8")
+    errors = _rejected(tmp_path / "big.csv", campaign)
+    assert any("超过 1,000 个单元格" in e for e in errors), errors
+
+
 def test_reimport_previews_changes_and_an_absent_column_changes_nothing(campaign, tree, tmp_path):
     office_file(tmp_path / "a.xlsx")
     _import(tmp_path / "a.xlsx", campaign)
