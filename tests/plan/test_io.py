@@ -277,6 +277,17 @@ def test_matched_by_title_path_when_the_file_has_no_seq_and_by_seq_when_renamed(
     assert [c.cells for c in plan.changes] == [{"具体措施": ("推行一窗受理", "推行一窗通办")}] and not plan.new
 
 
+def test_a_measure_matched_by_seq_moves_under_a_new_task(campaign, tree, tmp_path):
+    office_file(tmp_path / "a.xlsx")
+    _import(tmp_path / "a.xlsx", campaign)
+    make_xlsx(tmp_path / "b.xlsx", H[:5], [[1, "优化营商环境", "推进政务服务标准化", "推行一窗受理", "区财政局"]])
+    plan = _import(tmp_path / "b.xlsx", campaign)
+    assert [c.cells for c in plan.changes] == [{"上级事项": ("压缩审批时限", "推进政务服务标准化")}] and len(plan.new) == 1
+    _import(tmp_path / "b.xlsx", campaign, apply=True)
+    one = PlanItem.objects.get(title="推行一窗受理")
+    assert (one.parent.title, one.parent.parent.title, one.level) == ("推进政务服务标准化", "优化营商环境", Level.MEASURE)
+
+
 def test_export_writes_the_layout_back_and_a_reimport_changes_nothing(campaign, tree, tmp_path):
     office_file(tmp_path / "a.xlsx")
     _import(tmp_path / "a.xlsx", campaign)
