@@ -542,13 +542,20 @@ def _start_of(item: PlanItem, campaign_start: dt.date | None) -> dt.date | None:
 def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
     """Recompute every item's derived columns (weighted progress, backward schedule, light);
     writes only the rows that changed and returns how many."""
-    today = today or timezone.localdate()
+    items = [_Row(*r) for r in PlanItem.objects.filter(campaign=campaign).values_list(*_Row.__slots__)]
+    before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in items}
+    _derive(campaign, items, _edges(campaign), today or timezone.localdate())
+    changed = [i for i in items if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
+    _write_derived(changed)
+    return len(changed)
+
+
+def _derive(campaign: Campaign, items: list[_Row], edges: list[tuple[int, int]], today: dt.date) -> None:
+    """Set the derived columns of `items` (the whole plan) in place."""
     cal = _MemoCalendar(workcalendar.calendar())
     rule = thresholds(campaign)
-    items = [_Row(*r) for r in PlanItem.objects.filter(campaign=campaign).values_list(*_Row.__slots__)]
     by_id = {i.pk: i for i in items}
-    before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in items}
-    children: dict[int, list[PlanItem]] = {}
+    children: dict[int, list[_Row]] = {}
     for i in items:
         if i.parent_id in by_id:
             children.setdefault(i.parent_id, []).append(i)
@@ -561,7 +568,7 @@ def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
     try:
         plan = scheduling.schedule(
             [scheduling.Step(i.pk, i.deadline, i.duration_days, i.start_date, i.started_on, i.finished_on) for i in items],
-            _edges(campaign), today=today, cal=cal)
+            edges, today=today, cal=cal)
     except scheduling.CycleError:
         plan = {}
     for i in items:
@@ -572,9 +579,6 @@ def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
         r = lights.light_of(status=i.status, deadline=i.deadline, start=_start_of(i, campaign.start_date),
                             progress=i.progress, today=today, rule=rule, cal=cal)
         i.light, i.behind = r.light, min(100, r.behind)
-    changed = [i for i in items if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
-    _write_derived(changed)
-    return len(changed)
 
 
 class _Row:
@@ -582,7 +586,8 @@ class _Row:
     half a second to build)."""
 
     __slots__ = ("pk", "parent_id", "level", "status", "start_date", "deadline", "duration_days", "progress",
-                 "progress_from_children", "weight", "started_on", "finished_on", *DERIVED)
+                 "progress_from_children", "weight", "started_on", "finished_on", "light", "behind", "latest_start",
+                 "slack_days", "critical")
 
     def __init__(self, *values):
         for name, value in zip(self.__slots__, values, strict=True):
