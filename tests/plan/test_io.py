@@ -398,6 +398,25 @@ def test_the_duban_command_exits_non_zero_on_a_bad_file_and_writes_nothing(tmp_p
     assert r.returncode == 0 and "已导出 10 行" in r.stdout, r.stderr
 
 
+def test_new_rows_go_in_with_the_derived_columns_the_refresh_would_give(campaign, tree, tmp_path):
+    from duban.plan import services
+
+    office_file(tmp_path / "a.xlsx")
+    _import(tmp_path / "a.xlsx", campaign)
+    assert services.plan_refresh(campaign=campaign) == 0  # nothing left to derive
+    task = PlanItem.objects.get(title="改造老旧小区")
+    assert task.light != "none" or task.deadline is None
+    # adding to the plan: a heading's weighted progress moves with its new measure
+    PlanItem.objects.filter(title="更换供暖管网").update(progress=100)
+    services.plan_refresh(campaign=campaign)
+    assert PlanItem.objects.get(pk=task.pk).progress == 50
+    make_xlsx(tmp_path / "b.xlsx", H[:5] + ["进度"], [[8, "破解民生难题", "改造老旧小区", "改造雨污管网", "一村", 0]])
+    plan = _import(tmp_path / "b.xlsx", campaign)
+    assert plan.applied and len(plan.new) == 1
+    assert PlanItem.objects.get(pk=task.pk).progress == 33  # (100 + 0 + 0) / 3
+    assert services.plan_refresh(campaign=campaign) == 0
+
+
 def test_the_derived_columns_are_the_same_through_the_bulk_write(campaign, tree, tmp_path, monkeypatch):
     """plan_refresh writes many changed rows through a temporary table: same values as bulk_update."""
     from duban.plan import services

@@ -41,6 +41,7 @@ from duban.plan.models import (
     ItemEvent,
     ItemEvidence,
     Level,
+    Light,
     LightRule,
     Milestone,
     PlanItem,
@@ -724,8 +725,9 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
                  note: str = "", skip_checks: bool = False) -> tuple[int, int]:
     """Write a checked 任务分工表 in bulk (the office): new items level by level, their
     co-responsible units as Assignment rows, changed items in one bulk update; one audit row
-    for the whole import (with its counts), one timeline entry per changed item, then one
-    `plan_refresh`. The caller (plan.io) has checked every cell with row/column messages;
+    for the whole import (with its counts), one timeline entry per changed item, then the
+    derived columns once (`plan_refresh`; for a plan only added to, its derivation runs
+    before the write, so new rows go in complete). The caller (plan.io) has checked every cell with row/column messages;
     what is checked again here is what a caller could get wrong: scope, sizes, levels.
     Returns (created, updated)."""
     from duban.orgs.models import Assignment
@@ -782,6 +784,20 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
     rows_by_level: dict[int, list[ImportedItem]] = {}
     for n in new:
         rows_by_level.setdefault(level_of(n), []).append(n)
+    # A plan only added to (a first import, new rows): the refresh's derivation runs once, over
+    # the whole plan, before the write; the new rows go in with their lights and schedule, and
+    # only existing rows whose derived columns move (a heading's weighted progress) are written.
+    derived: dict[int, _Row] = {}
+    settled: list[_Row] | None = None
+    if new and not changes:
+        plan_rows = [_Row(*r) for r in PlanItem.objects.filter(campaign=campaign).values_list(*_Row.__slots__)]
+        before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in plan_rows}
+        for n in new:  # ids to come: the import's keys, negative
+            derived[n.key] = _Row(-n.key, -n.parent_key if n.parent_key is not None else n.parent_id, levels[n.key], Status.PENDING,
+                                  n.start_date, n.deadline, n.duration_days, n.progress, n.progress_from_children, 1, None, None,
+                                  Light.NONE, 0, None, None, False)
+        _derive(campaign, plan_rows + list(derived.values()), _edges(campaign), timezone.localdate())
+        settled = [i for i in plan_rows if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
     for lv in sorted(rows_by_level):
         rows = []
         for n in rows_by_level[lv]:
@@ -797,6 +813,8 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
                 "progress_from_children": n.progress_from_children, "region_id": units[n.lead_unit_id][1], "extra": n.extra or {},
                 "created_at": now, "updated_at": now,
             })
+            if n.key in derived:
+                rows[-1].update({f: getattr(derived[n.key], f) for f in DERIVED})
         for n, pk in zip(rows_by_level[lv], _insert_items(campaign, lv, rows, now), strict=True):
             ids[n.key] = pk
     ctype = assignment_type(PlanItem)
@@ -847,7 +865,10 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
     audit_record(actor=actor, verb="plan.import", obj=campaign,
                  changes={"任务分工表": [None, f"新建{len(new)}项，更新{len(updated)}项"]},
                  note=(note or "导入任务分工表")[:2000])
-    plan_refresh(campaign=campaign)
+    if settled is None:
+        plan_refresh(campaign=campaign)
+    else:
+        _write_derived(settled)
     return len(new), len(updated)
 
 
