@@ -225,6 +225,13 @@ def test_csv_in_gb18030_is_read_like_a_sheet(campaign, tree, tmp_path):
     assert one.deadline == dt.date(2022, 3, 31) and one.parent.title == "压缩审批时限"
 
 
+def test_a_csv_beyond_the_cell_limit_is_refused(campaign, tree, tmp_path, settings):
+    settings.DUBAN_XLSX_LIMITS = {"max_cells": 1_000}
+    (tmp_path / "big.csv").write_text("序号,重点任务,牵头单位\n" + "1,任务,区财政局\n" * 400, encoding="utf-8")
+    errors = _rejected(tmp_path / "big.csv", campaign)
+    assert any("超过 1,000 个单元格" in e for e in errors), errors
+
+
 def test_reimport_previews_changes_and_an_absent_column_changes_nothing(campaign, tree, tmp_path):
     office_file(tmp_path / "a.xlsx")
     _import(tmp_path / "a.xlsx", campaign)
@@ -268,6 +275,17 @@ def test_matched_by_title_path_when_the_file_has_no_seq_and_by_seq_when_renamed(
     make_xlsx(tmp_path / "c.xlsx", H[:5], [[1, "优化营商环境", "压缩审批时限", "推行一窗通办", "区财政局"]])
     plan = _import(tmp_path / "c.xlsx", campaign)
     assert [c.cells for c in plan.changes] == [{"具体措施": ("推行一窗受理", "推行一窗通办")}] and not plan.new
+
+
+def test_a_measure_matched_by_seq_moves_under_a_new_task(campaign, tree, tmp_path):
+    office_file(tmp_path / "a.xlsx")
+    _import(tmp_path / "a.xlsx", campaign)
+    make_xlsx(tmp_path / "b.xlsx", H[:5], [[1, "优化营商环境", "推进政务服务标准化", "推行一窗受理", "区财政局"]])
+    plan = _import(tmp_path / "b.xlsx", campaign)
+    assert [c.cells for c in plan.changes] == [{"上级事项": ("压缩审批时限", "推进政务服务标准化")}] and len(plan.new) == 1
+    _import(tmp_path / "b.xlsx", campaign, apply=True)
+    one = PlanItem.objects.get(title="推行一窗受理")
+    assert (one.parent.title, one.parent.parent.title, one.level) == ("推进政务服务标准化", "优化营商环境", Level.MEASURE)
 
 
 def test_export_writes_the_layout_back_and_a_reimport_changes_nothing(campaign, tree, tmp_path):
@@ -378,6 +396,25 @@ def test_the_duban_command_exits_non_zero_on_a_bad_file_and_writes_nothing(tmp_p
     assert r.returncode == 0 and "导入完成：新建 10 项" in r.stdout, r.stderr
     r = duban("export", "tasks", "--out", str(tmp_path / "out.xlsx"), data_dir=data)
     assert r.returncode == 0 and "已导出 10 行" in r.stdout, r.stderr
+
+
+def test_new_rows_go_in_with_the_derived_columns_the_refresh_would_give(campaign, tree, tmp_path):
+    from duban.plan import services
+
+    office_file(tmp_path / "a.xlsx")
+    _import(tmp_path / "a.xlsx", campaign)
+    assert services.plan_refresh(campaign=campaign) == 0  # nothing left to derive
+    task = PlanItem.objects.get(title="改造老旧小区")
+    assert task.light != "none" or task.deadline is None
+    # adding to the plan: a heading's weighted progress moves with its new measure
+    PlanItem.objects.filter(title="更换供暖管网").update(progress=100)
+    services.plan_refresh(campaign=campaign)
+    assert PlanItem.objects.get(pk=task.pk).progress == 50
+    make_xlsx(tmp_path / "b.xlsx", H[:5] + ["进度"], [[8, "破解民生难题", "改造老旧小区", "改造雨污管网", "一村", 0]])
+    plan = _import(tmp_path / "b.xlsx", campaign)
+    assert plan.applied and len(plan.new) == 1
+    assert PlanItem.objects.get(pk=task.pk).progress == 33  # (100 + 0 + 0) / 3
+    assert services.plan_refresh(campaign=campaign) == 0
 
 
 def test_the_derived_columns_are_the_same_through_the_bulk_write(campaign, tree, tmp_path, monkeypatch):

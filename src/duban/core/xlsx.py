@@ -217,9 +217,14 @@ def _decode_csv(data: bytes, *, probe: bool = False) -> str | None:
     return None
 
 
+MAX_CSV_BYTES = 20 * 1024 * 1024  # decoded whole: a plan or ledger that big belongs in an .xlsx
+
+
 def read_csv_grid(data: bytes) -> list[list[Any]]:
     """A CSV file (UTF-8 or GB18030, as Excel and WPS save it) as a sheet's cells, within the
     same cell and column limits as a workbook (csv's own field limit bounds one cell)."""
+    if len(data) > MAX_CSV_BYTES:
+        raise _refuse(f"CSV 文件过大（上限 {MAX_CSV_BYTES // 1048576} MB）；{SAVE_AS}")
     text_ = _decode_csv(data)
     if text_ is None:
         raise _refuse("无法识别文本文件的编码；请用 UTF-8 或 GB18030 保存的 CSV，或 Excel 表格")

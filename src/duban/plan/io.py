@@ -638,7 +638,7 @@ def tasks_import_cli(*, actor, source: Source, campaign_id: int | None = None, a
     if stdout is not None and not plan.applied:
         for c in plan.changes[:100]:
             cells = "；".join(f"{k}：{b or '（空）'} → {a or '（空）'}" for k, (b, a) in c.cells.items())
-            stdout.write(f"第{c.row}行 {c.seq or c.title}：{cells}")
+            stdout.write(f"第{c.row}行 {f'序号{c.seq} ' if c.seq else ''}{c.title}：{cells}")
         if len(plan.changes) > 100:
             stdout.write(f"……另有 {len(plan.changes) - 100} 行有变化")
     return plan

@@ -41,6 +41,7 @@ from duban.plan.models import (
     ItemEvent,
     ItemEvidence,
     Level,
+    Light,
     LightRule,
     Milestone,
     PlanItem,
@@ -545,15 +546,20 @@ def _start_of(item: PlanItem, campaign_start: dt.date | None) -> dt.date | None:
 def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
     """Recompute every item's derived columns (weighted progress, backward schedule, light);
     writes only the rows that changed and returns how many."""
-    today = today or timezone.localdate()
+    items = [_Row(*r) for r in PlanItem.objects.filter(campaign=campaign).values_list(*_Row.__slots__)]
+    before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in items}
+    _derive(campaign, items, _edges(campaign), today or timezone.localdate())
+    changed = [i for i in items if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
+    _write_derived(changed)
+    return len(changed)
+
+
+def _derive(campaign: Campaign, items: list[_Row], edges: list[tuple[int, int]], today: dt.date) -> None:
+    """Set the derived columns of `items` (the whole plan) in place."""
     cal = _MemoCalendar(workcalendar.calendar())
     rule = thresholds(campaign)
-    items = list(PlanItem.objects.filter(campaign=campaign).only(
-        "id", "parent_id", "level", "status", "start_date", "deadline", "duration_days", "progress", "progress_from_children",
-        "weight", "started_on", "finished_on", *DERIVED))
     by_id = {i.pk: i for i in items}
-    before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in items}
-    children: dict[int, list[PlanItem]] = {}
+    children: dict[int, list[_Row]] = {}
     for i in items:
         if i.parent_id in by_id:
             children.setdefault(i.parent_id, []).append(i)
@@ -566,7 +572,7 @@ def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
     try:
         plan = scheduling.schedule(
             [scheduling.Step(i.pk, i.deadline, i.duration_days, i.start_date, i.started_on, i.finished_on) for i in items],
-            _edges(campaign), today=today, cal=cal)
+            edges, today=today, cal=cal)
     except scheduling.CycleError:
         plan = {}
     for i in items:
@@ -577,9 +583,19 @@ def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
         r = lights.light_of(status=i.status, deadline=i.deadline, start=_start_of(i, campaign.start_date),
                             progress=i.progress, today=today, rule=rule, cal=cal)
         i.light, i.behind = r.light, min(100, r.behind)
-    changed = [i for i in items if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
-    _write_derived(changed)
-    return len(changed)
+
+
+class _Row:
+    """What plan_refresh reads of an item: a plain record (5,000 model instances cost
+    half a second to build)."""
+
+    __slots__ = ("pk", "parent_id", "level", "status", "start_date", "deadline", "duration_days", "progress",
+                 "progress_from_children", "weight", "started_on", "finished_on", "light", "behind", "latest_start",
+                 "slack_days", "critical")
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
 
 
 def _refresh_after_change(item: PlanItem) -> None:
@@ -632,9 +648,9 @@ class _MemoCalendar:
 DERIVED_JOIN_MIN = 200
 
 
-def _write_derived(items: Sequence[PlanItem]) -> None:
+def _write_derived(items: Sequence[_Row]) -> None:
     if len(items) < DERIVED_JOIN_MIN or connection.vendor not in ("sqlite", "postgresql"):
-        PlanItem.objects.bulk_update(items, DERIVED, batch_size=500)
+        PlanItem.objects.bulk_update([PlanItem(pk=i.pk, **{f: getattr(i, f) for f in DERIVED}) for i in items], DERIVED, batch_size=500)
         return
     table = PlanItem._meta.db_table
     date = connection.ops.adapt_datefield_value
@@ -728,8 +744,9 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
                  note: str = "", skip_checks: bool = False) -> tuple[int, int]:
     """Write a checked 任务分工表 in bulk (the office): new items level by level, their
     co-responsible units as Assignment rows, changed items in one bulk update; one audit row
-    for the whole import (with its counts), one timeline entry per changed item, then one
-    `plan_refresh`. The caller (plan.io) has checked every cell with row/column messages;
+    for the whole import (with its counts), one timeline entry per changed item, then the
+    derived columns once (`plan_refresh`; for a plan only added to, its derivation runs
+    before the write, so new rows go in complete). The caller (plan.io) has checked every cell with row/column messages;
     what is checked again here is what a caller could get wrong: scope, sizes, levels.
     Returns (created, updated)."""
     from duban.orgs.models import Assignment
@@ -786,6 +803,20 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
     rows_by_level: dict[int, list[ImportedItem]] = {}
     for n in new:
         rows_by_level.setdefault(level_of(n), []).append(n)
+    # A plan only added to (a first import, new rows): the refresh's derivation runs once, over
+    # the whole plan, before the write; the new rows go in with their lights and schedule, and
+    # only existing rows whose derived columns move (a heading's weighted progress) are written.
+    derived: dict[int, _Row] = {}
+    settled: list[_Row] | None = None
+    if new and not changes:
+        plan_rows = [_Row(*r) for r in PlanItem.objects.filter(campaign=campaign).values_list(*_Row.__slots__)]
+        before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in plan_rows}
+        for n in new:  # ids to come: the import's keys, negative
+            derived[n.key] = _Row(-n.key, -n.parent_key if n.parent_key is not None else n.parent_id, levels[n.key], Status.PENDING,
+                                  n.start_date, n.deadline, n.duration_days, n.progress, n.progress_from_children, 1, None, None,
+                                  Light.NONE, 0, None, None, False)
+        _derive(campaign, plan_rows + list(derived.values()), _edges(campaign), timezone.localdate())
+        settled = [i for i in plan_rows if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
     for lv in sorted(rows_by_level):
         rows = []
         for n in rows_by_level[lv]:
@@ -801,6 +832,8 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
                 "progress_from_children": n.progress_from_children, "region_id": units[n.lead_unit_id][1], "extra": n.extra or {},
                 "created_at": now, "updated_at": now,
             })
+            if n.key in derived:
+                rows[-1].update({f: getattr(derived[n.key], f) for f in DERIVED})
         for n, pk in zip(rows_by_level[lv], _insert_items(campaign, lv, rows, now), strict=True):
             ids[n.key] = pk
     ctype = assignment_type(PlanItem)
@@ -851,7 +884,10 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
     audit_record(actor=actor, verb="plan.import", obj=campaign,
                  changes={"任务分工表": [None, f"新建{len(new)}项，更新{len(updated)}项"]},
                  note=(note or "导入任务分工表")[:2000])
-    plan_refresh(campaign=campaign)
+    if settled is None:
+        plan_refresh(campaign=campaign)
+    else:
+        _write_derived(settled)
     return len(new), len(updated)
 
 
