@@ -271,6 +271,10 @@ def overview(user, campaign) -> dict[str, Any]:
     }
 
 
+def _figures(*, user=None, campaign=None) -> dict[str, Any]:
+    return figures(user=user, campaign=campaign)
+
+
 def figures(*, user=None, campaign=None) -> dict[str, Any]:
     """The `tasks` section of the headline figures (DESIGN §5): work items, aspects aside."""
     qs = PlanItem.objects.all() if user is None else visible(user)
@@ -433,12 +437,12 @@ def light_why(item: PlanItem) -> list[str]:
     return out
 
 
-def home_card(*, user, campaign, **_headline: Any) -> dict[str, Any] | None:
+def home_card(*, user, campaign, figures: dict[str, Any] | None = None, **_rest: Any) -> dict[str, Any] | None:
     """The home page's card of the plan: its work items by light (none when the person sees
-    no plan). Read here, not from the headline figures: the `tasks` section may be absent."""
+    no plan), from the headline figures' `tasks` section (counted once per page)."""
     if campaign is None:
         return None
-    row = figures(user=user, campaign=campaign)
+    row = (figures or {}).get("tasks") or _figures(user=user, campaign=campaign)
     if not row["total"]:
         return None
     return {"tasks": row, "campaign": campaign}
