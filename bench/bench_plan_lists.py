@@ -4,7 +4,8 @@ World: the city demo's tree (临汾: 17 counties, 238 towns, 10,472 villages) an
 (duban.plan.demo: ~6,100 items, lead and co-responsible units, lights of every colour),
 built once per run in a throw-away data dir (or DUBAN_DATA_DIR / DUBAN_DATABASE_URL).
 
-Figure: p95 of `GET /api/tasks?light=red_yellow` (the first 100 rows and the count: the
+Figure: p95 of `GET /api/tasks?light=red_yellow` (and of the `plan:warnings` page when the
+plan's pages are installed) (the first 100 rows and the count: the
 scoping rule over lead and co-responsible units, the filter, red-first order, the co units
 of the page, the JSON) through the Django test client, as the city office and as a town
 liaison. Floor, same run, per case: p95 of one hand-written SELECT of the same 100 rows
@@ -103,9 +104,24 @@ def main() -> None:
         # Interleaved, so load on the machine weighs on both alike.
         figure = p95_ms(lambda c=c, url=url: c.get(url).content, repeat)
         floor = p95_ms(bare, repeat)
-        result(f"red/yellow list /api/tasks?light=red_yellow, {label}, {body['count']} of "
-               f"{PlanItem.objects.filter(campaign=ctx.campaign).count()} items, {connection.vendor}",
+        total = PlanItem.objects.filter(campaign=ctx.campaign).count()
+        result(f"red/yellow list /api/tasks?light=red_yellow, {label}, {body['count']} of {total} items, {connection.vendor}",
                figure, "ms p95", floor, "bare SELECT of the same 100 rows", target="≤ 100 ms p95")
+        page = warnings_url()
+        if page:  # the office's 红黄灯 page, where the plan's pages are installed
+            assert c.get(page).status_code == 200
+            figure = p95_ms(lambda c=c, page=page: c.get(page).content, repeat)
+            result(f"red/yellow page {page}, {label}, {total} items, {connection.vendor}", figure, "ms p95", floor,
+                   "bare SELECT of the same 100 rows", target="≤ 100 ms p95")
+
+
+def warnings_url() -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("plan:warnings")
+    except NoReverseMatch:
+        return ""
 
 
 if __name__ == "__main__":

@@ -314,9 +314,11 @@ def test_an_overdue_item_reminds_its_lead_and_co_units_robots(plan, users, campa
     assert "农贸市场扩建（牵头，10-15 到期，还有 7 个工作日）" in text
     subjects = [i.message.subject for i in InboxItem.objects.filter(user=users["liaison_b"]).select_related("message")]
     assert subjects == ["洮河镇：督办事项到期提醒（2026-09-30）"]
-    # Done items remind nobody.
+    # Done items remind nobody; nor does a closed campaign.
     PlanItem.objects.filter(title="集贸市场改造").update(status=Status.DONE)
     assert [p.unit_id for p in queries.due_reminder_parts(on)] == [tree["town_b"].pk]
+    type(campaign).objects.filter(pk=campaign.pk).update(is_active=False)
+    assert queries.due_reminder_parts(on) == []
 
 
 def test_the_daily_schedule_refreshes_the_lights(plan, campaign, tree):

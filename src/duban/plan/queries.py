@@ -327,7 +327,8 @@ def due_reminder_parts(on: dt.date) -> list[ReminderPart]:
     from django.utils.translation import gettext as _
 
     cal = workcalendar.calendar()
-    items = list(reminder_items(today=on).order_by("deadline", "id").values("pk", "seq", "title", "deadline", "lead_unit_id"))
+    items = list(reminder_items(today=on).filter(campaign__is_active=True)  # a closed campaign reminds nobody
+                 .order_by("deadline", "id").values("pk", "seq", "title", "deadline", "lead_unit_id"))
     if not items:
         return []
     co: dict[int, list[int]] = {}
