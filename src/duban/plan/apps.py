@@ -21,3 +21,14 @@ class Config(AppConfig):
         }
         verbs.update({f"planitem.{t.name}": t.label for t in TRANSITIONS.values()})
         return verbs
+
+    def nav(self) -> list:
+        from duban.core.nav import NavItem
+        from duban.orgs.scoping import grants
+
+        def has_units(user, campaign) -> bool:
+            return bool(grants(user)) or user.is_superuser
+
+        # 挂图作战: everyone who sees items sees the map of what they see; its schedule and
+        # baselines pages light the same entry.
+        return [NavItem("plan:map", _("挂图作战"), 14, has_units, active_for=("plan:map", "plan:schedule", "plan:baselines"))]
