@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -107,7 +107,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
         qs = queries.filtered(request.user, campaign, queries.Filters(late_start=late)).exclude(level=Level.ASPECT)
         if critical:
             qs = qs.filter(critical=True)
-        qs = qs.select_related("lead_unit").order_by("latest_start", "deadline", "id")
+        qs = qs.select_related("lead_unit").order_by(F("latest_start").asc(nulls_last=True), "deadline", "id")
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         on_page = [i.pk for i in page.object_list]
         preds: dict[int, list[PlanItem]] = {i: [] for i in on_page}

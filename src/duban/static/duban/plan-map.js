@@ -167,7 +167,7 @@
     series.push({name: L.groups, type: "custom", renderItem: groupItem, encode: {x: [1, 2], y: 0}, data: groupBars, clip: true,
       tooltip: {show: true},
       markLine: {silent: true, symbol: "none", lineStyle: {color: "#b71c1c", type: "dashed", width: 1.5},
-        label: {formatter: L.today + " " + data.today.slice(5), color: "#b71c1c", position: "start"},
+        label: {formatter: L.today + " " + data.today.slice(5), color: "#b71c1c", position: "end"},
         data: [{xAxis: today}]}});
     data.lights.forEach(function (l) {
       series.push({name: l.label, type: "custom", renderItem: barItem, encode: {x: [1, 2], y: 0}, data: perLight[l.value],
@@ -253,14 +253,19 @@
 
   // Print: A3 landscape is 400 mm wide inside its margins (≈1510 px at 96 dpi); the
   // canvas is drawn again at that size, then back to the screen's.
+  // The sliders are hidden on paper; the rows shown are those of the screen's window.
   var before = null;
+  function sliders(show) {
+    chart.setOption({dataZoom: [{show: show}, {}, {show: show}, {}]});
+  }
   function toPrint() {
     if (!chart || before) return;
     var el = document.getElementById("map-chart");
     before = {w: el.style.width, h: el.style.height};
     el.style.width = "1510px";
-    el.style.height = "1000px";
-    chart.resize({width: 1510, height: 1000});
+    el.style.height = "900px";
+    sliders(false);
+    chart.resize({width: 1510, height: 900});
   }
   function fromPrint() {
     if (!chart || !before) return;
@@ -268,6 +273,7 @@
     el.style.width = before.w;
     el.style.height = before.h;
     before = null;
+    sliders(true);
     chart.resize({width: "auto", height: "auto"});
   }
 
