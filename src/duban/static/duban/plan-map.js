@@ -34,7 +34,13 @@
     var colours = {}, labels = {};
     data.lights.forEach(function (l) { colours[l.value] = l.color; labels[l.value] = l.label; });
     var index = {};
-    rows.forEach(function (r, i) { if (r.kind === "item") index[r.id] = i; });
+    rows.forEach(function (r, i) {
+      if (r.kind !== "item") return;
+      index[r.id] = i;
+      r.label = ((r.seq ? r.seq + " " : "") + r.title).slice(0, 60);
+      r.light_label = labels[r.light] || "";
+      r.status_label = data.statuses[r.status] || "";
+    });
 
     // Bars: one series per light, so the legend names (and toggles) each light.
     var perLight = {};
@@ -152,7 +158,7 @@
         L.status + "：" + esc(r.status_label) + " · " + esc(r.light_label) + " · " + L.progress + " " + r.progress + "%",
         L.unit + "：" + esc(r.unit) + (r.leader ? " · " + L.leader + "：" + esc(r.leader) : ""),
         (r.start_is_latest ? L.latest : L.start) + "：" + (r.start || L.none) + " → " + L.deadline + "：" + (r.deadline || L.none)];
-      if (r.latest_start) out.push(L.latest + "：" + r.latest_start + (r.slack !== null ? " · " + L.slack + " " + r.slack + " " + L.days : ""));
+      if (r.latest_start) out.push(L.latest + "：" + r.latest_start + (r.slack != null ? " · " + L.slack + " " + r.slack + " " + L.days : ""));
       if (r.started) out.push(L.actual + "：" + r.started + " → " + (r.finished || L.now));
       if (r.critical) out.push("<b>" + L.critical + "</b>");
       if (r.late_start) out.push('<span style="color:#b71c1c">⚠ ' + L.late + "</span>");
