@@ -130,6 +130,7 @@ def _pages(world, tree) -> list[str]:
         "/", "/ledger/", f"/ledger/{p.pk}/", f"/ledger/{p.pk}/edit/", "/ledger/new/", "/ledger/mine/", "/ledger/summary/",
         "/ledger/import/", "/intake/?status=", f"/intake/{s.pk}/", "/intake/new/", "/intake/channels/", "/intake/import/",
         f"/units/{tree['root'].pk}/", "/units/?q=镇", "/campaigns/", "/audit/", "/ledger/999999/", "/account/tokens/",
+        "/plan/map/", "/plan/schedule/", "/plan/baselines/",
     ]
 
 

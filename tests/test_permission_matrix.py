@@ -38,7 +38,8 @@ ROLES = ("office", "leader", "owner", "other", "outsider", "anon")
 SECRET_DESCRIPTION = "一村自来水管道漏水机密甲"
 SECRET_BODY = "一村路灯损坏没人修机密乙"
 SECRET_EVIDENCE = "机密丙现场照片.png"
-SECRETS = (SECRET_DESCRIPTION, SECRET_BODY, SECRET_EVIDENCE)
+SECRET_ITEM = "平安镇督办事项机密丁"
+SECRETS = (SECRET_DESCRIPTION, SECRET_BODY, SECRET_EVIDENCE, SECRET_ITEM)
 
 
 @dataclass
@@ -192,6 +193,17 @@ MATRIX: dict[str, Case] = {
     "triage:train": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"target": "area"}),
     "triage:route": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"unit": w["tree"]["town_a"].pk}),
     "triage:reply_check": Case("200 200 200 404 404 302", method="POST", kwargs=s, data=lambda w: {"reply": "已安排维修"}),
+    # ------------------------------------------------------------------ plan: battle map, backward schedule, baselines
+    # (everyone sees the map of the items they see; the office edits links and freezes baselines)
+    "plan:map": Case("200 200 200 200 200 302"),
+    "plan:map_data": Case("200 200 200 200 200 302"),
+    "plan:schedule": Case("200 200 200 200 200 302"),
+    "plan:dependency_add": Case("302 403 403 403 403 302", method="POST", writes="office",
+                                data=lambda w: {"campaign": w["campaign"].pk, "predecessor": "P1", "successor": "P2"}),
+    "plan:dependency_remove": Case("302 403 403 403 403 302", method="POST", writes="office",
+                                   data=lambda w: {"campaign": w["campaign"].pk, "predecessor": w["plan_item"].pk, "successor": w["plan_next"].pk}),
+    "plan:baselines": Case("200 200 200 200 200 302"),
+    "plan:baseline_freeze": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"campaign": w["campaign"].pk, "name": "年初计划"}),
     # ------------------------------------------------------------------ public pages (no account)
     "public:submit": Case("200 200 200 200 200 200"),
     "public:lookup": Case("200 200 200 200 200 200"),
@@ -303,6 +315,15 @@ def build_world(tmp_path) -> dict:
     orgs.token_create(actor=SystemActor("测试"), user=users["liaison_a"], label="脚本")
     token = ApiToken.objects.get(user=users["liaison_a"])
     hot_run = triage.hot_from_suggestions(actor=SystemActor("测试"), skip_checks=True, campaign=campaign)
+    from duban.plan import services as plan
+
+    aspect = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(title="优化营商环境", lead_unit=tree["root"]))
+    plan_item = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(
+        title=SECRET_ITEM, lead_unit=tree["town_a"], parent=aspect, seq="P1", deadline=dt.date(2030, 6, 30), duration_days=20))
+    plan_next = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(
+        title="平安镇后续事项", lead_unit=tree["town_a"], parent=aspect, seq="P2", deadline=dt.date(2030, 9, 30)))
+    plan.dependency_add(actor=SystemActor("测试"), skip_checks=True, predecessor=plan_item, successor=plan_next)
+    plan.baseline_freeze(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, name="基线")
     from duban.core.schedules import schedule_register
 
     schedule = schedule_register(key="matrix-ping", task_path="duban.core.tasks.ping", rule="daily", at=dt.time(10, 0))
@@ -324,7 +345,8 @@ def build_world(tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
-        "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
+        "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "schedule": schedule,
+        "plan_item": plan_item, "plan_next": plan_next, "imports": list(office.session["ledger_imports"]), **tokens,
     }
 
 
@@ -421,7 +443,7 @@ def snapshot(w: dict) -> dict:
     from duban.orgs.models import ApiToken
 
     counts = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in (
-        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify")
+        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify", "plan")
         and m._meta.label not in ("orgs.ApiToken", "core.CacheEntry")}  # reads may fill the figures cache
     counts["active tokens"] = ApiToken.objects.filter(revoked=False).count()
     rows = {

@@ -129,6 +129,10 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "orgs:unit_import":                  (6, None, None),
     "orgs:unit_list":                    (10, 10, 9),
     "orgs:unit_search":                  (8, 8, 7),
+    "plan:baselines":                    (13, 13, 12),
+    "plan:map":                          (15, 15, 14),
+    "plan:map_data":                     (11, 11, 10),
+    "plan:schedule":                     (12, 12, 11),
     "public:lookup":                     (2, 2, 2),
     "public:status":                     (18, 18, 18),
     "public:submit":                     (4, 4, 4),
@@ -152,7 +156,8 @@ NOT_READS: dict[str, str] = {
     "api:route": "POST", "api:reply": "POST", "api:close": "POST", "api:to_problem": "POST", "api:join_problem": "POST",
     "api:public_submit": "POST", "api:public_rate": "POST", "api:classify": "POST", "api:train": "POST",
     "api:hot_run_now": "POST", "api:reply_check": "POST",
-    "intake:transition": "POST", "intake:callback": "POST", "api:suggestion_transition": "POST", "api:add_callback": "POST",
+    "intake:transition": "POST", "intake:callback": "POST",
+    "plan:dependency_add": "POST", "plan:dependency_remove": "POST", "plan:baseline_freeze": "POST", "api:suggestion_transition": "POST", "api:add_callback": "POST",
     "api:api-root": "answers 404 to everyone (the API's bare root)",
 }
 
@@ -268,6 +273,22 @@ def build_world(scale: int, tmp_path) -> dict:
         unit_channel_set(actor=actor, unit=unit, channel=Channel.DINGTALK,
                          target=f"https://oapi.dingtalk.com/robot/send?access_token=t{unit.pk}", secret="SEC0123456789")
 
+    # the plan (挂图作战, 倒排工期, 基线): n items per owner under one aspect, linked in a chain,
+    # each with a milestone; a co-responsible 平安镇 on every other one; a baseline
+    from duban.plan import services as plan
+
+    aspect = plan.item_create(actor=actor, campaign=campaign, refresh=False, new=plan.NewItem(title="优化营商环境", lead_unit=tree["root"]))
+    prev = None
+    for unit in ("town_a", "town_b", "dept"):
+        for i in range(n):
+            item = plan.item_create(actor=actor, campaign=campaign, refresh=False, new=plan.NewItem(
+                title=f"{tree[unit].name}督办事项{i}", lead_unit=tree[unit], parent=aspect, co_units=[tree["town_a"]] if i % 2 else [],
+                deadline=dt.date(2030, 6, 1 + i), duration_days=10, leader_name=f"领导{i % 2}"))
+            plan.milestones_set(actor=actor, item=item, milestones=[(f"节点{i}", dt.date(2030, 5, 1 + i), None)])
+            if prev is not None:
+                plan.dependency_add(actor=actor, predecessor=prev, successor=item)
+            prev = item
+    plan.baseline_freeze(actor=actor, campaign=campaign, name="年初计划")
     # a refused ledger import held in the office's session: its error report is a download
     office = Client()
     office.force_login(users["office"])
@@ -378,6 +399,8 @@ class _Counts:
             "api:list_campaigns": (len(c.get(reverse("api:list_campaigns")).json()), 1 + n),
             "api:list_problems": (c.get(reverse("api:list_problems")).json()["count"], 4 * n),
             "account:tokens": (len(re.findall(r"脚本\d", _read(c.get(reverse("account:tokens"))).decode())), n),
+            "plan:map_data": (c.get(reverse("plan:map_data")).json()["count"], 3 * n),
+            "plan:schedule": (_read(c.get(reverse("plan:schedule"))).decode().count('<tr id="item-'), 3 * n),
         }
         assert {k: got for k, (got, _) in seen.items()} == {k: want for k, (_, want) in seen.items()}
 

@@ -285,3 +285,13 @@ def test_print_stylesheet_is_a3_landscape():
 
     css = (Path(duban.__file__).parent / "static" / "duban" / "plan-map.css").read_text()
     assert "@page { size: A3 landscape;" in css and "@media print" in css
+
+
+def test_the_office_creates_an_item_with_co_units_as_itself(tree, users, campaign):
+    """services.item_create by a person (not a system actor) with co-responsible units: the
+    owners are set under the office's own rights (it used to raise TypeError)."""
+    item = services.item_create(actor=users["office"], campaign=campaign, new=services.NewItem(
+        title="招商引资", lead_unit=tree["dept"], co_units=[tree["town_a"], tree["town_b"]]))
+    assert list(battlemap.queries.visible(users["liaison_b"], campaign)) == [item]
+    services.item_update(actor=users["office"], item=item, changes={}, co_units=[tree["town_a"]])
+    assert list(battlemap.queries.visible(users["liaison_b"], campaign)) == []

@@ -195,7 +195,9 @@ def item_create(*, actor, campaign: Campaign, new: NewItem, skip_checks: bool = 
     item.leader = _leader_user(item.leader_name, campaign)
     if item.leader is not None:
         item.save(update_fields=["leader"])
-    owners_set(actor=actor, obj=item, owners=_co_pairs(new.lead_unit, new.co_units), skip_checks=True)
+    # A person is checked again there (office over each unit named); skip_checks=True is
+    # for system actors only and raises for a person.
+    owners_set(actor=actor, obj=item, owners=_co_pairs(new.lead_unit, new.co_units), skip_checks=skip_checks)
     audit_record(actor=actor, verb="planitem.create", obj=item, changes=diff({}, snapshot(item, AUDITED)))
     if refresh:
         plan_refresh(campaign=campaign)
@@ -241,7 +243,7 @@ def item_update(*, actor, item: PlanItem, changes: dict, co_units: Sequence[OrgU
     item.updated_at = _now()
     item.save()
     if co_units is not None:
-        owners_set(actor=actor, obj=item, owners=_co_pairs(item.lead_unit, co_units), skip_checks=True)
+        owners_set(actor=actor, obj=item, owners=_co_pairs(item.lead_unit, co_units), skip_checks=skip_checks)
     changed = diff(before, snapshot(item, AUDITED))
     if changed:
         audit_record(actor=actor, verb="planitem.update", obj=item, changes=changed)

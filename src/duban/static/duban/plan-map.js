@@ -199,7 +199,7 @@
       legend: {top: 0, type: "scroll", data: series.map(function (s) { return s.name; }).filter(function (n) { return n !== L.groups; })},
       grid: {left: narrow ? 110 : 260, right: 56, top: 44, bottom: 56},
       xAxis: {type: "time", position: "top", min: t(data.range[0]), max: t(data.range[1]),
-        axisLabel: {formatter: {year: "{yyyy}", month: "{M}月", day: "{d}日"}, hideOverlap: true},
+        axisLabel: {formatter: {year: "{yyyy}", month: L.month, day: L.day}, hideOverlap: true},
         splitLine: {show: true, lineStyle: {color: "#eee"}}},
       yAxis: {type: "category", inverse: true, data: cats,
         axisTick: {show: false}, splitLine: {show: true, lineStyle: {color: "#f3f3f3"}},
@@ -251,7 +251,7 @@
     var url = chart.getDataURL({type: "png", pixelRatio: 2, backgroundColor: "#fff", excludeComponents: ["dataZoom"]});
     var a = document.createElement("a");
     a.href = url;
-    a.download = "挂图作战-" + (data ? data.today : "") + ".png";
+    a.download = L.file + "-" + (data ? data.today : "") + ".png";
     document.body.appendChild(a);
     a.click();
     a.remove();
