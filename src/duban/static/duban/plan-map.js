@@ -125,6 +125,9 @@
 
     function linkItem(params, api) {
       var a = api.coord([api.value(1), api.value(0)]), b = api.coord([api.value(3), api.value(2)]);
+      // Both ends on screen, or nothing: a link to a row scrolled away would cross the chart.
+      var box = params.coordSys;
+      if (a[1] < box.y || a[1] > box.y + box.height || b[1] < box.y || b[1] > box.y + box.height) return null;
       var h = api.size([0, 1])[1];
       var crit = api.value(4);
       var stroke = crit ? "#111" : "#607d8b";
