@@ -239,7 +239,10 @@ def test_baselines_page_freezes_compares_and_keeps_them(users, campaign, plan):
     assert Baseline.objects.get(campaign=campaign).name == "年初计划"
     services.item_update(actor=users["office"], item=plan["t1"], changes={"deadline": dt.date(2030, 7, 5)})
     html = office.get(url, {"campaign": campaign.pk, "baseline": 1}).content.decode()
-    assert "较基线1推迟5个工作日" in html and "在挂图上显示" in html
+    assert "较基线1推迟5个工作日" in html and "在挂图上显示" in html and "道路硬化" in html
+    # Only what moved since the baseline.
+    html = office.get(url, {"campaign": campaign.pk, "baseline": 1, "changed": "1"}).content.decode()
+    assert "较基线1推迟5个工作日" in html and "道路硬化" not in html and "共 1 项" in html
     # Blank names and the eleventh baseline are refused, with the reason.
     r = office.post(reverse("plan:baseline_freeze"), {"campaign": campaign.pk, "name": " "}, follow=True)
     assert "基线名称不能为空" in r.content.decode()

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from duban.core.dates import today
 from duban.core.validation import id_or_none
 from duban.orgs.scoping import home_unit, visible_units
 from duban.plan import battlemap, queries, services
-from duban.plan.models import MAX_BASELINES, Baseline, Dependency, Level, Light, PlanItem
+from duban.plan.models import MAX_BASELINES, Baseline, BaselineEntry, Dependency, Level, Light, PlanItem
 
 PAGE_SIZE = 100
 
@@ -189,7 +189,7 @@ def dependency_remove(request: HttpRequest) -> HttpResponse:
 def baselines(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
     ctx = {"campaign": campaign, "baselines": [], "chosen": None, "page": None, "rows": [], "may_plan": False,
-           "max_baselines": MAX_BASELINES}
+           "max_baselines": MAX_BASELINES, "changed": False}
     if campaign is not None:
         found = list(Baseline.objects.filter(campaign=campaign).select_related("taken_by").order_by("number"))
         number = id_or_none(request.GET.get("baseline"))
@@ -197,6 +197,11 @@ def baselines(request: HttpRequest) -> HttpResponse:
         ctx.update(baselines=found, chosen=chosen, may_plan=services.may_plan(request.user, campaign))
         if chosen is not None:
             visible = queries.visible(request.user, campaign).exclude(level=Level.ASPECT)
+            changed = request.GET.get("changed") == "1"
+            if changed:  # only what moved: a deadline other than the baseline's, or added since
+                same = BaselineEntry.objects.filter(baseline=chosen, item=OuterRef("pk"), deadline=OuterRef("deadline"))
+                visible = visible.exclude(Exists(same))
+            ctx["changed"] = changed
             page = Paginator(visible.order_by("deadline", "id").values_list("id", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
             rows = queries.compare(request.user, campaign, chosen, qs=visible.filter(pk__in=list(page.object_list)))
             order = {pk: n for n, pk in enumerate(page.object_list)}
