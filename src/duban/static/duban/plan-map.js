@@ -183,7 +183,7 @@
         itemStyle: {color: l.color}, clip: true});
     });
     if (data.baseline) {
-      series.push({name: L.baseline + data.baseline.number, type: "custom", renderItem: baseItem, encode: {x: [1, 2], y: 0},
+      series.push({name: L.baseline_n.replace("{n}", data.baseline.number), type: "custom", renderItem: baseItem, encode: {x: [1, 2], y: 0},
         data: baseBars, itemStyle: {color: "#9e9e9e"}, clip: true, z: 1});
     }
     series.push({name: L.milestones, type: "scatter", symbol: "diamond", symbolSize: 10, symbolOffset: [0, -3], data: stones,
