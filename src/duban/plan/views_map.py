@@ -80,8 +80,6 @@ def _chart_labels() -> dict[str, str]:
         "unit": _("牵头单位"), "leader": _("分管领导"), "status": _("状态"), "milestones": _("节点"), "done": _("已完成"),
         "open": _("未完成"), "baseline": _("基线"), "links": _("前置关系"), "today": _("今天"), "items": _("项"),
         "groups": _("分组"), "now": _("至今"), "none": "—", "file": _("挂图作战"), "baseline_n": _("基线%(n)s") % {"n": "{n}"},
-        # ECharts' time formats for the axis: {M}月 / {d}日 in Chinese, {MMM} / {d} in English
-        "month": _("{M}月"), "day": _("{d}日"),
     }
 
 

@@ -195,6 +195,7 @@
     el.style.height = chartHeight(rows.length) + "px";
     chart = echarts.init(el, null, {renderer: "canvas"});
     var narrow = el.clientWidth < 600;
+    var zh = (document.documentElement.lang || "").indexOf("zh") === 0; // the axis's date format
     chart.setOption({
       animation: false,
       aria: {enabled: true},
@@ -202,7 +203,8 @@
       legend: {top: 0, type: "scroll", data: series.map(function (s) { return s.name; }).filter(function (n) { return n !== L.groups; })},
       grid: {left: narrow ? 110 : 260, right: 56, top: 44, bottom: 56},
       xAxis: {type: "time", position: "top", min: t(data.range[0]), max: t(data.range[1]),
-        axisLabel: {formatter: {year: "{yyyy}", month: L.month, day: L.day}, hideOverlap: true},
+        axisLabel: {formatter: zh ? {year: "{yyyy}", month: "{M}月", day: "{d}日"} : {year: "{yyyy}", month: "{MMM}", day: "{d}"},
+        hideOverlap: true},
         splitLine: {show: true, lineStyle: {color: "#eee"}}},
       yAxis: {type: "category", inverse: true, data: cats,
         axisTick: {show: false}, splitLine: {show: true, lineStyle: {color: "#f3f3f3"}},
