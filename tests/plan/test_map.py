@@ -48,7 +48,11 @@ def plan(tree, campaign):
 
 
 def _data(user, campaign, **kw):
-    return battlemap.map_data(user, campaign, battlemap.MapQuery(**kw), today=TODAY)
+    """map_data with its rows as objects (battlemap.expand, as the chart's script reads them)."""
+    d = battlemap.map_data(user, campaign, battlemap.MapQuery(**kw), today=TODAY)
+    json.dumps(d)  # plain JSON
+    assert all(len(r) == len(d["fields"]) for r in d["rows"] if isinstance(r, list))
+    return {**d, "rows": battlemap.expand(d)}
 
 
 def _items(data):
@@ -75,7 +79,6 @@ def test_rows_grouped_by_aspect_in_plan_order_with_milestones_and_links(users, c
     assert d["rows"][0]["count"] == 3 and d["rows"][0]["start"] == "2030-01-02" and d["rows"][0]["deadline"] == "2030-09-30"
     assert d["range"][0] <= "2030-01-02" and d["range"][1] >= "2030-12-31"
     assert d["baseline"] is None  # none frozen yet
-    json.dumps(d)  # plain JSON
 
 
 def test_grouping_by_unit_and_by_leader(users, campaign, plan):

@@ -74,6 +74,26 @@ def items_of(user, campaign, q: MapQuery) -> QuerySet:
 
 
 DATES = ("start_date", "deadline", "latest_start", "started_on", "finished_on")
+# An item row of the map's JSON: a list in this order (group headings are objects).
+FIELDS = ("id", "seq", "title", "level", "unit", "leader", "start", "start_is_latest", "deadline", "latest_start", "slack",
+          "started", "finished", "progress", "light", "status", "critical", "late_start", "milestones", "baseline")
+
+
+def expand(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of `map_data` as objects (what the chart's script makes of them): an item's
+    milestones as {title, due, done}, its baseline as {start, deadline, days, text}."""
+    out = []
+    for r in data["rows"]:
+        if isinstance(r, dict):
+            out.append(r)
+            continue
+        item = dict(zip(data["fields"], r, strict=True))
+        item["kind"] = "item"
+        item["milestones"] = [{"due": due, "done": done, "title": title} for due, done, title in item["milestones"]]
+        b = item["baseline"]
+        item["baseline"] = dict(zip(("start", "deadline", "days", "text"), b, strict=True)) if b else None
+        out.append(item)
+    return out
 
 
 def _text(field: str) -> Cast:
@@ -84,8 +104,8 @@ def _text(field: str) -> Cast:
 def map_data(user, campaign, q: MapQuery, *, today: dt.date | None = None) -> dict[str, Any]:
     """{rows, links, lights, statuses, baseline, today, range, group, count} for the chart.
 
-    `rows` is in display order: a group heading (kind "group", with the span of its
-    items) followed by its items (kind "item")."""
+    `rows` is in display order: a group heading (an object, kind "group", with the span
+    of its items) followed by its items (lists in FIELDS' order; `expand` makes objects)."""
     today = today or local_today()
     today_iso = today.isoformat()
     qs = items_of(user, campaign, q)
@@ -103,7 +123,7 @@ def map_data(user, campaign, q: MapQuery, *, today: dt.date | None = None) -> di
     for item_id, title, due, done_on in (Milestone.objects.filter(item__in=ids).order_by("due", "position", "id")
                                          .annotate(iso_due=_text("due"), iso_done=_text("done_on"))
                                          .values_list("item_id", "title", "iso_due", "iso_done")):
-        stones.setdefault(item_id, []).append({"title": title, "due": due, "done": done_on is not None})
+        stones.setdefault(item_id, []).append([due, done_on is not None, title])
     # Links between two shown items. One IN, the other end checked here: SQLite plans the
     # two INs as a probe of every (predecessor, successor) pair, seconds at 5,000 items.
     shown = {row[0] for row in items}
@@ -153,15 +173,7 @@ def map_data(user, campaign, q: MapQuery, *, today: dt.date | None = None) -> di
             glabel = (f"{heads[a][2]} {heads[a][3]}".strip() if a in heads else _("（未分方面）"))
             gorder = (a is None, heads[a][1] if a in heads else 0, a or 0)
         plan_start = start or latest  # no planned start: drawn from its latest start (倒排工期)
-        row = {
-            # (labels of the light and status are in `lights` and `statuses`: said once, not 5,000 times)
-            "id": pk, "kind": "item", "seq": seq, "title": title, "level": level, "unit": unit_name, "leader": leader_name,
-            "start": plan_start, "start_is_latest": start is None and latest is not None, "deadline": deadline,
-            "latest_start": latest, "slack": slack, "started": started, "finished": finished,
-            "progress": progress, "light": light, "status": status, "critical": critical,
-            "late_start": bool(latest and latest < today_iso and started is None and status != Status.DONE),
-            "milestones": stones.get(pk, []), "baseline": None, "_key": tree_key(pk, parent_id, position),
-        }
+        b_row = None
         if baseline is not None and pk in base:
             b_start, b_deadline = base[pk]
             days = None
@@ -171,23 +183,28 @@ def map_data(user, campaign, q: MapQuery, *, today: dt.date | None = None) -> di
                     drift_memo[memo_key] = 0 if b_deadline == deadline else cal.workdays_between(
                         dt.date.fromisoformat(b_deadline), dt.date.fromisoformat(deadline))
                 days = drift_memo[memo_key]
-            row["baseline"] = {"start": b_start, "deadline": b_deadline, "days": days,
-                               "text": queries.drift_text(days, baseline.number) if days is not None else ""}
-        g = groups.setdefault(gkey, {"kind": "group", "key": gkey, "label": glabel, "_order": gorder, "items": []})
-        g["items"].append(row)
+            b_row = [b_start, b_deadline, days, queries.drift_text(days, baseline.number) if days is not None else ""]
+        # One list per item in FIELDS' order (the labels of lights and statuses are in
+        # `lights` and `statuses`): a third of the JSON of a dict per item, built faster.
+        row = [pk, seq, title, level, unit_name, leader_name, plan_start, start is None and latest is not None, deadline,
+               latest, slack, started, finished, progress, light, status, critical,
+               bool(latest and latest < today_iso and started is None and status != Status.DONE), stones.get(pk, []), b_row]
+        g = groups.get(gkey)
+        if g is None:
+            g = groups[gkey] = {"kind": "group", "key": gkey, "label": glabel, "_order": gorder, "items": []}
+        g["items"].append((tree_key(pk, parent_id, position), row))
 
-    rows: list[dict] = []
+    rows: list = []
     spans: list[str] = [today_iso]  # ISO dates compare as text
     for g in sorted(groups.values(), key=lambda g: g["_order"]):
-        members = sorted(g.pop("items"), key=lambda r: r["_key"])
-        dates = [d for r in members for d in (r["start"], r["deadline"], r["started"], r["finished"]) if d]
+        members = [r for _k, r in sorted(g.pop("items"), key=lambda kr: kr[0])]
+        dates = [d for r in members for d in (r[6], r[8], r[11], r[12]) if d]
         counts = dict.fromkeys(LIGHT_COLOURS, 0)
         for r in members:
-            counts[r["light"]] = counts.get(r["light"], 0) + 1
-            r.pop("_key")
-            spans += [m["due"] for m in r["milestones"]]
-            if r["baseline"]:
-                spans += [d for d in (r["baseline"]["start"], r["baseline"]["deadline"]) if d]
+            counts[r[14]] = counts.get(r[14], 0) + 1
+            spans += [m[0] for m in r[18]]
+            if r[19]:
+                spans += [d for d in r[19][:2] if d]
         g.pop("_order")
         rows.append({**g, "key": str(g["key"]) if g["key"] is not None else "", "start": min(dates) if dates else None,
                      "deadline": max(dates) if dates else None, "count": len(members), "counts": counts})
@@ -199,6 +216,7 @@ def map_data(user, campaign, q: MapQuery, *, today: dt.date | None = None) -> di
         "group": q.group,
         "group_label": group_labels()[q.group],
         "count": len(items),
+        "fields": FIELDS,
         "rows": rows,
         "links": [list(pair) for pair in links],
         "range": [(first - dt.timedelta(days=7)).isoformat(), (last + dt.timedelta(days=14)).isoformat()],

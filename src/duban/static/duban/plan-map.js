@@ -28,8 +28,20 @@
     return Math.max(320, Math.min(n, WINDOW) * ROW_PX + 110);
   }
 
+  // An item comes as a list in data.fields' order (a third of the JSON of an object each).
+  function expand(d) {
+    return d.rows.map(function (r) {
+      if (!Array.isArray(r)) return r;
+      var o = {kind: "item"};
+      d.fields.forEach(function (f, i) { o[f] = r[i]; });
+      o.milestones = o.milestones.map(function (m) { return {due: m[0], done: m[1], title: m[2]}; });
+      o.baseline = o.baseline ? {start: o.baseline[0], deadline: o.baseline[1], days: o.baseline[2], text: o.baseline[3]} : null;
+      return o;
+    });
+  }
+
   function build(el) {
-    var rows = data.rows;
+    var rows = data.rows = expand(data);
     var today = t(data.today);
     var colours = {}, labels = {};
     data.lights.forEach(function (l) { colours[l.value] = l.color; labels[l.value] = l.label; });
