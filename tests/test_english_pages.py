@@ -138,6 +138,7 @@ def _pages(world, tree) -> list[str]:
         f"/units/{tree['root'].pk}/", "/units/?q=镇", "/campaigns/", "/audit/", "/ledger/999999/", "/account/tokens/",
         "/plan/", "/plan/mine/", "/plan/leader/", "/plan/warnings/", f"/plan/{world['item'].pk}/", f"/plan/{world['item'].pk}/edit/",
         "/plan/new/", "/plan/lights/",
+        "/plan/map/", "/plan/schedule/", "/plan/baselines/",
     ]
 
 

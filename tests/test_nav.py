@@ -20,9 +20,9 @@ def lit(html: str) -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("who", "present", "absent"), [
-    ("office", {"首页", "我的待办", "整改台账", "意见建议", "热点问题", "活动", "单位", "审计日志"}, set()),
-    ("leader", {"首页", "整改台账", "热点问题", "单位"}, {"审计日志"}),
-    ("liaison_a", {"首页", "我的待办", "整改台账", "意见建议", "单位"}, {"热点问题", "审计日志"}),
+    ("office", {"首页", "我的待办", "整改台账", "挂图作战", "意见建议", "热点问题", "活动", "单位", "审计日志"}, set()),
+    ("leader", {"首页", "整改台账", "挂图作战", "热点问题", "单位"}, {"审计日志"}),
+    ("liaison_a", {"首页", "我的待办", "整改台账", "挂图作战", "意见建议", "单位"}, {"热点问题", "审计日志"}),
 ])
 def test_menu_matches_the_permission_rule_and_every_entry_opens(client_for, users, campaign, who, present, absent):
     c = client_for(users[who])
@@ -44,3 +44,5 @@ def test_the_current_section_is_lit(client_for, users, campaign, tree):
     assert lit(c.get(reverse("ledger:problem_detail", kwargs={"pk": p.pk})).content.decode()) == ["整改台账"]
     assert lit(c.get(reverse("ledger:my_items")).content.decode()) == ["我的待办"]
     assert lit(c.get(reverse("orgs:unit_detail", kwargs={"pk": tree["town_a"].pk})).content.decode()) == ["单位"]
+    for page in ("plan:map", "plan:schedule", "plan:baselines"):  # the battle map's three tabs
+        assert lit(c.get(reverse(page)).content.decode()) == ["挂图作战"], page

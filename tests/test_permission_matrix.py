@@ -233,6 +233,17 @@ MATRIX: dict[str, Case] = {
     "triage:train": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"target": "area"}),
     "triage:route": Case("302 403 403 404 404 302", method="POST", kwargs=s, data=lambda w: {"unit": w["tree"]["town_a"].pk}),
     "triage:reply_check": Case("200 200 200 404 404 302", method="POST", kwargs=s, data=lambda w: {"reply": "已安排维修"}),
+    # ------------------------------------------------------------------ plan: battle map, backward schedule, baselines
+    # (everyone sees the map of the items they see; the office edits links and freezes baselines)
+    "plan:map": Case("200 200 200 200 200 302"),
+    "plan:map_data": Case("200 200 200 200 200 302"),
+    "plan:schedule": Case("200 200 200 200 200 302"),
+    "plan:dependency_add": Case("302 403 403 403 403 302", method="POST", writes="office",
+                                data=lambda w: {"campaign": w["campaign"].pk, "predecessor": "P1", "successor": "P2"}),
+    "plan:dependency_remove": Case("302 403 403 403 403 302", method="POST", writes="office",
+                                   data=lambda w: {"campaign": w["campaign"].pk, "predecessor": w["plan_item"].pk, "successor": w["plan_next"].pk}),
+    "plan:baselines": Case("200 200 200 200 200 302"),
+    "plan:baseline_freeze": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"campaign": w["campaign"].pk, "name": "年初计划"}),
     # ------------------------------------------------------------------ public pages (no account)
     "public:submit": Case("200 200 200 200 200 200"),
     "public:lookup": Case("200 200 200 200 200 200"),
@@ -345,9 +356,6 @@ def build_world(tmp_path) -> dict:
     tree = build_tree()
     users = build_users(tree)
     campaign = build_campaign(tree)
-    aspect = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(title="基础设施", lead_unit=tree["root"]))
-    item = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign,
-                            new=plan.NewItem(title="道路硬化", lead_unit=tree["village_a1"], parent=aspect, deadline=dt.date(2030, 1, 1)))
     problem = ledger.problem_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, description=SECRET_DESCRIPTION, unit=tree["village_a1"],
                                     deadline=dt.date(2030, 1, 1))
     evidence = ledger.problem_add_evidence(actor=SystemActor("测试"), skip_checks=True, problem=problem, name=SECRET_EVIDENCE, data=tiny_png())
@@ -364,10 +372,17 @@ def build_world(tmp_path) -> dict:
     from duban.core.schedules import schedule_register
 
     schedule = schedule_register(key="matrix-ping", task_path="duban.core.tasks.ping", rule="daily", at=dt.time(10, 0))
-    from duban.plan import services as plan
-
+    # the plan: one item of 平安镇's (a village shares it) under an aspect, a node, evidence, a
+    # successor and a baseline — every plan route (pages, map, API) is called on these
+    aspect = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(title="优化营商环境", lead_unit=tree["root"]))
     plan_item = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(
-        title=SECRET_PLAN, lead_unit=tree["town_a"], co_units=[tree["village_a1"]], deadline=dt.date(2030, 1, 1)))
+        title=SECRET_PLAN, lead_unit=tree["town_a"], co_units=[tree["village_a1"]], parent=aspect, seq="P1",
+        deadline=dt.date(2030, 6, 30), duration_days=20))
+    plan_next = plan.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan.NewItem(
+        title="平安镇后续事项", lead_unit=tree["town_a"], parent=aspect, seq="P2", deadline=dt.date(2030, 9, 30)))
+    plan.dependency_add(actor=SystemActor("测试"), skip_checks=True, predecessor=plan_item, successor=plan_next)
+    plan.baseline_freeze(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, name="基线")
+    item = plan_item
     milestone = plan.milestones_set(actor=SystemActor("测试"), skip_checks=True, item=plan_item,
                                     milestones=[("方案制定", dt.date(2029, 6, 30), tree["town_a"])])[0]
     plan_evidence = plan.evidence_add(actor=SystemActor("测试"), skip_checks=True, item=plan_item, name=SECRET_EVIDENCE, data=tiny_png())
@@ -395,7 +410,7 @@ def build_world(tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence, "plan_imports": list(office.session["plan_imports"]),
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
-        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "plan_item": plan_item, "milestone": milestone, "plan_evidence": plan_evidence, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
+        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "plan_item": plan_item, "milestone": milestone, "plan_evidence": plan_evidence, "plan_next": plan_next, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
     }
 
 

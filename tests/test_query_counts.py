@@ -150,6 +150,10 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "plan:light_rule":                   (8, None, None),
     "plan:mine":                         (11, 8, 10),
     "plan:warnings":                     (12, 12, 11),
+    "plan:baselines":                    (13, 13, 12),
+    "plan:map":                          (15, 15, 14),
+    "plan:map_data":                     (11, 11, 10),
+    "plan:schedule":                     (12, 12, 11),
     "public:lookup":                     (2, 2, 2),
     "public:status":                     (18, 18, 18),
     "public:submit":                     (4, 4, 4),
@@ -176,7 +180,8 @@ NOT_READS: dict[str, str] = {
     "api:hot_run_now": "POST", "api:reply_check": "POST",
     "api:create_task": "POST", "api:update_task": "PATCH", "api:task_transition": "POST", "api:task_report": "POST",
     "api:task_instruction": "POST", "api:task_evidence": "POST",
-    "intake:transition": "POST", "intake:callback": "POST", "api:suggestion_transition": "POST", "api:add_callback": "POST",
+    "intake:transition": "POST", "intake:callback": "POST",
+    "plan:dependency_add": "POST", "plan:dependency_remove": "POST", "plan:baseline_freeze": "POST", "api:suggestion_transition": "POST", "api:add_callback": "POST",
     "api:api-root": "answers 404 to everyone (the API's bare root)",
 }
 
@@ -474,6 +479,8 @@ class _Counts:
             "plan:export": (_sheet_rows(_read(c.get(reverse("plan:export")))), 2 + 7 * n),  # imported: an aspect, n tasks, 2n measures; built: an aspect, 4n items
             "plan:item_list": (_read(c.get(reverse("plan:item_list") + QUERY["plan:item_list"])).decode().count("督办事项第"), 3 * n),
             "plan:item": (_read(c.get(reverse("plan:item", kwargs=KWARGS["plan:item"](world)))).decode().count("补充进展"), n + 1),  # the last is also its 进展情况
+            "plan:map_data": (c.get(reverse("plan:map_data")).json()["count"], 3 * n),
+            "plan:schedule": (_read(c.get(reverse("plan:schedule"))).decode().count('<tr id="item-'), 3 * n),
         }
         assert {k: got for k, (got, _) in seen.items()} == {k: want for k, (_, want) in seen.items()}
 

@@ -63,7 +63,10 @@ class Config(AppConfig):
             return bool(grants(user)) or user.is_superuser
 
         return [NavItem("plan:mine", _("我的任务"), 6, has_units),
-                NavItem("plan:item_list", _("任务分工"), 8, active_for=("plan:",))]
+                NavItem("plan:item_list", _("任务分工"), 8, active_for=("plan:",)),
+                # 挂图作战: everyone who sees items sees the map of what they see; its schedule and
+                # baselines pages light the same entry.
+                NavItem("plan:map", _("挂图作战"), 14, has_units, active_for=("plan:map", "plan:schedule", "plan:baselines"))]
 
     def todo(self, user) -> list:
         """我的待办 (duban.core.todo): the plan items whose next step waits on this person —

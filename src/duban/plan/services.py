@@ -196,6 +196,8 @@ def item_create(*, actor, campaign: Campaign, new: NewItem, skip_checks: bool = 
     item.leader = _leader_user(item.leader_name, campaign)
     if item.leader is not None:
         item.save(update_fields=["leader"])
+    # A person is checked again there (office over each unit named); skip_checks=True is
+    # for system actors only and raises for a person.
     owners_set(actor=actor, obj=item, owners=_co_pairs(new.lead_unit, new.co_units), skip_checks=skip_checks)
     audit_record(actor=actor, verb="planitem.create", obj=item, changes=diff({}, snapshot(item, AUDITED)))
     if refresh:

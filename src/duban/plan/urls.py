@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from duban.plan import views, views_io
+from duban.plan import views, views_io, views_map
 
 app_name = "plan"
 
@@ -24,4 +24,12 @@ urlpatterns: list = [
     path("<int:pk>/instruction/", views.item_instruction, name="item_instruction"),
     path("milestone/<int:pk>/done/", views.milestone_done, name="milestone_done"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
+    # 挂图作战, 倒排工期, 基线 (views_map)
+    path("map/", views_map.battle_map, name="map"),
+    path("map/data/", views_map.map_data, name="map_data"),
+    path("schedule/", views_map.schedule, name="schedule"),
+    path("schedule/dependency/add/", views_map.dependency_add, name="dependency_add"),
+    path("schedule/dependency/remove/", views_map.dependency_remove, name="dependency_remove"),
+    path("baselines/", views_map.baselines, name="baselines"),
+    path("baselines/freeze/", views_map.baseline_freeze, name="baseline_freeze"),
 ]
