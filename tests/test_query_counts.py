@@ -466,6 +466,11 @@ class _Counts:
         """The pages measured show 2 × scale rows of each kind: else the 3× world proves nothing."""
         n = 2 * self.scale
         c = _client("office", world)
+        from duban.plan.models import PlanItem
+
+        plan_rows = PlanItem.objects.count()
+        work_items = PlanItem.objects.exclude(level=1).count()
+        assert work_items >= 11 * n  # the rows grow with the scale
         seen = {
             "ledger:problem_list": (_read(c.get(reverse("ledger:problem_list") + "?q=村")).decode().count("道路破损第"), 3 * n),
             "intake:inbox": (len(set(re.findall(r"(平安镇|洮河镇)的路灯坏了第(\d+)盏", _read(c.get(reverse("intake:inbox") + QUERY["intake:inbox"])).decode()))), 2 * n),
@@ -476,11 +481,12 @@ class _Counts:
             "api:list_problems": (c.get(reverse("api:list_problems")).json()["count"], 4 * n),
             "api:list_tasks": (c.get(reverse("api:list_tasks") + "?q=道路").json()["count"], 4 * n),
             "account:tokens": (len(re.findall(r"脚本\d", _read(c.get(reverse("account:tokens"))).decode())), n),
-            "plan:export": (_sheet_rows(_read(c.get(reverse("plan:export")))), 2 + 7 * n),  # imported: an aspect, n tasks, 2n measures; built: an aspect, 4n items
+            # the plan's rows come from three builders (built, imported, the API's): every one listed
+            "plan:export": (_sheet_rows(_read(c.get(reverse("plan:export")))), plan_rows),
             "plan:item_list": (_read(c.get(reverse("plan:item_list") + QUERY["plan:item_list"])).decode().count("督办事项第"), 3 * n),
             "plan:item": (_read(c.get(reverse("plan:item", kwargs=KWARGS["plan:item"](world)))).decode().count("补充进展"), n + 1),  # the last is also its 进展情况
-            "plan:map_data": (c.get(reverse("plan:map_data")).json()["count"], 3 * n),
-            "plan:schedule": (_read(c.get(reverse("plan:schedule"))).decode().count('<tr id="item-'), 3 * n),
+            "plan:map_data": (c.get(reverse("plan:map_data")).json()["count"], work_items),  # aspects are headings
+            "plan:schedule": (_read(c.get(reverse("plan:schedule"))).decode().count('<tr id="item-'), work_items),
         }
         assert {k: got for k, (got, _) in seen.items()} == {k: want for k, (_, want) in seen.items()}
 
