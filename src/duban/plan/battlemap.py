@@ -52,16 +52,16 @@ class MapQuery:
     @classmethod
     def from_params(cls, params, user, campaign) -> MapQuery:
         """Read the page's parameters; what does not parse is left at its default."""
+        from duban.core.validation import id_or_none
         from duban.orgs.scoping import visible_units
 
         group = params.get("group") or "aspect"
         light = params.get("light") or ""
-        unit = None
-        raw = (params.get("unit") or "").strip()
-        if raw.isdigit():
-            unit = visible_units(user).filter(pk=int(raw)).first()
+        unit_id = id_or_none(params.get("unit"))
+        unit = visible_units(user).filter(pk=unit_id).first() if unit_id is not None else None
         base = (params.get("baseline") or "").strip()
-        number = (int(base) or None) if base.isdigit() and len(base) < 4 else LATEST
+        # "0" asks for no baseline; a number the campaign's baselines may hold, else the latest
+        number = None if base == "0" else (id_or_none(base) if len(base) < 4 else None) or LATEST
         return cls(group=group if group in GROUPS else "aspect", light=light if light in Light.values else "",
                    unit=unit, baseline=number)
 

@@ -133,8 +133,8 @@ def _item_by_ref(campaign, ref: str) -> PlanItem:
     ref = (ref or "").strip()
     qs = PlanItem.objects.filter(campaign=campaign)
     found = None
-    if ref.startswith("#") and ref[1:].isdigit() and len(ref) < 20:
-        found = qs.filter(pk=int(ref[1:])).first()
+    if ref.startswith("#") and id_or_none(ref[1:]) is not None:
+        found = qs.filter(pk=id_or_none(ref[1:])).first()
     elif ref:
         found = qs.filter(seq=ref[:20]).first()
     if found is None:
