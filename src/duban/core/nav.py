@@ -46,9 +46,15 @@ def menu(user, campaign, current: str) -> list[dict]:
         except NoReverseMatch:
             continue
         out.append({"url": url, "label": str(item.label), "on": False, "item": item})
-    # One entry lights up: the page's own entry, else the one whose section it is in.
+    # One entry lights up: the page's own entry, else the one whose section it is in — the
+    # most specific section when two hold the page ("plan:map" before "plan:").
     exact = [e for e in out if e["item"].url_name == current]
-    lit = exact or [e for e in out if any(current.startswith(p) for p in e["item"].active_for)][:1]
+
+    def depth(e) -> int:
+        return max((len(p) for p in e["item"].active_for if current.startswith(p)), default=0)
+
+    sections = sorted((e for e in out if depth(e)), key=depth, reverse=True)
+    lit = exact or sections[:1]
     for e in lit[:1]:
         e["on"] = True
     return out
