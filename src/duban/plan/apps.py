@@ -27,12 +27,12 @@ class Config(AppConfig):
 
     def nav(self) -> list:
         from duban.core.nav import NavItem
-        from duban.orgs.scoping import grants
+        from duban.plan.queries import own_unit_ids
 
-        def has_units(user, campaign) -> bool:
-            return bool(grants(user)) or user.is_superuser
+        def answers_for_a_unit(user, campaign) -> bool:  # liaison or office: a leader only reads
+            return bool(own_unit_ids(user))
 
-        return [NavItem("plan:mine", _("我的任务"), 6, has_units),
+        return [NavItem("plan:mine", _("我的任务"), 6, answers_for_a_unit),
                 NavItem("plan:item_list", _("任务分工"), 8, active_for=("plan:",))]
 
     def todo(self, user) -> list:
