@@ -346,7 +346,8 @@ def test_menu_and_home_card(users, plan):
 
     a = _text(_who(users, "liaison_a").get("/"))
     assert {"我的任务", "任务分工"} <= set(menu_links(a))
-    assert "任务分工" in menu_links(_text(_who(users, "leader").get("/")))
+    leader = menu_links(_text(_who(users, "leader").get("/")))
+    assert "任务分工" in leader and "我的任务" not in leader  # a leader reads; 我的任务 is a unit's
     assert "我的任务" not in menu_links(_text(_who(users, "outsider").get("/")))
     home = _text(_who(users, "office").get("/"))
     assert "查看红黄灯预警" in home and reverse("plan:warnings") in home

@@ -57,12 +57,17 @@ class Config(AppConfig):
 
     def nav(self) -> list:
         from duban.core.nav import NavItem
-        from duban.orgs.scoping import grants
+        from duban.plan.queries import own_unit_ids
+
+        def answers_for_a_unit(user, campaign) -> bool:  # liaison or office: a leader only reads
+            return bool(own_unit_ids(user))
 
         def has_units(user, campaign) -> bool:
+            from duban.orgs.scoping import grants
+
             return bool(grants(user)) or user.is_superuser
 
-        return [NavItem("plan:mine", _("我的任务"), 6, has_units),
+        return [NavItem("plan:mine", _("我的任务"), 6, answers_for_a_unit),
                 NavItem("plan:item_list", _("任务分工"), 8, active_for=("plan:",)),
                 # 挂图作战: everyone who sees items sees the map of what they see; its schedule and
                 # baselines pages light the same entry.
