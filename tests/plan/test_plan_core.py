@@ -190,3 +190,23 @@ def test_lights_and_schedule_set_on_create_and_moving_a_child_reweighs_both_pare
     p1.refresh_from_db()
     p2.refresh_from_db()
     assert (p1.progress, p2.progress) == (0, 100)
+
+
+def test_a_change_in_one_chain_leaves_the_plan_as_a_full_refresh_would(tree, users, campaign, cal):
+    a = _item(campaign, "征地", tree["town_a"], duration_days=10, deadline=dt.date(2030, 3, 1))
+    b = _item(campaign, "施工", tree["town_b"], duration_days=20, deadline=dt.date(2030, 6, 28))
+    c = _item(campaign, "验收", tree["dept"], duration_days=5, deadline=dt.date(2030, 7, 31))
+    x = _item(campaign, "另一条链甲", tree["town_a"], duration_days=5, deadline=dt.date(2030, 5, 1))
+    y = _item(campaign, "另一条链乙", tree["town_b"], duration_days=5, deadline=dt.date(2030, 5, 30))
+    services.dependency_add(actor=users["office"], predecessor=a, successor=b)
+    services.dependency_add(actor=users["office"], predecessor=b, successor=c)
+    services.dependency_add(actor=users["office"], predecessor=x, successor=y)
+    assert services.plan_refresh(campaign=campaign) == 0
+    services.item_update(actor=users["office"], item=c, changes={"deadline": dt.date(2030, 7, 3)})
+    services.dependency_remove(actor=users["office"], predecessor=a, successor=b)
+    services.item_transition(actor=users["liaison_a"], item=x, name="request_extension", reason="雨季", date=dt.date(2030, 6, 1))
+    services.item_transition(actor=users["office"], item=x, name="approve_extension")
+    assert services.plan_refresh(campaign=campaign) == 0  # each step refreshed what it moved
+    b.refresh_from_db()
+    # 验收 now binds 施工: it must finish the working day before 验收's latest start
+    assert b.latest_start == cal.add_workdays(cal.add_workdays(cal.add_workdays(dt.date(2030, 7, 3), -4), -1), -19)

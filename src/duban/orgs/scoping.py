@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from duban.orgs.models import Assignment, Membership, OrgUnit, Owners, Role
 
@@ -130,15 +130,18 @@ def assignment_type(model: type[Model]) -> ContentType:
     return ContentType.objects.get_for_model(model, for_concrete_model=False)
 
 
-def assigned_in(model: type[Model], owners: Owners, paths: list[str]) -> Exists:
-    """Rows one of whose assigned units lies in one of the subtrees at `paths`: one EXISTS,
-    so a row with three owners in the user's subtree is still one row."""
+def assigned_in(model: type[Model], owners: Owners, paths: list[str]) -> Q:
+    """Rows one of whose assigned units lies in one of the subtrees at `paths`: `id IN (the
+    ids those units are assigned)`, so a row with three owners in the user's subtree is still
+    one row. Uncorrelated on purpose: both databases read the subtree's assignments once (a
+    hashed subplan, an ephemeral index) instead of probing them for every row of the list,
+    also when it is OR-ed with the lead unit's condition."""
     item = model._meta.get_field(owners.via).related_model if owners.via else model
-    ref = OuterRef(f"{owners.via}_id") if owners.via else OuterRef("pk")
     units = Q()
     for path in paths:
         units |= Q(unit__path__subtree=path)
-    return Exists(Assignment.objects.filter(units, content_type=assignment_type(item), object_id=ref))
+    ids = Assignment.objects.filter(units, content_type=assignment_type(item)).values("object_id")
+    return Q(**{f"{owners.via}_id__in" if owners.via else "pk__in": ids})
 
 
 def scope_key(user) -> tuple:

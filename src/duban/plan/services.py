@@ -459,7 +459,7 @@ def dependency_add(*, actor, predecessor: PlanItem, successor: PlanItem, skip_ch
     dep, created = Dependency.objects.get_or_create(predecessor=predecessor, successor=successor)
     if created:
         audit_record(actor=actor, verb="planitem.dependency_add", obj=successor, changes={"前置事项": [None, str(predecessor)]})
-        plan_refresh(campaign=successor.campaign)
+        _refresh_chain(successor)
     return dep
 
 
@@ -469,7 +469,8 @@ def dependency_remove(*, actor, predecessor: PlanItem, successor: PlanItem, skip
     n, _ = Dependency.objects.filter(predecessor=predecessor, successor=successor).delete()
     if n:
         audit_record(actor=actor, verb="planitem.dependency_remove", obj=successor, changes={"前置事项": [str(predecessor), None]})
-        plan_refresh(campaign=successor.campaign)
+        _refresh_chain(predecessor)  # the chain may have split in two
+        _refresh_chain(successor)
     return bool(n)
 
 
@@ -491,7 +492,7 @@ def transition_saved(ctx) -> None:
     item.updated_at = _now()
     item.save()
     if ctx.transition.name == "approve_extension":
-        plan_refresh(campaign=item.campaign)
+        _refresh_after_change(item)
     else:
         _refresh_item(item)
 
@@ -556,8 +557,9 @@ def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
     return len(changed)
 
 
-def _derive(campaign: Campaign, items: list[_Row], edges: list[tuple[int, int]], today: dt.date) -> None:
-    """Set the derived columns of `items` (the whole plan) in place."""
+def _derive(campaign: Campaign, items: list[_Row], edges: list[tuple[int, int]], today: dt.date, *, progress: bool = True) -> None:
+    """Set the derived columns of `items` (the whole plan, or with progress=False one chain of
+    linked items, whose parents' weighted progress is not theirs to recompute) in place."""
     cal = _MemoCalendar(workcalendar.calendar())
     rule = thresholds(campaign)
     by_id = {i.pk: i for i in items}
@@ -566,7 +568,7 @@ def _derive(campaign: Campaign, items: list[_Row], edges: list[tuple[int, int]],
         if i.parent_id in by_id:
             children.setdefault(i.parent_id, []).append(i)
     # Weighted progress, deepest level first.
-    for i in sorted(items, key=lambda x: -x.level):
+    for i in sorted(items, key=lambda x: -x.level) if progress else ():
         kids = children.get(i.pk)
         if i.progress_from_children and kids and i.status != Status.DONE:
             total = sum(k.weight for k in kids)
@@ -600,12 +602,35 @@ class _Row:
             setattr(self, name, value)
 
 
+def _refresh_chain(item: PlanItem) -> int:
+    """The backward schedule and lights of the chain of items linked to `item` (its connected
+    part of the dependency graph): a date that moves shifts only its chain, not the plan."""
+    edges = _edges(item.campaign)
+    links: dict[int, list[int]] = {}
+    for a, b in edges:
+        links.setdefault(a, []).append(b)
+        links.setdefault(b, []).append(a)
+    chain, stack = {item.pk}, [item.pk]
+    while stack:
+        for other in links.get(stack.pop(), ()):
+            if other not in chain:
+                chain.add(other)
+                stack.append(other)
+    items = [_Row(*r) for r in PlanItem.objects.filter(pk__in=chain).values_list(*_Row.__slots__)]
+    before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in items}
+    _derive(item.campaign, items, [(a, b) for a, b in edges if a in chain], timezone.localdate(), progress=False)
+    changed = [i for i in items if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
+    _write_derived(changed)
+    return len(changed)
+
+
 def _refresh_after_change(item: PlanItem) -> None:
     """After one item's dates or place changed: the whole plan when it is linked to others
     (the backward schedule moves along the chain), else its own schedule, light and ancestors."""
     linked = Dependency.objects.filter(Q(predecessor=item) | Q(successor=item)).exists()
     if linked:
-        plan_refresh(campaign=item.campaign)
+        _refresh_chain(item)
+        _refresh_item(item)
         return
     today = timezone.localdate()
     s = scheduling.schedule([scheduling.Step(item.pk, item.deadline, item.duration_days, item.start_date, item.started_on,
