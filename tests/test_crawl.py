@@ -61,11 +61,12 @@ COMMON = {
     "home", "ledger:problem_list", "ledger:problem_detail", "ledger:problem_export", "ledger:summary", "ledger:my_items",
     "intake:inbox", "intake:detail", "intake:export", "intake:channels", "campaigns:list", "campaigns:detail",
     "orgs:unit_list", "orgs:unit_detail", "public:submit", "api:openapi-view", "api:openapi-json",
-    "plan:item_list", "plan:mine", "plan:leader", "plan:warnings",
+    "plan:item_list", "plan:mine", "plan:leader", "plan:warnings", "plan:item", "plan:map", "plan:schedule", "plan:baselines",
 }
 MUST_REACH = {
     "admin": COMMON | {"audit:list", "ledger:problem_import", "ledger:problem_edit", "ledger:evidence_download", "intake:import",
-                       "intake:new", "orgs:unit_import", "triage:hot", "triage:models", "triage:reply_check", "plan:import", "plan:export", "plan:item_new", "plan:light_rule"},
+                       "intake:new", "orgs:unit_import", "triage:hot", "triage:models", "triage:reply_check", "plan:import", "plan:export", "plan:item_new", "plan:light_rule",
+                       "plan:item_edit"},
     "leader": COMMON | {"ledger:evidence_download", "triage:hot", "triage:models"},
     # (the demo's suggestions in the two towns are all closed: no reply form, no reply check)
     "unit1": COMMON | {"ledger:problem_edit"},
