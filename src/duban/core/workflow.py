@@ -30,6 +30,8 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.lookups import in_literal
+
 
 class TransitionError(Exception):
     """An illegal transition (unknown, or not from the object's state now): HTTP 409."""
@@ -228,7 +230,8 @@ class Table:
                 mine[t.side] = side.waiting(user)
             if mine[t.side] is None:
                 continue
-            part = Q(**{f"{self.state_field}__in": sorted(states)}) & mine[t.side]
+            # The states as literals: a partial index on them serves the list on SQLite too.
+            part = in_literal(self.state_field, sorted(states)) & mine[t.side]
             for c in t.conditions:
                 if c.q is not None:
                     part &= c.q
