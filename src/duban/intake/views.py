@@ -11,7 +11,6 @@ import tempfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -65,7 +64,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     office = is_office(request.user)
     f, errors = inbox_filter(request, campaign)
     qs = queries.suggestion_list(request.user, f)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = queries.CountedPaginator(qs, PAGE_SIZE, lambda: queries.suggestion_count(request.user, f, campaign)).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for s in rows:
         s.name_masked, s.phone_masked = mask_name(s.contact_name), mask_phone(s.contact_phone)
