@@ -60,6 +60,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "api:public_status": lambda w: {"code": w["code"]},
     "api:predictions": lambda w: {"suggestion_id": w["suggestion"].pk},
     "api:hot_run": lambda w: {"run_id": w["hot_run"].pk},
+    "triage:hot_issue": lambda w: {"pk": w["hot_issue"].pk},
 }
 # Query strings: the lists are read with a search as well, the path people take most.
 QUERY = {"orgs:unit_list": "?q=村", "ledger:problem_list": "?q=村", "intake:inbox": "?status=&q=路", "api:list_problems": "?q=村", "api:list_suggestions": "?q=路",
@@ -82,7 +83,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "api:hot_run":                       (11, 11, None),
     "api:list_campaigns":                (5, 5, 5),
     "api:list_models":                   (6, 6, None),
-    "api:list_problems":                 (6, 6, 5),
+    "api:list_problems":                 (7, 7, 6),
     "api:list_suggestions":              (6, 6, 5),
     "api:openapi-json":                  (0, 0, 0),
     "api:openapi-view":                  (2, 2, 2),
@@ -127,12 +128,13 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "office:schedule_edit":              (7, None, None),
     "orgs:unit_detail":                  (14, 14, 13),
     "orgs:unit_import":                  (6, None, None),
-    "orgs:unit_list":                    (10, 10, 9),
+    "orgs:unit_list":                    (11, 11, 10),
     "orgs:unit_search":                  (8, 8, 7),
     "public:lookup":                     (2, 2, 2),
     "public:status":                     (18, 18, 18),
     "public:submit":                     (4, 4, 4),
     "triage:hot":                        (13, 13, None),
+    "triage:hot_issue":                  (12, 12, None),
     "triage:models":                     (10, 10, None),
 }
 # fmt: on
@@ -192,6 +194,7 @@ def build_world(scale: int, tmp_path) -> dict:
     from duban.orgs import services as orgs
     from duban.orgs.models import UnitKind
     from duban.triage import services as triage
+    from duban.triage.models import HotIssue
     from tests.conftest import build_campaign, build_tree, build_users
     from tests.test_permission_matrix import _png
     from tests.xlsx_util import make_xlsx
@@ -251,6 +254,10 @@ def build_world(scale: int, tmp_path) -> dict:
                                  contact_phone="13812345678")
     photo = Photo.objects.filter(suggestion=suggestion).order_by("pk").first()
     hot_runs = [triage.hot_from_suggestions(actor=actor, campaign=campaign) for _ in range(n)]
+    hot_issue = hot_runs[-1].issues.order_by("rank").first() or HotIssue.objects.create(
+        run=hot_runs[-1], rank=1, title="路面塌陷", size=n + 1,
+        messages=[{"suggestion_id": s.pk, "title": s.title, "time": "2026-01-05 10:00", "user": "", "likes": 0, "excerpt": ""}
+                  for s in suggestions[: n + 1]])
     texts = [f"{w}的问题，请尽快处理" for w in ("路灯不亮", "道路坑洼", "马路积水", "学校收费", "幼儿园入学", "教师补课")] * 3
     labels = (["交通运输"] * 3 + ["教育文体"] * 3) * 3
     for i in range(scale):
@@ -278,7 +285,7 @@ def build_world(scale: int, tmp_path) -> dict:
     imports = list(office.session["ledger_imports"])
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
-        "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "hot_run": hot_runs[-1],
+        "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "hot_run": hot_runs[-1], "hot_issue": hot_issue,
         "schedule": schedules[0], "imports": imports, "import_error_token": imports[-1],
     }
 
