@@ -203,21 +203,7 @@ def problem_list(user, f: ProblemFilter) -> QuerySet[Problem]:
     return qs.select_related("unit", "focus_area").order_by(*SORTS[f.sort])
 
 
-def _figure_parts(user, f: ProblemFilter, *, drop: tuple[str, ...]) -> tuple:
-    """What a count of the list depends on besides the data: the scope, the filter (less
-    `drop` and the sort) and the day (overdue, due soon)."""
-    params = {k: v for k, v in f.as_params().items() if k not in ("sort", *drop)}
-    return (scope_key(user), sorted(params.items()), today())
-
-
 def status_counts(user, f: ProblemFilter) -> dict[str, int]:
-    """Counts per status for the filter without its status (the tabs of the list), kept
-    until the next write (core.figcache): every page, sort and status tab of one filter
-    shows the same tabs, which for a province office are a sum over 190,000 roll-up rows."""
-    return figcache.cached("problem_tabs", _figure_parts(user, f, drop=("status",)), lambda: _status_counts(user, f))
-
-
-def _status_counts(user, f: ProblemFilter) -> dict[str, int]:
     """Counts per status for the filter without its status (the tabs of the list).
 
     Where the filter and the user's scope are whole regions (and no area is chosen), every
@@ -308,12 +294,6 @@ def _signed_off_from_tallies(user, f: ProblemFilter) -> int | None:
 
 
 def problem_count(user, f: ProblemFilter) -> int:
-    """How many rows `problem_list(user, f)` has (kept until the next write, core.figcache:
-    the pages of one filter share it)."""
-    return figcache.cached("problem_count", _figure_parts(user, f, drop=()), lambda: _problem_count(user, f))
-
-
-def _problem_count(user, f: ProblemFilter) -> int:
     """How many rows `problem_list(user, f)` has: from the roll-ups where they answer exactly
     (no status or 已销号 over whole regions: the office's landing page counts 3M rows in a
     few milliseconds), else by counting."""
