@@ -242,6 +242,32 @@ class ProblemTally(models.Model):
         return f"{self.campaign_id}/{self.region_id}/{self.area_id}/{self.state}/{self.deadline}: {self.n}"
 
 
+class ProblemStatusTally(models.Model):
+    """Maintained counts of problems by status: one row per (campaign, region, focus area,
+    status), kept by `ledger.tally` in the same calls and transactions as ProblemTally.
+
+    The list's status tabs and page counts read it: a few rows per region (about 6,000 for
+    a province) where ProblemTally and ProblemSourceTally, keyed by day of deadline, are
+    75,000 and 190,000 rows to sum on every view of the province office's ledger.
+    """
+
+    campaign_id = models.BigIntegerField()
+    region_id = models.BigIntegerField()
+    area_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("问题计数（状态）")
+        verbose_name_plural = _("问题计数（状态）")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_id", "region_id", "area_id", "status"], name="problemstatustally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.region_id}/{self.area_id}/{self.status}: {self.n}"
+
+
 class ProblemSourceTally(models.Model):
     """Maintained counts of problems by 问题来源, 整改类型 and 登记月份 (Asia/Shanghai), the
     groupings ProblemTally does not carry: rates by source and by month, and the list's
