@@ -12,7 +12,8 @@ _PLAIN = re.compile(r"[A-Za-z0-9_]+")
 
 
 class LiteralIn(In):
-    """`field IN ('a', 'b')` with the values written into the SQL instead of bound.
+    """`field IN ('a', 'b')` (one value: `field = 'a'`) with the values written into the SQL
+    instead of bound.
 
     For a state list fixed in the code (a workflow's states), so that SQLite can use a
     partial index declared with the same list (`condition=Q(status__in=[...])`): SQLite
@@ -30,6 +31,8 @@ class LiteralIn(In):
         if not all(isinstance(v, str) and _PLAIN.fullmatch(v) for v in values):
             return super().as_sql(compiler, connection)
         lhs, params = self.process_lhs(compiler, connection)
+        if len(values) == 1:  # as Django writes Q(field=value) in an index's condition
+            return f"{lhs} = '{values[0]}'", params
         written = ", ".join("'" + v + "'" for v in values)
         return f"{lhs} IN ({written})", params
 

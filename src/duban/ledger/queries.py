@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from duban.campaigns.models import Campaign, FocusArea
 from duban.core import figcache, workcalendar
 from duban.core.dates import today
+from duban.core.lookups import in_literal
 from duban.core.numbers import ratio
 from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
@@ -435,7 +436,10 @@ def my_items(user) -> dict[str, QuerySet[Problem]]:
     # The two kinds of waiting item, written exactly as the partial index problem_review_unit_idx
     # is: the list is an ordered walk of that index (a union of ids had to be sorted whole,
     # 1.1 s for the province office with 36,800 submitted problems).
-    review = base.filter(Q(status=Status.SUBMITTED) | Q(extension_to__isnull=False)).filter(reviewing) if reviewing is not None else base.none()
+    # The status as a literal (core.lookups): SQLite proves a partial index's condition only
+    # from literals (the count took 86 ms with `status = ?`, 0.5 ms with the literal).
+    waiting = in_literal("status", [Status.SUBMITTED]) | Q(extension_to__isnull=False)
+    review = base.filter(waiting).filter(reviewing) if reviewing is not None else base.none()
     return {"todo": todo.order_by(F("deadline").asc(nulls_last=True), "id"), "review": review.order_by("updated_at", "id")}
 
 
