@@ -307,7 +307,7 @@ def build_world(tmp_path) -> dict:
     hot_run = triage.hot_from_suggestions(actor=SystemActor("测试"), skip_checks=True, campaign=campaign)
     hot_issue = hot_run.issues.order_by("rank").first() or HotIssue.objects.create(
         run=hot_run, rank=1, title="二村井盖丢失", size=2,
-        messages=[{"suggestion_id": suggestion.pk, "title": "井盖丢了", "time": "2026-01-05 10:00", "user": "", "likes": 0, "excerpt": ""}])
+        messages=[{"id": "m1", "suggestion_id": suggestion.pk, "title": "井盖丢了", "time": "2026-01-05 10:00", "user": "", "likes": 0, "excerpt": ""}])
     from duban.core.schedules import schedule_register
 
     schedule = schedule_register(key="matrix-ping", task_path="duban.core.tasks.ping", rule="daily", at=dt.time(10, 0))

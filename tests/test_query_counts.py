@@ -256,7 +256,7 @@ def build_world(scale: int, tmp_path) -> dict:
     hot_runs = [triage.hot_from_suggestions(actor=actor, campaign=campaign) for _ in range(n)]
     hot_issue = hot_runs[-1].issues.order_by("rank").first() or HotIssue.objects.create(
         run=hot_runs[-1], rank=1, title="路面塌陷", size=n + 1,
-        messages=[{"suggestion_id": s.pk, "title": s.title, "time": "2026-01-05 10:00", "user": "", "likes": 0, "excerpt": ""}
+        messages=[{"id": f"s{s.pk}", "suggestion_id": s.pk, "title": s.title, "time": "2026-01-05 10:00", "user": "", "likes": 0, "excerpt": ""}
                   for s in suggestions[: n + 1]])
     texts = [f"{w}的问题，请尽快处理" for w in ("路灯不亮", "道路坑洼", "马路积水", "学校收费", "幼儿园入学", "教师补课")] * 3
     labels = (["交通运输"] * 3 + ["教育文体"] * 3) * 3
