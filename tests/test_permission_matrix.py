@@ -228,6 +228,7 @@ MATRIX: dict[str, Case] = {
     "intake:photo": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["photo"].pk}),
     # ------------------------------------------------------------------ triage
     "triage:hot": Case("200 200 403 403 403 302"),
+    "triage:hot_issue": Case("200 200 403 403 403 302", kwargs=lambda w: {"pk": w["hot_issue"].pk}),
     "triage:hot_run": Case("302 403 403 403 403 302", method="POST"),
     "triage:models": Case("200 200 403 403 403 302"),
     "triage:train": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"target": "area"}),
@@ -350,6 +351,7 @@ def build_world(tmp_path) -> dict:
     from duban.orgs.models import ApiToken
     from duban.plan import services as plan
     from duban.triage import services as triage
+    from duban.triage.models import HotIssue
     from tests.conftest import build_campaign, build_tree, build_users
     from tests.xlsx_util import make_xlsx
 
@@ -369,6 +371,9 @@ def build_world(tmp_path) -> dict:
     orgs.token_create(actor=SystemActor("测试"), user=users["liaison_a"], label="脚本")
     token = ApiToken.objects.get(user=users["liaison_a"])
     hot_run = triage.hot_from_suggestions(actor=SystemActor("测试"), skip_checks=True, campaign=campaign)
+    hot_issue = hot_run.issues.order_by("rank").first() or HotIssue.objects.create(
+        run=hot_run, rank=1, title="二村井盖丢失", size=2,
+        messages=[{"id": "m1", "suggestion_id": suggestion.pk, "title": "井盖丢了", "time": "2026-01-05 10:00", "user": "", "likes": 0, "excerpt": ""}])
     from duban.core.schedules import schedule_register
 
     schedule = schedule_register(key="matrix-ping", task_path="duban.core.tasks.ping", rule="daily", at=dt.time(10, 0))
@@ -410,7 +415,7 @@ def build_world(tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence, "plan_imports": list(office.session["plan_imports"]),
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
-        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "plan_item": plan_item, "milestone": milestone, "plan_evidence": plan_evidence, "plan_next": plan_next, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
+        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "hot_issue": hot_issue, "plan_item": plan_item, "milestone": milestone, "plan_evidence": plan_evidence, "plan_next": plan_next, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
     }
 
 

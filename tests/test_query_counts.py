@@ -65,6 +65,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "api:predictions": lambda w: {"suggestion_id": w["suggestion"].pk},
     "api:hot_run": lambda w: {"run_id": w["hot_run"].pk},
     "api:get_task": lambda w: {"item_id": w["item"].pk},
+    "triage:hot_issue": lambda w: {"pk": w["hot_issue"].pk},
 }
 # Query strings: the lists are read with a search as well, the path people take most.
 QUERY = {"orgs:unit_list": "?q=村", "ledger:problem_list": "?q=村", "intake:inbox": "?status=&q=路", "api:list_problems": "?q=村", "api:list_suggestions": "?q=路", "api:list_tasks": "?q=道路", "plan:item_list": "?q=事项",
@@ -135,7 +136,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "office:schedule_edit":              (7, None, None),
     "orgs:unit_detail":                  (14, 14, 13),
     "orgs:unit_import":                  (6, None, None),
-    "orgs:unit_list":                    (10, 10, 9),
+    "orgs:unit_list":                    (11, 11, 10),
     "orgs:unit_search":                  (8, 8, 7),
     "plan:export":                       (11, 11, 10),
     "plan:import":                       (7, None, None),
@@ -158,6 +159,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "public:status":                     (18, 18, 18),
     "public:submit":                     (4, 4, 4),
     "triage:hot":                        (13, 13, None),
+    "triage:hot_issue":                  (12, 12, None),
     "triage:models":                     (10, 10, None),
 }
 # fmt: on
@@ -221,6 +223,7 @@ def build_world(scale: int, tmp_path) -> dict:
     from duban.orgs import services as orgs
     from duban.orgs.models import UnitKind
     from duban.triage import services as triage
+    from duban.triage.models import HotIssue
     from tests.conftest import build_campaign, build_tree, build_users
     from tests.test_permission_matrix import _png
     from tests.xlsx_util import make_xlsx
@@ -302,6 +305,10 @@ def build_world(scale: int, tmp_path) -> dict:
                                  contact_phone="13812345678")
     photo = Photo.objects.filter(suggestion=suggestion).order_by("pk").first()
     hot_runs = [triage.hot_from_suggestions(actor=actor, campaign=campaign) for _ in range(n)]
+    hot_issue = hot_runs[-1].issues.order_by("rank").first() or HotIssue.objects.create(
+        run=hot_runs[-1], rank=1, title="路面塌陷", size=n + 1,
+        messages=[{"id": f"s{s.pk}", "suggestion_id": s.pk, "title": s.title, "time": "2026-01-05 10:00", "user": "", "likes": 0, "excerpt": ""}
+                  for s in suggestions[: n + 1]])
     texts = [f"{w}的问题，请尽快处理" for w in ("路灯不亮", "道路坑洼", "马路积水", "学校收费", "幼儿园入学", "教师补课")] * 3
     labels = (["交通运输"] * 3 + ["教育文体"] * 3) * 3
     for i in range(scale):
@@ -372,7 +379,7 @@ def build_world(scale: int, tmp_path) -> dict:
     plan_imports = list(office.session["plan_imports"])
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
-        "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "hot_run": hot_runs[-1],
+        "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "hot_run": hot_runs[-1], "hot_issue": hot_issue,
         "schedule": schedules[0], "imports": imports, "item": item, "import_error_token": imports[-1],
         "plan_imports": plan_imports, "plan_import_error_token": plan_imports[-1],
         "plan_item": plan_item, "plan_evidence": plan_evidence,

@@ -9,7 +9,7 @@ import pytest
 from duban.core.actors import SystemActor
 from duban.core.dates import today
 from duban.ledger import figures, io, queries, services
-from duban.ledger.models import OPEN_STATUSES, Problem, ProblemSourceTally, ProblemTally
+from duban.ledger.models import OPEN_STATUSES, Problem, ProblemSourceTally, ProblemStatusTally, ProblemTally
 from duban.ledger.services import NewProblem
 from duban.ledger.tally import tally_figures, tally_rebuild
 from tests.ledger.test_io import H, row
@@ -24,10 +24,13 @@ def assert_consistent(campaign, users=()):
     kept = sorted(ProblemTally.objects.filter(n__gt=0).values_list("campaign_id", "region_id", "area_id", "state", "deadline", "n"))
     source_fields = ("campaign_id", "region_id", "source", "kind", "month", "state", "deadline", "n")
     kept_by_source = sorted(ProblemSourceTally.objects.filter(n__gt=0).values_list(*source_fields))
+    status_fields = ("campaign_id", "region_id", "area_id", "status", "n")
+    kept_by_status = sorted(ProblemStatusTally.objects.filter(n__gt=0).values_list(*status_fields))
     tally_rebuild([campaign.pk])
     recount = sorted(ProblemTally.objects.filter(n__gt=0).values_list("campaign_id", "region_id", "area_id", "state", "deadline", "n"))
     assert kept == recount
     assert kept_by_source == sorted(ProblemSourceTally.objects.filter(n__gt=0).values_list(*source_fields))
+    assert kept_by_status == sorted(ProblemStatusTally.objects.filter(n__gt=0).values_list(*status_fields))
     assert_source_figures_exact(campaign, [None, *users])
     direct = queries.totals(None, campaign=campaign)
     viaroll = tally_figures(campaign_ids=[campaign.pk], due_soon_days=queries.due_soon_days())["total"]
@@ -46,9 +49,12 @@ def assert_source_figures_exact(campaign, users):
             if got is not None:  # None: a scope below a region (counted instead)
                 assert got == queries._rates_counted(user, campaign, by, None, t), (user, by)
         visible = queries.visible_problems(user).filter(campaign=campaign)
-        for params in ({}, {"source": "self_check"}, {"source": "opinion"}, {"kind": "long_term"}, {"kind": "deadline", "source": "self_check"}):
+        areas = list(campaign.focus_areas.values_list("pk", flat=True)[:2])
+        cases = [(p, p) for p in ({}, {"source": "self_check"}, {"source": "opinion"}, {"kind": "long_term"}, {"kind": "deadline", "source": "self_check"})]
+        cases += [({"area": a}, {"focus_area_id": a}) for a in areas]  # (the list's parameters, the same rows as a filter)
+        for params, lookup in cases:
             f, _ = queries.ProblemFilter.from_params({"campaign": campaign.pk, **params})
-            want = {s: visible.filter(status=s, **params).count() for s in ("pending", "in_progress", "submitted", "returned", "signed_off")}
+            want = {s: visible.filter(status=s, **lookup).count() for s in ("pending", "in_progress", "submitted", "returned", "signed_off")}
             got = queries.status_counts(user, f)
             assert {s: got[s] for s in want} == want and got["all"] == sum(want.values()), (user, params)
             assert queries.problem_count(user, f) == sum(want.values())

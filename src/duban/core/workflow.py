@@ -30,6 +30,8 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.utils.translation import gettext_lazy as _
 
+from duban.core.lookups import in_literal
+
 
 class TransitionError(Exception):
     """An illegal transition (unknown, or not from the object's state now): HTTP 409."""
@@ -218,7 +220,7 @@ class Table:
         on this user."""
         only = set(sides) if sides is not None else None
         mine: dict[str, Q | None] = {}
-        cond: Q | None = None
+        waits: dict[str, Q] = {}  # per side: its transitions' states and conditions, OR-ed
         for t in self.transitions.values():
             states = t.sources if t.waits_in is None else t.waits_in
             side = self.sides[t.side]
@@ -228,11 +230,19 @@ class Table:
                 mine[t.side] = side.waiting(user)
             if mine[t.side] is None:
                 continue
-            part = Q(**{f"{self.state_field}__in": sorted(states)}) & mine[t.side]
+            # The states as literals: a partial index on them serves the list on SQLite too.
+            part = in_literal(self.state_field, sorted(states))
             for c in t.conditions:
                 if c.q is not None:
                     part &= c.q
-            cond = part if cond is None else cond | part
+            waits[t.side] = part if t.side not in waits else waits[t.side] | part
+        # Each side's own Q once, AND-ed with its transitions (the same rows as repeating it
+        # in each): PostgreSQL turns `unit IN (subquery) AND (…)` into a join over the few
+        # units, where the subquery repeated inside an OR made it scan every suggestion.
+        cond: Q | None = None
+        for name, part in waits.items():
+            side_part = mine[name] & part
+            cond = side_part if cond is None else cond | side_part
         return cond if cond is not None else Q(pk__in=[])
 
     def waiting(self, user: Any, queryset=None, *, sides: Iterable[str] | None = None):

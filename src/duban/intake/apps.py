@@ -68,8 +68,8 @@ class Config(AppConfig):
 
         sections = [
             waiting_section(_("待答复的意见建议和待核查的线索"), "intake/_todo.html", table=workflow.TABLE, user=user,
-                            queryset=todo_rows(user, by_due=True), sides=[workflow.HANDLER], order=20),
+                            queryset=todo_rows(user, by_due=True), sides=[workflow.HANDLER], order=20, key="answer"),
             waiting_section(_("待分拣的意见建议"), "intake/_todo.html", table=workflow.TABLE, user=user,
-                            queryset=todo_rows(user, by_due=False), sides=[workflow.OFFICE], order=21),
+                            queryset=todo_rows(user, by_due=False), sides=[workflow.OFFICE], order=21, key="sort"),
         ]
         return [s for s in sections if s is not None]

@@ -5,6 +5,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from duban.core.validation import CleanTextForm, max_length_of
+from duban.core.widgets import QuickSelect
 from duban.intake.models import Channel, Kind, Rating, Suggestion
 from duban.intake.services import MAX_BODY, MAX_PHOTOS
 
@@ -30,7 +31,7 @@ class PublicSubmitForm(CleanTextForm, forms.Form):
     title = forms.CharField(label=_("主题"), max_length=max_length_of(Suggestion, "title"), required=False, widget=forms.TextInput(attrs={"placeholder": _("一句话说明（可不填）")}))
     body = forms.CharField(label=_("内容"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6, "placeholder": _("请写明事情经过、地点和您的诉求")}))
     place = forms.CharField(label=_("地点或单位"), max_length=max_length_of(Suggestion, "place"), required=False, widget=forms.TextInput(attrs={"placeholder": _("如：平安镇一村、区财政局（可不填）")}))
-    place_unit = forms.TypedChoiceField(label=_("所属乡镇或部门"), required=False, coerce=int, empty_value=None, choices=[])
+    place_unit = forms.TypedChoiceField(label=_("所属乡镇或部门"), required=False, coerce=int, empty_value=None, choices=[], widget=QuickSelect)
     contact_name = forms.CharField(label=_("姓名"), max_length=max_length_of(Suggestion, "contact_name"), required=False)
     contact_phone = forms.CharField(label=_("电话"), max_length=max_length_of(Suggestion, "contact_phone"), required=False, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
     photos = MultipleFileField(label=format_lazy(_("照片（最多 {n} 张）"), n=MAX_PHOTOS), required=False)
@@ -58,7 +59,7 @@ class HotlineForm(CleanTextForm, forms.Form):
     title = forms.CharField(label=_("留言主题"), max_length=max_length_of(Suggestion, "title"), required=False)
     body = forms.CharField(label=_("留言详情"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6}))
     place = forms.CharField(label=_("地点或单位"), max_length=max_length_of(Suggestion, "place"), required=False)
-    place_unit = forms.TypedChoiceField(label=_("所属单位"), required=False, coerce=int, empty_value=None, choices=[])
+    place_unit = forms.TypedChoiceField(label=_("所属单位"), required=False, coerce=int, empty_value=None, choices=[], widget=QuickSelect)
     contact_name = forms.CharField(label=_("联系人"), max_length=max_length_of(Suggestion, "contact_name"), required=False)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=max_length_of(Suggestion, "contact_phone"), required=False)
 

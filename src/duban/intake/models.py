@@ -164,6 +164,9 @@ class Suggestion(models.Model):
             # read of every suggestion's text.
             models.Index(fields=["campaign", "channel"], name="sugg_campaign_channel"),
             models.Index(fields=["campaign", "kind"], name="sugg_campaign_kind"),
+            # The inbox filtered by focus area: its page count index-only (a province's area
+            # of 411,000 items was a parallel scan of every suggestion, 0.2 s).
+            models.Index(fields=["campaign", "focus_area"], name="sugg_campaign_area"),
             # The office's 待分拣 list (我的待办), oldest first: an ordered walk of the few
             # unsorted items, not a sort of a province's (4.4 s at 534,000 suggestions).
             models.Index(fields=["submitted_at", "id"], name="sugg_unsorted_idx", condition=models.Q(status__in=["new", "reopened"])),

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from duban.core import figcache
@@ -129,6 +131,38 @@ def suggestion_list(user, f: SuggestionFilter) -> QuerySet[Suggestion]:
     export all read this."""
     qs = apply_filter(scope(user, Suggestion.objects.all()), f)
     return qs.select_related("unit", "focus_area", "campaign__unit").order_by("-submitted_at", "-id")
+
+
+def suggestion_count(user, f: SuggestionFilter, campaign, tabs: Mapping[str, Mapping[str, int]] | None = None) -> int:
+    """How many rows `suggestion_list(user, f)` has. The inbox's landing views — the
+    campaign's items, all or one tab of status, channel or type — are read from the tab
+    counts (`counts_by`, exact: kept until the next write; `tabs`: those the page already
+    read, by field), not by counting a province's 534,000 suggestions (30–50 ms a page)."""
+    if campaign is not None and f.campaign == campaign.pk:
+        chosen = {name for name in ("status", "channel", "kind") if getattr(f, name)}
+        others = (f.unit, f.area, f.overdue, f.submitted_from, f.submitted_to, f.q)
+        if len(chosen) <= 1 and not any(others) and f.status != "transferred":
+            field = next(iter(chosen), "status")
+            counts = (tabs or {}).get(field)
+            if counts is None:
+                counts = counts_by(user, field, campaign=campaign)
+            if field == "status" and f.status == "open":
+                return sum(counts.get(s, 0) for s in OPEN)
+            value = getattr(f, field)
+            return counts.get(value, 0) if value else sum(counts.values())
+    return suggestion_list(user, f).count()
+
+
+class CountedPaginator(Paginator):
+    """A paginator whose count comes from a function (`suggestion_count`)."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self._count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._count()
 
 
 def suggestion_get(user, pk: int) -> Suggestion | None:

@@ -11,7 +11,6 @@ import tempfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -65,7 +64,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     office = is_office(request.user)
     f, errors = inbox_filter(request, campaign)
     qs = queries.suggestion_list(request.user, f)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    channels = queries.channel_counts(request.user, campaign=campaign)
+    kinds = queries.kind_counts(request.user, campaign=campaign)
+    statuses = queries.status_counts(request.user, campaign=campaign)
+    # The page count of the landing views from these tab counts (no count of every item).
+    tabs = {name: {v: n for v, _, n in rows} for name, rows in (("channel", channels), ("kind", kinds), ("status", statuses))}
+    page = queries.CountedPaginator(qs, PAGE_SIZE, lambda: queries.suggestion_count(request.user, f, campaign, tabs)).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for s in rows:
         s.name_masked, s.phone_masked = mask_name(s.contact_name), mask_phone(s.contact_phone)
@@ -80,9 +84,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page, "rows": rows, "campaign": campaign, "office": office, "f": f, "errors": errors,
             "params": f.as_params(), "status": f.status,
             "filter_unit_name": unit.name if unit else "", "filter_unit_id": unit.pk if unit else "",
-            "channels": queries.channel_counts(request.user, campaign=campaign),
-            "kinds": queries.kind_counts(request.user, campaign=campaign),
-            "statuses": queries.status_counts(request.user, campaign=campaign),
+            "channels": channels, "kinds": kinds, "statuses": statuses,
             "areas": list(focus_areas(campaign)), "show_hot": hooks.hot_issues_visible(request.user, campaign),
             "may_register": services.may_register(request.user, campaign), "may_import": services.may_import(request.user, campaign),
         },

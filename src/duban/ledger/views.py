@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
@@ -299,9 +300,12 @@ def problem_bulk(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_items(request: HttpRequest) -> HttpResponse:
     items = queries.my_items(request.user)
-    # Other apps' items waiting for this person (suggestions to answer…), through core.todo.
-    return render(request, "ledger/my_items.html", {"todo": items["todo"][:200], "review": items["review"][:200], "today": today(),
-                                                    "sections": todo.sections(request.user, exclude=("ledger",))})
+    own = [todo.TodoSection(gettext("待审核（销号申请、延期申请）"), "ledger/_todo_review.html", items["review"], order=0, key="review"),
+           todo.TodoSection(gettext("本单位待整改（按时限）"), "ledger/_todo_mine.html", items["todo"], order=10, key="todo")]
+    # Other apps' items waiting for this person (suggestions to answer…), through core.todo;
+    # each section one page of 50 with its count (`todo.paged`).
+    sections = todo.paged([*own, *todo.sections(request.user, exclude=("ledger",))], request.GET)
+    return render(request, "ledger/my_items.html", {"sections": sections, "today": today()})
 
 
 @login_required

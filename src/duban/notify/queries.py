@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from duban.notify.models import Delivery, InboxItem, UnitChannel
-from duban.orgs.models import OrgUnit, Role
+from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.scoping import can, grants, is_office, scope
 
 
@@ -28,8 +28,15 @@ def channel_units(user) -> QuerySet[OrgUnit]:
     leaders, a liaison's own units only (a liaison does not browse other villages' robots)."""
     units = scope(user, OrgUnit.objects.all())
     if not (is_office(user) or any(g.role == Role.LEADER for g in grants(user))):
-        units = units.filter(memberships__user=user)
-    return units.order_by("path").distinct()
+        # A subquery, not a join: no DISTINCT, which made the page count a province's
+        # 111,601 units through a sort of every column (0.17 s).
+        units = units.filter(pk__in=Membership.objects.filter(user_id=user.pk).values("unit_id"))
+    return units.order_by("path")
+
+
+def with_channels(units: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
+    """The units among `units` that have a channel set (each once)."""
+    return units.filter(pk__in=UnitChannel.objects.values("unit_id"))
 
 
 def channels_by_unit(units) -> dict[int, dict[str, UnitChannel]]:

@@ -42,7 +42,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
         units = units.filter(name__contains=q)
     only_set = request.GET.get("set") == "1"
     if only_set:
-        units = units.filter(notify_channels__isnull=False)
+        units = queries.with_channels(units)
     page = Paginator(units, 50).get_page(request.GET.get("page"))
     configured = queries.channels_by_unit(list(page.object_list))
     rows = [

@@ -5,14 +5,19 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from duban.core import figcache
 from duban.orgs.models import ApiToken, OrgUnit
-from duban.orgs.scoping import grants, scope
+from duban.orgs.scoping import grants, scope, scope_key
 
 
 def unit_list(user, *, q: str = "", kind: str = "", parent_id: int | None = None, under_id: int | None = None) -> QuerySet[OrgUnit]:
     qs = scope(user, OrgUnit.objects.all()).select_related("parent")
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
+        # Text without letters that have a case (Chinese names) matches the same rows
+        # case-sensitively, and without UPPER() on both sides the scan of a province's
+        # 111,601 units takes half the time.
+        lookup = "contains" if q.upper() == q.lower() else "icontains"
+        qs = qs.filter(Q(**{f"name__{lookup}": q}) | Q(**{f"code__{lookup}": q}))
     if kind:
         qs = qs.filter(kind=kind)
     if parent_id is not None:
@@ -32,6 +37,12 @@ def unit_children(user, unit: OrgUnit) -> QuerySet[OrgUnit]:
 
 
 def kind_counts(user) -> dict[str, int]:
+    """Visible units per kind, kept until the next write (core.figcache): a province's
+    111,601 units were counted on every page of the unit search."""
+    return figcache.cached("unit_kinds", (scope_key(user),), lambda: _kind_counts(user))
+
+
+def _kind_counts(user) -> dict[str, int]:
     rows = scope(user, OrgUnit.objects.all()).order_by().values("kind").annotate(n=Count("id"))
     return {r["kind"]: r["n"] for r in rows}
 

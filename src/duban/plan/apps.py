@@ -81,5 +81,5 @@ class Config(AppConfig):
         from duban.plan.queries import visible
 
         section = waiting_section(_("待办的督办事项（签收、申请办结、办结、延期）"), "plan/_todo.html", table=workflow.TABLE, user=user,
-                                  queryset=visible(user).select_related("lead_unit").order_by("deadline", "id"), order=15)
+                                  queryset=visible(user).select_related("lead_unit").order_by("deadline", "id"), order=15, key="plan")
         return [section] if section is not None else []

@@ -171,7 +171,7 @@ class HotRunOut(Schema):
     @staticmethod
     def resolve_issues(obj, context) -> list:
         request = context["request"]  # contacts masked but for the office
-        return queries.hot_issues(request.user, obj, campaign=current_campaign(request.user))
+        return queries.hot_issues(request.user, obj, campaign=current_campaign(request.user), with_messages=30)
 
 
 def _hot_run(request, run_id: int | None) -> HotIssueRun:

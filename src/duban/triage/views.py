@@ -75,6 +75,19 @@ def hot(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def hot_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """One hot issue's messages: the fragment an opened issue of the hot page fetches, or a page of its own."""
+    campaign = current_campaign(request.user)
+    if not queries.may_see_hot(request.user, campaign):
+        raise PermissionDenied("热点问题仅推进办和领导可见")
+    h = queries.hot_issue_get(request.user, pk, campaign=campaign)
+    if h is None:
+        raise Http404("未找到该热点问题或无权查看")
+    template = "triage/_hot_messages.html" if request.headers.get("HX-Request") else "triage/hot_issue.html"
+    return render(request, template, {"h": h, "run": h.run})
+
+
+@login_required
 @require_POST
 def hot_run(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request.user)
