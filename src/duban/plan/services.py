@@ -94,7 +94,10 @@ def _event(item: PlanItem, actor, kind: str, *, action: str = "", note: str = ""
 
 
 def _text(value: str, limit: int, label: str, *, required: bool = False) -> str:
+    """Stripped text within `limit`; NUL refused with a message (PostgreSQL cannot store it)."""
     value = (value or "").strip()
+    if "\x00" in value:
+        raise ValidationError({label: f"{label}含有不可见的空字符，请删去后再提交"})
     if required and not value:
         raise ValidationError({label: f"{label}不能为空"})
     if len(value) > limit:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from duban.campaigns.queries import campaigns_for, current_campaign
 from duban.core.dates import today
-from duban.core.validation import id_or_none
+from duban.core.validation import id_or_none, strip_nul
 from duban.orgs.scoping import home_unit, visible_units
 from duban.plan import battlemap, queries, services
 from duban.plan.models import MAX_BASELINES, Baseline, BaselineEntry, Dependency, Level, Light, PlanItem
@@ -130,7 +130,7 @@ def _count(**cond) -> Count:
 
 def _item_by_ref(campaign, ref: str) -> PlanItem:
     """An item of the campaign by its 序号 (as the table shows it) or by "#id"."""
-    ref = (ref or "").strip()
+    ref = strip_nul(ref or "").strip()
     qs = PlanItem.objects.filter(campaign=campaign)
     found = None
     if ref.startswith("#") and id_or_none(ref[1:]) is not None:
