@@ -140,10 +140,16 @@ def test_late_start_flag_and_critical(tree, users, campaign):
     # 60 working days of work due in about a month: its latest start has passed.
     aspect = _item(campaign, "城市更新", tree["root"])
     late = _item(campaign, "拆迁安置", tree["town_a"], parent=aspect, seq="9", deadline=TODAY + dt.timedelta(days=30), duration_days=60)
+    lone = _item(campaign, "独立事项", tree["town_a"], parent=aspect, seq="10", deadline=TODAY + dt.timedelta(days=30), duration_days=60)
+    after = _item(campaign, "回迁安置", tree["town_b"], parent=aspect, seq="11", deadline=TODAY + dt.timedelta(days=90), duration_days=10)
+    services.dependency_add(actor=users["office"], predecessor=late, successor=after)
     services.plan_refresh(campaign=campaign, today=TODAY)
     late.refresh_from_db()
+    lone.refresh_from_db()
     assert late.latest_start < TODAY and late.critical
-    row = _items(_data(users["office"], campaign))[0]
+    # a lone late item is flagged by its passed latest start, not marked as a chain
+    assert lone.latest_start < TODAY and not lone.critical
+    row = {r["title"]: r for r in _items(_data(users["office"], campaign))}["拆迁安置"]
     assert row["late_start"] and row["critical"] and row["slack"] < 0
 
 

@@ -7,7 +7,7 @@ start; its latest start is that finish less its duration. Forward pass: it can s
 planned start (or today, if not started) and after its predecessors' earliest finish
 (a finished item: its finish date). Slack (机动时间) is latest start less earliest start in
 working days; the critical chain (关键链) is, in each chain of linked items, the items with the
-chain's least slack — and any item without slack.
+chain's least slack — and any linked item without slack.
 
 Pure functions over plain records: the services store the results on the items.
 """
@@ -171,6 +171,8 @@ def schedule(steps: Iterable[Step], edges: Iterable[tuple[int, int]], *, today: 
     out: dict[int, Scheduled] = {}
     for i in seq:
         sl = slack[i]
-        critical = sl is not None and (sl <= 0 or ((preds[i] or succs[i]) and sl == least.get(comp[i])))
+        # Only linked items form a chain: a lone late item is flagged by its light and its
+        # passed latest start, not marked critical.
+        critical = sl is not None and bool(preds[i] or succs[i]) and (sl <= 0 or sl == least.get(comp[i]))
         out[i] = Scheduled(ls[i], lf[i], es[i], sl, bool(critical))
     return out
