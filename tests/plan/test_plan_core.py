@@ -72,7 +72,8 @@ def test_co_responsible_unit_sees_and_reports_but_only_the_lead_moves_it(tree, u
 
 
 def test_extension_moves_the_deadline_and_keeps_the_first(tree, users, campaign):
-    item = _item(campaign, "道路维修", tree["town_a"], deadline=dt.date(2030, 3, 31))
+    aspect = _item(campaign, "基础设施", tree["root"])
+    item = _item(campaign, "道路维修", tree["town_a"], parent=aspect, deadline=dt.date(2030, 3, 31))
     with pytest.raises(ValidationError):
         services.item_transition(actor=users["liaison_a"], item=item, name="request_extension", reason="雨季", date=dt.date(2030, 3, 1))
     services.item_transition(actor=users["liaison_a"], item=item, name="request_extension", reason="雨季", date=dt.date(2030, 5, 31))
@@ -210,3 +211,10 @@ def test_a_change_in_one_chain_leaves_the_plan_as_a_full_refresh_would(tree, use
     b.refresh_from_db()
     # 验收 now binds 施工: it must finish the working day before 验收's latest start
     assert b.latest_start == cal.add_workdays(cal.add_workdays(cal.add_workdays(dt.date(2030, 7, 3), -4), -1), -19)
+
+
+def test_an_aspect_is_a_heading_that_waits_on_nobody(tree, users, campaign):
+    aspect = _item(campaign, "优化营商环境", tree["town_a"], deadline=dt.date(2020, 1, 1))
+    item = _item(campaign, "压缩审批时限", tree["town_a"], parent=aspect, deadline=dt.date(2020, 1, 1))
+    assert list(queries.waiting(users["liaison_a"], campaign)) == [item]
+    assert list(queries.reminder_items(campaign, today=dt.date(2026, 3, 2))) == [item]

@@ -295,11 +295,12 @@ def figures(*, user=None, campaign=None) -> dict[str, Any]:
 
 
 def reminder_items(campaign=None, today: dt.date | None = None) -> QuerySet:
-    """Open items due in 7 or 3 working days, or overdue (reminded every working day)."""
+    """Open work items due in 7 or 3 working days, or overdue (reminded every working day);
+    aspects are headings, reminded through their items."""
     today = today or timezone.localdate()
     cal = workcalendar.calendar()
     in7, in3 = cal.add_workdays(today, 7), cal.add_workdays(today, 3)
-    qs = PlanItem.objects.filter(status__in=OPEN_STATES).filter(Q(deadline__lt=today) | Q(deadline__in=[in7, in3]))
+    qs = PlanItem.objects.filter(status__in=OPEN_STATES, level__gt=1).filter(Q(deadline__lt=today) | Q(deadline__in=[in7, in3]))
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
     return qs.select_related("lead_unit", "campaign")

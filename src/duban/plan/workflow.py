@@ -112,12 +112,19 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# An aspect (方面) is a heading over work items, counted and chased through them: it waits on
+# nobody (the figures leave it out too).
+WORK_ITEMS = Q(level__gt=1)
+
+
 def _lead_waiting(user):
-    return permissions.todo_units_q(user, "lead_unit")
+    q = permissions.todo_units_q(user, "lead_unit")
+    return q & WORK_ITEMS if q is not None else None
 
 
 def _office_waiting(user):
-    return permissions.reviewing_q(user, PlanItem)
+    q = permissions.reviewing_q(user, PlanItem)
+    return q & WORK_ITEMS if q is not None else None
 
 
 def _record(ctx: Context, verb: str) -> None:
