@@ -174,7 +174,7 @@ def test_progress_from_children_with_weights(tree, campaign):
     services.item_report(actor=TESTER, skip_checks=True, item=c1, note="完成", progress=100)
     parent.refresh_from_db()
     assert parent.progress == 75
-    assert queries.figures(campaign=campaign)["total"] == 2  # the aspect-level parent is a heading
+    assert queries.figures(campaign=campaign)["total"] == 2  # the top-level parent is a heading
 
 
 def test_lights_and_schedule_set_on_create_and_moving_a_child_reweighs_both_parents(tree, users, campaign, cal):
@@ -218,3 +218,7 @@ def test_an_aspect_is_a_heading_that_waits_on_nobody(tree, users, campaign):
     item = _item(campaign, "压缩审批时限", tree["town_a"], parent=aspect, deadline=dt.date(2020, 1, 1))
     assert list(queries.waiting(users["liaison_a"], campaign)) == [item]
     assert list(queries.reminder_items(campaign, today=dt.date(2026, 3, 2))) == [item]
+    # a flat plan's top-level item (no children) is a work item: it waits, reminds, counts
+    flat = _item(campaign, "燃料乙醇项目核准", tree["town_a"], deadline=dt.date(2020, 1, 1))
+    assert set(queries.waiting(users["liaison_a"], campaign)) == {item, flat}
+    assert queries.figures(campaign=campaign)["total"] == 2

@@ -22,7 +22,17 @@ from duban.core import workcalendar
 from duban.core.dates import today as local_today
 from duban.orgs.models import OrgUnit
 from duban.plan import queries
-from duban.plan.models import Baseline, BaselineEntry, Dependency, Level, Light, Milestone, PlanItem, Status
+from duban.plan.models import (
+    Baseline,
+    BaselineEntry,
+    Dependency,
+    Level,
+    Light,
+    Milestone,
+    PlanItem,
+    Status,
+    headings_q,
+)
 
 GROUPS = ("aspect", "unit", "leader")
 LATEST = -1
@@ -70,7 +80,7 @@ def items_of(user, campaign, q: MapQuery) -> QuerySet:
     """The items the map shows: what the user sees, filtered by light and unit; aspects
     (方面) are headings, not rows."""
     f = queries.Filters(light=q.light, unit=q.unit)
-    return queries.filtered(user, campaign, f).exclude(level=Level.ASPECT)
+    return queries.filtered(user, campaign, f).exclude(headings_q())
 
 
 DATES = ("start_date", "deadline", "latest_start", "started_on", "finished_on")

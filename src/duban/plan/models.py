@@ -128,6 +128,12 @@ class PlanItem(models.Model):
         return self.deadline
 
 
+def headings_q() -> models.Q:
+    """The aspects (方面) that hold work items: headings, counted, chased and charted through
+    their items. A top-level item without children (a flat plan's task) is a work item."""
+    return models.Q(level=Level.ASPECT, pk__in=PlanItem.objects.filter(parent__isnull=False).values("parent_id"))
+
+
 class Milestone(models.Model):
     """A node date (节点) of an item, with the unit that answers for it."""
 

@@ -21,7 +21,16 @@ from duban.orgs import permissions
 from duban.orgs.models import Assignment, OrgUnit, OwnerRole, Role
 from duban.orgs.scoping import grants
 from duban.plan import workflow
-from duban.plan.models import Baseline, BaselineEntry, Dependency, ItemEvent, Light, PlanItem, Status
+from duban.plan.models import (
+    Baseline,
+    BaselineEntry,
+    Dependency,
+    ItemEvent,
+    Light,
+    PlanItem,
+    Status,
+    headings_q,
+)
 
 LIGHT_ORDER = (Light.RED, Light.YELLOW, Light.GREEN, Light.NONE, Light.DONE)
 OPEN_STATES = (Status.PENDING, Status.IN_PROGRESS, Status.SUBMITTED, Status.RETURNED)
@@ -256,10 +265,11 @@ def overview(user, campaign) -> dict[str, Any]:
 
     by_aspect: dict[int, dict[str, int]] = {}
     by_unit: dict[int, dict[str, int]] = {}
+    parents = {p for _i, p, _l, _g, _u in rows if p is not None}
     for i, _p, level, light, unit_id in rows:
-        if level == 1:
-            continue  # an aspect is a heading: its items are counted under it
-        r = root(i)
+        if level == 1 and i in parents:
+            continue  # an aspect over items is a heading: its items are counted under it
+        r = root(i) if level > 1 else 0  # a flat plan's top-level item: under no aspect
         by_aspect.setdefault(r, dict.fromkeys(LIGHT_ORDER, 0))[light] += 1
         by_unit.setdefault(unit_id, dict.fromkeys(LIGHT_ORDER, 0))[light] += 1
     units = dict(OrgUnit.objects.filter(pk__in=list(by_unit)).values_list("id", "name"))
@@ -267,7 +277,7 @@ def overview(user, campaign) -> dict[str, Any]:
         "aspects": [{"id": r, "title": titles.get(r, "（未分方面）"), "counts": c} for r, c in by_aspect.items()],
         "units": sorted(({"id": u, "name": units.get(u, ""), "counts": c} for u, c in by_unit.items()),
                         key=lambda x: (-x["counts"][Light.RED], -x["counts"][Light.YELLOW], x["name"])),
-        "total": light_counts(qs.exclude(level=1)),
+        "total": light_counts(qs.exclude(headings_q())),
     }
 
 
@@ -280,7 +290,7 @@ def figures(*, user=None, campaign=None) -> dict[str, Any]:
     qs = PlanItem.objects.all() if user is None else visible(user)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
-    qs = qs.exclude(level=1)  # an aspect (方面) is a heading over work items, not one
+    qs = qs.exclude(headings_q())  # an aspect (方面) over work items is a heading, not one
     today = timezone.localdate()
     row = qs.aggregate(
         total=Count("id"),
@@ -300,7 +310,7 @@ def reminder_items(campaign=None, today: dt.date | None = None) -> QuerySet:
     today = today or timezone.localdate()
     cal = workcalendar.calendar()
     in7, in3 = cal.add_workdays(today, 7), cal.add_workdays(today, 3)
-    qs = PlanItem.objects.filter(status__in=OPEN_STATES, level__gt=1).filter(Q(deadline__lt=today) | Q(deadline__in=[in7, in3]))
+    qs = PlanItem.objects.filter(status__in=OPEN_STATES).exclude(headings_q()).filter(Q(deadline__lt=today) | Q(deadline__in=[in7, in3]))
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
     return qs.select_related("lead_unit", "campaign")

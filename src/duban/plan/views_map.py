@@ -22,7 +22,15 @@ from duban.core.dates import today
 from duban.core.validation import id_or_none, strip_nul
 from duban.orgs.scoping import home_unit, visible_units
 from duban.plan import battlemap, queries, services
-from duban.plan.models import MAX_BASELINES, Baseline, BaselineEntry, Dependency, Level, Light, PlanItem
+from duban.plan.models import (
+    MAX_BASELINES,
+    Baseline,
+    BaselineEntry,
+    Dependency,
+    Light,
+    PlanItem,
+    headings_q,
+)
 
 PAGE_SIZE = 100
 
@@ -103,8 +111,8 @@ def schedule(request: HttpRequest) -> HttpResponse:
     critical = request.GET.get("critical") == "1"
     ctx = {"campaign": campaign, "late": late, "critical": critical, "page": None, "may_plan": False}
     if campaign is not None:
-        base = queries.visible(request.user, campaign).exclude(level=Level.ASPECT)
-        qs = queries.filtered(request.user, campaign, queries.Filters(late_start=late)).exclude(level=Level.ASPECT)
+        base = queries.visible(request.user, campaign).exclude(headings_q())
+        qs = queries.filtered(request.user, campaign, queries.Filters(late_start=late)).exclude(headings_q())
         if critical:
             qs = qs.filter(critical=True)
         qs = qs.select_related("lead_unit").order_by(F("latest_start").asc(nulls_last=True), "deadline", "id")
@@ -194,7 +202,7 @@ def baselines(request: HttpRequest) -> HttpResponse:
         chosen = next((b for b in found if b.number == number), found[-1] if found else None)
         ctx.update(baselines=found, chosen=chosen, may_plan=services.may_plan(request.user, campaign))
         if chosen is not None:
-            visible = queries.visible(request.user, campaign).exclude(level=Level.ASPECT)
+            visible = queries.visible(request.user, campaign).exclude(headings_q())
             changed = request.GET.get("changed") == "1"
             if changed:  # only what moved: a deadline other than the baseline's, or added since
                 same = BaselineEntry.objects.filter(baseline=chosen, item=OuterRef("pk"), deadline=OuterRef("deadline"))

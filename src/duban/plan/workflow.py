@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from duban.core import workflow as engine
 from duban.core.workflow import Condition, Context, Guard, Transition
 from duban.orgs import permissions
-from duban.plan.models import PlanItem, Status
+from duban.plan.models import PlanItem, Status, headings_q
 
 LEAD = "lead"
 OFFICE = "office"
@@ -112,9 +112,9 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-# An aspect (方面) is a heading over work items, counted and chased through them: it waits on
-# nobody (the figures leave it out too).
-WORK_ITEMS = Q(level__gt=1)
+# An aspect (方面) over work items is a heading, chased through them: it waits on nobody
+# (the figures, reminders and map leave it out too).
+WORK_ITEMS = ~headings_q()
 
 
 def _lead_waiting(user):
