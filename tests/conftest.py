@@ -246,3 +246,18 @@ def _tasks_inline():
     inline.enable()
     yield
     inline.disable()
+
+
+@pytest.fixture
+def robots():
+    """Local DingTalk and WeCom robots on 127.0.0.1 that record what they are sent (tests/notify/servers.py)."""
+    import threading
+
+    from tests.notify.servers import RobotServer
+
+    server = RobotServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

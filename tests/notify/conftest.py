@@ -4,17 +4,7 @@ import threading
 
 import pytest
 
-from tests.notify.servers import RobotServer, SMTPServer
-
-
-@pytest.fixture
-def robots():
-    server = RobotServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+from tests.notify.servers import SMTPServer
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import threading
 
 import pytest
 from django.test import Client
@@ -277,16 +276,6 @@ def test_the_tasks_figures_in_stats_the_cli_and_the_snapshots(plan, users, clien
 # ------------------------------------------------------------------ reminders and the daily refresh
 
 
-@pytest.fixture
-def robots():
-    from tests.notify.servers import RobotServer
-
-    server = RobotServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_an_overdue_item_reminds_its_lead_and_co_units_robots(plan, users, campaign, tree, robots):
