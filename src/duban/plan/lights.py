@@ -68,3 +68,11 @@ def light_of(
     if days_left <= rule.due_soon_days or behind >= rule.behind_yellow:
         return Reading(Light.YELLOW, behind, expected, days_left)
     return Reading(Light.GREEN, behind, expected, days_left)
+
+
+def reading(item, *, campaign_start: dt.date | None, today: dt.date, rule: Thresholds, cal: WorkCalendar) -> Reading:
+    """The light of a plan item (a model or a plain record): 序时进度 runs from its planned
+    start, else its latest start, else the campaign's start. One rule for the stored light
+    and for the words the item page gives for it."""
+    return light_of(status=item.status, deadline=item.deadline, start=item.start_date or item.latest_start or campaign_start,
+                    progress=item.progress, today=today, rule=rule, cal=cal)

@@ -437,8 +437,7 @@ def light_why(item: PlanItem) -> list[str]:
     today = timezone.localdate()
     cal = workcalendar.calendar()
     rule = services.thresholds(item.campaign)
-    r = lights.light_of(status=item.status, deadline=item.deadline, start=item.start_date or item.latest_start or item.campaign.start_date,
-                        progress=item.progress, today=today, rule=rule, cal=cal)
+    r = lights.reading(item, campaign_start=item.campaign.start_date, today=today, rule=rule, cal=cal)
     out = []
     if today > item.deadline:
         out.append(_("已逾期%(n)s个工作日") % {"n": max(1, -(r.days_left or 0))})

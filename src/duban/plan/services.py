@@ -545,16 +545,17 @@ def light_rule_set(*, actor, campaign: Campaign, due_soon_days: int, behind_yell
 DERIVED = ("progress", "light", "behind", "latest_start", "slack_days", "critical")
 
 
-def _start_of(item: PlanItem, campaign_start: dt.date | None) -> dt.date | None:
-    return item.start_date or item.latest_start or campaign_start
-
-
 def plan_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int:
     """Recompute every item's derived columns (weighted progress, backward schedule, light);
     writes only the rows that changed and returns how many."""
-    items = [_Row(*r) for r in PlanItem.objects.filter(campaign=campaign).values_list(*_Row.__slots__)]
+    return _rederive(campaign, PlanItem.objects.filter(campaign=campaign), _edges(campaign), today or timezone.localdate())
+
+
+def _rederive(campaign: Campaign, rows, edges: list[tuple[int, int]], today: dt.date, *, progress: bool = True) -> int:
+    """Derive the columns of the items in `rows` (a queryset) and write those that changed."""
+    items = [_Row(*r) for r in rows.values_list(*_Row.__slots__)]
     before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in items}
-    _derive(campaign, items, _edges(campaign), today or timezone.localdate())
+    _derive(campaign, items, edges, today, progress=progress)
     changed = [i for i in items if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
     _write_derived(changed)
     return len(changed)
@@ -587,8 +588,7 @@ def _derive(campaign: Campaign, items: list[_Row], edges: list[tuple[int, int]],
         i.latest_start = s.latest_start if s else None
         i.slack_days = max(-32000, min(32000, s.slack)) if s and s.slack is not None else None
         i.critical = bool(s and s.critical)
-        r = lights.light_of(status=i.status, deadline=i.deadline, start=_start_of(i, campaign.start_date),
-                            progress=i.progress, today=today, rule=rule, cal=cal)
+        r = lights.reading(i, campaign_start=campaign.start_date, today=today, rule=rule, cal=cal)
         i.light, i.behind = r.light, min(100, r.behind)
 
 
@@ -619,12 +619,8 @@ def _refresh_chain(item: PlanItem) -> int:
             if other not in chain:
                 chain.add(other)
                 stack.append(other)
-    items = [_Row(*r) for r in PlanItem.objects.filter(pk__in=chain).values_list(*_Row.__slots__)]
-    before = {i.pk: tuple(getattr(i, f) for f in DERIVED) for i in items}
-    _derive(item.campaign, items, [(a, b) for a, b in edges if a in chain], timezone.localdate(), progress=False)
-    changed = [i for i in items if tuple(getattr(i, f) for f in DERIVED) != before[i.pk]]
-    _write_derived(changed)
-    return len(changed)
+    return _rederive(item.campaign, PlanItem.objects.filter(pk__in=chain), [(a, b) for a, b in edges if a in chain],
+                     timezone.localdate(), progress=False)
 
 
 def _refresh_after_change(item: PlanItem) -> None:
@@ -712,8 +708,7 @@ def _refresh_item(item: PlanItem) -> None:
             kids = list(PlanItem.objects.filter(parent=node).values_list("progress", "weight"))
             total = sum(w for _, w in kids)
             node.progress = round(sum(p * w for p, w in kids) / total) if total else node.progress
-        r = lights.light_of(status=node.status, deadline=node.deadline, start=_start_of(node, item.campaign.start_date),
-                            progress=node.progress, today=today, rule=rule, cal=cal)
+        r = lights.reading(node, campaign_start=item.campaign.start_date, today=today, rule=rule, cal=cal)
         node.light, node.behind = r.light, min(100, r.behind)
         PlanItem.objects.filter(pk=node.pk).update(progress=node.progress, light=node.light, behind=node.behind)
         node = PlanItem.objects.filter(pk=node.parent_id).first() if node.parent_id else None

@@ -141,8 +141,9 @@ def _item_by_ref(campaign, ref: str) -> PlanItem:
     ref = strip_nul(ref or "").strip()
     qs = PlanItem.objects.filter(campaign=campaign)
     found = None
-    if ref.startswith("#") and id_or_none(ref[1:]) is not None:
-        found = qs.filter(pk=id_or_none(ref[1:])).first()
+    pk = id_or_none(ref[1:]) if ref.startswith("#") else None
+    if pk is not None:
+        found = qs.filter(pk=pk).first()
     elif ref:
         found = qs.filter(seq=ref[:20]).first()
     if found is None:
