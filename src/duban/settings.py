@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "duban.campaigns",
     "duban.ledger",
     "duban.plan",
+    "duban.projects",
     "duban.intake",
     "duban.triage",
     "duban.notify",

@@ -40,6 +40,7 @@ class Source(models.TextChoices):
     ENTERPRISE = "enterprise", _("企业诉求")
     CLUE = "clue", _("线索核查")
     ASSIGNED = "assigned", _("上级交办")
+    PROJECT = "project", _("项目要素保障")  # a blocker raised by a key project's dispatch (projects.Blocker)
 
 
 class Kind(models.TextChoices):

@@ -1,0 +1,51 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from duban.core.contributions import StatsSection
+
+
+class Config(AppConfig):
+    name = "duban.projects"
+    label = "projects"
+    verbose_name = "项目调度"
+    default_auto_field = "django.db.models.BigAutoField"
+    # The parts below are contributed as they land (io: ledgers, api: api_routers, demo: demo_builders, views: home_panels).
+    stats_sections = [StatsSection("projects", figures="duban.projects.queries.figures")]
+
+    @property
+    def reminders(self) -> list:
+        """Every working day at 10:00: each owning unit's red and yellow projects (with why),
+        and each 项目秘书's unit the projects whose record of this period is missing."""
+        from duban.core.reminders import Reminder
+
+        return [Reminder("project-lights", "重点项目亮灯提醒", "%(unit)s：重点项目亮灯提醒（%(date)s）"),
+                Reminder("project-records", "项目调度填报提醒", "%(unit)s：项目调度填报提醒（%(date)s）")]
+
+    @property
+    def reminder_parts(self) -> list:
+        from duban.core.reminders import ReminderSource
+        from duban.projects.queries import light_reminder_parts, record_due_parts
+
+        return [ReminderSource("project-lights", light_reminder_parts), ReminderSource("project-records", record_due_parts)]
+
+    @property
+    def schedules(self) -> list:
+        """Early each morning the lights are re-derived by the office's rules."""
+        import datetime as dt
+
+        from duban.core.schedules import ScheduleSpec
+
+        return [ScheduleSpec("projects-refresh", "duban.projects.tasks.refresh_projects", "daily", at=dt.time(5, 40), name="刷新重点项目灯色")]
+
+    def audit_verbs(self) -> dict:
+        from duban.projects.workflow import TRANSITIONS
+
+        verbs = {
+            "project.create": _("登记项目"), "project.bulk_create": _("批量登记项目"), "project.update": _("修改项目"),
+            "project.delete": _("删除项目"), "project.nodes": _("设置项目节点"), "project.node_done": _("项目节点完成"),
+            "project.record": _("填报调度记录"), "project.record_update": _("更正调度记录"), "project.blocker": _("提出要素保障问题"),
+            "project.file": _("上传项目资料"), "project.light_rule": _("设置项目亮灯规则"), "project.pools": _("设置项目库"),
+            "project.import": _("导入项目库"),
+        }
+        verbs.update({f"project.{t.name}": t.label for t in TRANSITIONS.values()})
+        return verbs
