@@ -425,7 +425,8 @@ class NewNode:
 
 
 def _taken_days(accepted: dt.date | None, done: dt.date | None) -> int | None:
-    """Working days from 受理 to 办结, both counted as the office does (受理 the same day = 1)."""
+    """Working days from 受理 to 办结, counted as the law counts a time limit: from the day
+    after 受理 up to and including 办结 (core.workcalendar.workdays_between)."""
     if accepted is None or done is None:
         return None
     if done < accepted:
@@ -467,6 +468,8 @@ def nodes_set(*, actor, project: Project, nodes: Sequence[NewNode], skip_checks:
         old = current.pop(r.title, None)
         if old is not None:
             r.pk = old.pk
+            if r.done_on is None:  # an edit of the plan dates does not undo what was done
+                r.done_on, r.accepted_on, r.taken_days = old.done_on, r.accepted_on or old.accepted_on, old.taken_days
         kept.append(r)
     Node.objects.filter(pk__in=[n.pk for n in current.values()]).delete()
     for r in kept:
@@ -526,13 +529,12 @@ def record_save(*, actor, project: Project, day: dt.date, progress: int, progres
     a record is corrected. Blockers raised with it become ledger problems."""
     p = _lock(project)
     _require_report(actor, p, skip_checks, "填报调度记录")
-    today = timezone.localdate()
-    if day > today:
-        raise ValidationError({"day": "不能填报未来的调度期"})
     _check_date(day, "day")
     cadence = cadence or p.cadence
     if cadence not in Cadence.values:
         raise ValidationError({"cadence": f"未知的调度频次“{cadence}”"})
+    if period_of(day, cadence)[0] > timezone.localdate():
+        raise ValidationError({"day": "不能填报未来的调度期"})
     if not (0 <= int(progress) <= 100):
         raise ValidationError({"progress": "形象进度须在0到100之间"})
     note = _text(progress_note, MAX_TEXT, "进展情况", required=True)
@@ -673,7 +675,7 @@ def _blocker_overdue_days(project_ids: Sequence[int], today: dt.date) -> dict[in
     for pid, deadline in rows:
         if pid not in oldest or deadline < oldest[pid]:
             oldest[pid] = deadline
-    return {pid: max(1, workcalendar.workdays_between(d, today) - 1) for pid, d in oldest.items()}
+    return {pid: max(1, workcalendar.workdays_between(d, today)) for pid, d in oldest.items()}
 
 
 def _facts(p: Project, overdue: int) -> lights.Facts:
