@@ -28,7 +28,7 @@ from duban.core import evidence_files as storage
 from duban.core import workcalendar
 from duban.core.actors import SystemActor, actor_name, actor_user
 from duban.orgs import permissions
-from duban.orgs.models import Membership, OrgUnit, OwnerRole, Role
+from duban.orgs.models import OrgUnit, OwnerRole, Role
 from duban.orgs.services import owners_set
 from duban.projects import lights, workflow
 from duban.projects.models import (
@@ -144,13 +144,6 @@ def person_of(name: str, campaign: Campaign):
     return users[0] if len(users) == 1 else None
 
 
-def _home_unit(user) -> OrgUnit | None:
-    if user is None:
-        return None
-    m = Membership.objects.filter(user=user).select_related("unit").order_by("unit__depth", "id").first()
-    return m.unit if m is not None else None
-
-
 def _owner_pairs(project: Project, department: OrgUnit | None) -> list[tuple[OrgUnit, str]]:
     """The assignments of the three levels: 责任部门 (lead), and the units of the 包保领导 and
     the 项目秘书 when they have accounts (they see and record through their units)."""
@@ -158,7 +151,7 @@ def _owner_pairs(project: Project, department: OrgUnit | None) -> list[tuple[Org
     if department is not None and department.pk != project.unit_id:
         pairs.append((department, OwnerRole.DEPARTMENT))
     for user, role in ((project.leader, OwnerRole.LEADER), (project.secretary, OwnerRole.SECRETARY)):
-        unit = _home_unit(user)
+        unit = permissions.home_unit(user) if user is not None else None
         if unit is not None and unit.pk != project.unit_id and unit.path.startswith(project.campaign.unit.path):
             pairs.append((unit, role))
     return pairs
