@@ -38,7 +38,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "triage": BASE | {"intake"},
     "plan": BASE | {"ledger"},
     "projects": BASE | {"ledger", "plan"},
-    "rounds": BASE | {"ledger", "plan", "projects", "intake"},
+    # a round asks about tasks, problems and projects, and chases through the one notification module
+    "rounds": BASE | {"ledger", "plan", "projects", "intake", "notify"},
     "bulletins": BASE | FEATURES - {"bulletins", "dashboard"},
     "dashboard": BASE | FEATURES - {"dashboard"},  # home pages: assembles what the features declare
     "notify": {"orgs", "audit", "core"},
