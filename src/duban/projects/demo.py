@@ -5,7 +5,7 @@ under three-level responsibility: a 包保领导 (district leaders with accounts
 account among them), a 责任部门 (a bureau) and a 项目秘书 (bureau staff with accounts, and the
 two town liaisons `unit1` and `unit2` for the projects of their towns). Nodes 立项 … 投产 with
 some approval steps under 容缺受理 (120 working days allowed, 30 taken), weekly dispatch records
-of the last six weeks, blockers raised with a record (ledger problems, two signed off), lights
+of the last four weeks, blockers raised with a record (ledger problems, two signed off), lights
 derived by 银川's rules. One of the 37 is 洮北's 30万吨/年燃料乙醇项目, whose 23 nodes are the
 district plan's 23 tasks (duban.plan.demo builds them; each node links its plan item). All of
 it through the services, as an office and its secretaries would do it.
@@ -126,11 +126,16 @@ def build(ctx: DemoContext) -> None:
 
 def _accounts(ctx: DemoContext, rng: random.Random, units: dict[str, OrgUnit]) -> tuple[list, list]:
     """The district leaders and the bureaus' project secretaries, with accounts."""
+    from django.contrib.auth.hashers import make_password
+
     User = get_user_model()
+    # The demo password hashed once for the eleven accounts: a hash costs a second of CPU
+    # on a busy machine, and these accounts share one published password anyway.
+    hashed = make_password(DEMO_PASSWORD)
     taken = set(User.objects.values_list("first_name", flat=True))
     leaders = [ctx.users["leader"]] if "leader" in ctx.users else []
     for username, name, title in LEADER_ACCOUNTS:
-        leaders.append(_account(ctx, username, name, title, ctx.root, Role.LEADER))
+        leaders.append(_account(ctx, username, name, title, ctx.root, Role.LEADER, hashed))
         taken.add(name)
     secretaries = []
     for i, unit_name in enumerate(SECRETARY_UNITS, 1):
@@ -139,14 +144,14 @@ def _accounts(ctx: DemoContext, rng: random.Random, units: dict[str, OrgUnit]) -
             name = person_name(rng)
         taken.add(name)
         unit = units.get(unit_name) or ctx.departments[i % len(ctx.departments)]
-        secretaries.append(_account(ctx, f"secretary{i}", name, "重点项目专班项目秘书", unit, Role.LIAISON))
+        secretaries.append(_account(ctx, f"secretary{i}", name, "重点项目专班项目秘书", unit, Role.LIAISON, hashed))
     return leaders, secretaries
 
 
-def _account(ctx: DemoContext, username: str, name: str, title: str, unit: OrgUnit, role: str):
+def _account(ctx: DemoContext, username: str, name: str, title: str, unit: OrgUnit, role: str, hashed: str):
     user, _ = get_user_model().objects.get_or_create(username=username, defaults={"first_name": name})
     user.first_name = name
-    user.set_password(DEMO_PASSWORD)
+    user.password = hashed
     user.save()
     membership_set(actor=ctx.actor, user=user, unit=unit, role=role, title=title)
     ctx.users[username] = user
@@ -238,11 +243,12 @@ def _district(ctx: DemoContext, rng: random.Random) -> None:
         started_on = finish = planned_start = None
         started = state in ("done", "green", "yellow", "red", "nostat")
         if started:
-            started_on = b.workday_back(b.months_ago(rng.randint(5, 20) if state != "done" else rng.randint(16, 26), rng.randint(1, 25)))
+            months = {"done": rng.randint(16, 26), "red": rng.randint(14, 18), "yellow": rng.randint(9, 14)}.get(state, rng.randint(5, 20))
+            started_on = b.workday_back(b.months_ago(months, rng.randint(1, 25)))
             if state == "nostat":
                 started_on = b.workday_back(today - dt.timedelta(days=rng.randint(45, 80)))
             planned_start = started_on - dt.timedelta(days=rng.choice([0, 10, 20]))
-            finish = lights.add_months(started_on, rng.randint(14, 30)) if state != "done" else b.workday_back(today - dt.timedelta(days=rng.randint(20, 120)))
+            finish = lights.add_months(started_on, rng.randint(months + 6, months + 12) if state in ("red", "yellow") else rng.randint(14, 30)) if state != "done" else b.workday_back(today - dt.timedelta(days=rng.randint(20, 120)))
         else:
             planned_start = {"signed": b.months_ago(-3), "negotiating": b.months_ago(-6), "planning": today.replace(day=1),
                              "signed_late": b.months_ago(4)}[state]
@@ -306,7 +312,7 @@ def _target_progress(state: str, started: dt.date, finish: dt.date, today: dt.da
 
 
 def _records(b: _District, made: list[tuple[Project, str]], secretaries: list) -> None:
-    """Six weeks of dispatch (the ethanol project daily, its last five working days); the
+    """Four weeks of dispatch (the ethanol project daily, its last five working days); the
     current period left open on a few, so 本期待填报 has something. Blockers with some."""
     today, rng, actor = b.today, b.rng, b.actor
     blockers = {3: ("land", "产业园区用地指标不足，需调整土地利用规划", "区自然资源局", 25),
@@ -324,7 +330,7 @@ def _records(b: _District, made: list[tuple[Project, str]], secretaries: list) -
         if p.cadence == Cadence.DAILY:
             days = [b.cal.add_workdays(today, -k) for k in range(5, 0, -1)]
         else:
-            days = [today - dt.timedelta(days=7 * k) for k in range(5, -1, -1)]
+            days = [today - dt.timedelta(days=7 * k) for k in range(3, -1, -1)]
             if p.cadence == Cadence.XUN:
                 days = sorted({period_of(d, Cadence.XUN)[0] for d in days})
         if idx % 6 == 2:
