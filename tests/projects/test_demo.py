@@ -110,7 +110,7 @@ def test_nodes_records_blockers_and_lights(district):
     assert Node.objects.filter(project__campaign=campaign, kind="start", done_on__isnull=False).count() == 32
     # Weekly records of recent weeks with investment; the totals kept exact.
     records = Record.objects.filter(project__campaign=campaign)
-    assert records.count() > 150 and records.filter(invested_wan__gt=0).count() > 100
+    assert records.count() > 100 and records.filter(invested_wan__gt=0).count() > 80
     for p in Project.objects.filter(campaign=campaign, stage=Stage.STARTED):
         last = p.records.order_by("-period_start").first()
         assert last.done_total_wan == p.done_total_wan and last.progress == p.progress, p.name

@@ -399,7 +399,7 @@ def _bulk(ctx: DemoContext, rng: random.Random) -> None:
     accounts carry a few. Weekly records: a year of them in the city, four weeks in a province."""
     today = ctx.today
     campaign, n = ctx.campaign, ctx.scale.projects
-    weeks = 52 if ctx.scale.cities == 1 else 4
+    weeks = 52 if n <= 2000 else 4  # a city's library (1,031) carries its year; a province's (10,310) a month
     pools = services.pools_set(actor=ctx.actor, campaign=campaign, names=POOLS, skip_checks=True)
     depts_of: dict[int, list[OrgUnit]] = {}
     for d in ctx.departments:
