@@ -79,7 +79,7 @@ def floor_sql(campaign_id: int, units: list[int] | None, ctype: int) -> tuple[st
         params += units + units + [ctype]
     sql = ("SELECT p.id, p.seq, p.name, u.name, p.stage, p.light, p.light_reason, p.total_wan, p.progress, p.leader_name"
            f" FROM projects_project p JOIN orgs_orgunit u ON u.id = p.unit_id WHERE {where}"
-           " ORDER BY p.light, p.total_wan DESC, p.id LIMIT 100")
+           " ORDER BY CASE p.light WHEN 'red' THEN 0 ELSE 1 END, p.total_wan DESC, p.id LIMIT 100")
     return sql, params
 
 
@@ -135,7 +135,7 @@ def main() -> None:
         def board_data(user=user):
             qs = queries.filtered(user, campaign, queries.Filters())
             counts = queries.stage_counts(qs)
-            columns = {s: list(qs.filter(stage=s).order_by("-light", "-total_wan", "id").values_list(*FIELDS)[:BOARD_FIRST])
+            columns = {s: list(qs.filter(stage=s).order_by(queries.red_first(), "-total_wan", "id").values_list(*FIELDS)[:BOARD_FIRST])
                        for s in counts}
             return counts, columns, queries.light_counts(qs)
 

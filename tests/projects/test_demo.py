@@ -149,3 +149,12 @@ def test_city_library_in_bulk_at_a_small_scale():
                                      object_id__in=projects.values("pk")).count() == 60
     assert {Light.RED, Light.YELLOW, Light.GREEN} <= set(projects.values_list("light", flat=True))
     assert queries.mine(get_user_model().objects.get(username="leader"))["leader"].exists()
+
+
+def test_the_red_list_puts_red_before_yellow(district):
+    """queries.red_yellow: red first, then yellow, largest investment first (was "-light",
+    which sorts the stored word "yellow" before "red")."""
+    admin = get_user_model().objects.get(username="admin")
+    rows = list(queries.red_yellow(admin, district.campaign).values_list("light", "total_wan"))
+    assert {Light.RED, Light.YELLOW} <= {light for light, _ in rows}
+    assert rows == sorted(rows, key=lambda r: (r[0] != Light.RED, -r[1]))
