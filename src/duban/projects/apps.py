@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import StatsSection
+from duban.core.contributions import DemoBuilder, StatsSection
 
 
 class Config(AppConfig):
@@ -11,6 +11,9 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     # The parts below are contributed as they land (io: ledgers, api: api_routers, demo: demo_builders, views: home_panels).
     stats_sections = [StatsSection("projects", figures="duban.projects.queries.figures")]
+    # After the plan: the ethanol project's nodes link the plan's 23 tasks; after the ledger:
+    # the blockers are ledger problems numbered after the demo's own.
+    demo_builders = [DemoBuilder("projects", "duban.projects.demo.build", after=("accounts", "plan", "ledger"))]
 
     @property
     def reminders(self) -> list:
@@ -45,7 +48,7 @@ class Config(AppConfig):
             "project.delete": _("删除项目"), "project.nodes": _("设置项目节点"), "project.node_done": _("项目节点完成"),
             "project.record": _("填报调度记录"), "project.record_update": _("更正调度记录"), "project.blocker": _("提出要素保障问题"),
             "project.file": _("上传项目资料"), "project.light_rule": _("设置项目亮灯规则"), "project.pools": _("设置项目库"),
-            "project.import": _("导入项目库"),
+            "project.import": _("导入项目库"), "project.bulk_record": _("批量填报调度记录"),
         }
         verbs.update({f"project.{t.name}": t.label for t in TRANSITIONS.values()})
         return verbs

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
@@ -129,7 +129,13 @@ def stage_counts(qs: QuerySet) -> dict[str, int]:
 
 def red_yellow(user, campaign) -> QuerySet:
     """The office's red/yellow list: red first, then yellow, largest investment first."""
-    return visible(user, campaign).filter(light__in=(Light.RED, Light.YELLOW)).order_by("-light", "-total_wan", "id")
+    # Not "-light": the stored words sort "yellow" after "red", so descending put yellow first.
+    return visible(user, campaign).filter(light__in=(Light.RED, Light.YELLOW)).order_by(red_first(), "-total_wan", "id")
+
+
+def red_first() -> Case:
+    """An ordering key: red 0, yellow 1, green 2, done 3 (LIGHT_ORDER)."""
+    return Case(*[When(light=light, then=Value(i)) for i, light in enumerate(LIGHT_ORDER)], default=Value(len(LIGHT_ORDER)))
 
 
 def mine(user, campaign=None) -> dict[str, QuerySet]:
