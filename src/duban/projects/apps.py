@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import StatsSection
+from duban.core.contributions import ApiRouter, LedgerIO, StatsSection
 
 
 class Config(AppConfig):
@@ -11,6 +11,8 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     # The parts below are contributed as they land (io: ledgers, api: api_routers, demo: demo_builders, views: home_panels).
     stats_sections = [StatsSection("projects", figures="duban.projects.queries.figures")]
+    ledgers = [LedgerIO("projects", "项目库", importer="duban.projects.io.projects_import_cli", exporter="duban.projects.io.projects_export_cli")]
+    api_routers = [ApiRouter("/projects", "duban.projects.api.router")]
 
     @property
     def reminders(self) -> list:
