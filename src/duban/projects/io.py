@@ -282,12 +282,14 @@ class _Checker:
         self.campaign = campaign
         self.actor, self.checks_actor = actor, checks_actor
         self.errors: list[tuple[int, int, CellError]] = []
+        self.bad_rows: set[int] = set()  # rows with a cell error: not matched or validated further
         self.order = {name: i for i, name in enumerate(HEADER)}
         self.matcher = UnitMatcher(OrgUnit.objects.filter(path__startswith=campaign.unit.path))
         self.units: dict[str, int | str] = {}
         self.dates: dict[Any, Any] = {}
 
     def err(self, row: int, col: str, msg: str) -> None:
+        self.bad_rows.add(row)
         if len(self.errors) < MAX_ERRORS * 2:
             self.errors.append((row, self.order.get(col, len(self.order)), CellError(row, col, msg)))
 
@@ -392,8 +394,7 @@ def plan_import(*, source: Source, campaign: Campaign, actor, max_bytes: int | N
                 check.err(rownum, "序号", f"与第{seqs[seq]}行的序号重复")
             seqs.setdefault(seq, rownum)
         rows.append(Row(rownum, v, table.extra_values(cells) if table.extras else {}))
-    if not check.errors:
-        _match(plan, rows, present, check)
+    _match(plan, [r for r in rows if r.row not in check.bad_rows], present, check)
     if check.errors:
         check.errors.sort(key=lambda e: (e[0], e[1]))
         raise ImportRejected([e for _, _, e in check.errors[:MAX_ERRORS]])
