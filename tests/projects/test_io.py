@@ -251,3 +251,22 @@ def test_cli_import_and_export(campaign, tree, tmp_path):
     out = StringIO()
     call_command("export_ledger", "projects", "--out", str(tmp_path / "e.xlsx"), "--campaign", str(campaign.pk), stdout=out)
     assert "已导出 3 行" in out.getvalue()
+
+
+def test_upload_preview_confirm_pages(campaign, tree, users, client_for, tmp_path):
+    from django.urls import reverse
+
+    office_file(tmp_path / "a.xlsx")
+    c = client_for(users["office"])
+    with open(tmp_path / "a.xlsx", "rb") as fh:
+        res = c.post(reverse("projects:import"), {"file": fh, "campaign": campaign.pk})
+    assert res.status_code == 200 and "将新建 <strong>3</strong> 个项目" in res.content.decode() and Project.objects.count() == 0
+    token = res.context["token"]
+    res = c.post(reverse("projects:import_apply", args=[token]), {"campaign": campaign.pk})
+    assert res.status_code == 302 and Project.objects.count() == 3
+    office_file(tmp_path / "b.xlsx", bad={"unit": "平按镇"})
+    with open(tmp_path / "b.xlsx", "rb") as fh:
+        res = c.post(reverse("projects:import"), {"file": fh, "campaign": campaign.pk})
+    assert "未导入任何数据" in res.content.decode()
+    assert c.get(reverse("projects:import_errors", args=[res.context["token"]])).status_code == 200
+    assert client_for(users["liaison_a"]).get(reverse("projects:import")).status_code == 403
