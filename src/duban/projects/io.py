@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import SimpleNamespace
 from typing import IO, Any
 
 from django.conf import settings
@@ -132,6 +133,13 @@ CADENCE_LABEL = {value: str(label) for value, label in Cadence.choices}
 LIGHT_LABEL = {value: str(label) for value, label in Light.choices}
 # The cells a re-import compares, in file order (序号 and 项目名称 match, then change too).
 COMPARED = [c for c in HEADER if c in FIELDS]
+
+
+# What services.validate reads of a new project, at the model's defaults.
+NEW_DEFAULTS = {f: Project._meta.get_field(f).get_default() for f in (
+    "seq", "name", "builder", "industry", "location", "description", "leader_name", "secretary_name", "stage", "kind", "cadence",
+    "total_wan", "annual_plan_wan", "done_total_wan", "done_year_wan", "progress", "planned_start", "planned_finish", "started_on",
+    "finished_on", "in_statistics_on")}
 
 
 class _Bad:
@@ -472,9 +480,11 @@ def _new(plan: ImportPlan, r: Row, units: dict[int, OrgUnit], pools: dict[str, P
     unit = units.get(v.get("unit_id"))
     if unit is None:
         return  # its error is recorded
-    p = Project(campaign=plan.campaign, unit=unit, **{k: val for k, val in v.items() if k not in ("unit_id", "department_id", "pool")})
+    # services.validate reads and normalises attributes only: a plain namespace with the
+    # model's defaults, not a model instance (whose __init__ was half an import's time)
     pool = pools.get(v.get("pool") or "")
-    p.pool = pool
+    p = SimpleNamespace(**{**NEW_DEFAULTS, **{k: val for k, val in v.items() if k not in ("unit_id", "department_id", "pool")}},
+                        unit=unit, pool=pool, pool_id=pool.pk if pool else None)
     try:
         services.validate(plan.campaign, p)
     except ValidationError as exc:

@@ -144,6 +144,18 @@ def person_of(name: str, campaign: Campaign):
     return users[0] if len(users) == 1 else None
 
 
+def people_of(names, campaign: Campaign) -> dict[str, object]:
+    """person_of for many names in one query: name → the account, where exactly one person
+    of the campaign carries that full name."""
+    names = {(n or "").strip() for n in names} - {""}
+    found: dict[str, list] = {}
+    if names:
+        for user in (get_user_model().objects.filter(first_name__in=names, memberships__unit__path__startswith=campaign.unit.path)
+                     .distinct()):
+            found.setdefault(user.first_name, []).append(user)
+    return {n: us[0] for n, us in found.items() if len(us) == 1}
+
+
 def _home_unit(user) -> OrgUnit | None:
     if user is None:
         return None
@@ -805,13 +817,12 @@ def projects_import(*, actor, campaign: Campaign, new: Sequence[ImportedProject]
             position += 1
     if len(pools) > MAX_POOLS:
         raise ValidationError({"pools": f"项目库最多{MAX_POOLS}个"})
-    people: dict[str, object] = {}
+    people = people_of({n.fields.get(k, "") for n in new for k in ("leader_name", "secretary_name")}
+                       | {c.fields[k] for c in changes for k in ("leader_name", "secretary_name") if k in c.fields}, campaign)
     homes: dict[int, OrgUnit | None] = {}
 
     def person(name: str):
-        if name not in people:
-            people[name] = person_of(name, campaign)
-        return people[name]
+        return people.get((name or "").strip())
 
     def home(user) -> OrgUnit | None:
         if user is None:
