@@ -158,3 +158,15 @@ def test_a_token_writes_and_a_session_write_needs_its_csrf_token(lib, users):
     r = _post(session, url, {"progress": 6, "progress_note": "无令牌"})
     assert r.status_code == 403 and "CSRF" in r.json()["detail"]
     assert session.get(f"/api/projects/{lib['a'].pk}").status_code == 200
+
+
+def test_the_red_yellow_list_puts_red_first(lib, users, client_for, campaign):
+    from duban.projects import queries
+    from duban.projects.models import Project
+
+    # the smaller project red, the larger yellow: by the light first, not by the word ("-light" sorted yellow first)
+    Project.objects.filter(pk=lib["a"].pk).update(light="yellow")
+    Project.objects.filter(pk=lib["b"].pk).update(light="red")
+    assert [p.name for p in queries.red_yellow(users["office"], campaign)] == ["水厂改造", "乙醇生产线"]
+    body = client_for(users["office"]).get("/api/projects?light=red_yellow").json()
+    assert [p["light"] for p in body["items"]] == ["red", "yellow"]
