@@ -219,8 +219,12 @@ def api_world(tree, users, campaign):
                                        new=plan_services.NewItem(title="基础设施", lead_unit=tree["root"]))
     item = plan_services.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan_services.NewItem(
         title="一村道路硬化", lead_unit=tree["village_a1"], co_units=[tree["town_b"]], parent=aspect, deadline=dt.date(2030, 1, 1)))
+    from duban.projects import services as project_services
+
+    project = project_services.project_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=project_services.NewProject(
+        name="一村污水处理站", unit=tree["town_a"], department=tree["dept"], total_wan="1200", planned_start=dt.date(2026, 3, 1)))
     return {
-        "item": item, "aspect": aspect, "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
+        "project": project, "item": item, "aspect": aspect, "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
         "area": campaign.focus_areas.order_by("position").first(), "users": users, "tree": tree,
     }
 

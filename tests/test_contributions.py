@@ -116,11 +116,11 @@ def test_the_api_mounts_every_declared_router():
 @pytest.mark.django_db
 def test_import_and_export_use_the_declared_ledgers(monkeypatch, tmp_path):
     declared = {d.kind: d for d in contributions("ledgers")}
-    assert set(declared) == {"units", "problems", "suggestions", "tasks"}
-    assert declared["problems"].layout == "问题整改台账" and declared["tasks"].layout == "任务分工表"
+    assert set(declared) == {"units", "problems", "suggestions", "tasks", "projects"}
+    assert declared["problems"].layout == "问题整改台账" and declared["tasks"].layout == "任务分工表" and declared["projects"].layout == "项目库"
     # A kind of DESIGN §5 that no app provides yet is refused plainly, as before.
     with pytest.raises(CommandError, match="尚未提供"):
-        call_command("import_ledger", "projects", str(tmp_path / "x.xlsx"))
+        call_command("import_ledger", "activities", str(tmp_path / "x.xlsx"))
     monkeypatch.setattr(apps.get_app_config("intake"), "ledgers", [])
     with pytest.raises(CommandError, match="尚未提供"):
         call_command("export_ledger", "suggestions", "--out", str(tmp_path / "s.xlsx"))

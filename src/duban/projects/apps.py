@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import DemoBuilder, StatsSection
+from duban.core.contributions import ApiRouter, DemoBuilder, LedgerIO, StatsSection
 
 
 class Config(AppConfig):
@@ -9,11 +9,12 @@ class Config(AppConfig):
     label = "projects"
     verbose_name = "项目调度"
     default_auto_field = "django.db.models.BigAutoField"
-    # The parts below are contributed as they land (io: ledgers, api: api_routers, demo: demo_builders, views: home_panels).
     stats_sections = [StatsSection("projects", figures="duban.projects.queries.figures")]
     # After the plan: the ethanol project's nodes link the plan's 23 tasks; after the ledger:
     # the blockers are ledger problems numbered after the demo's own.
     demo_builders = [DemoBuilder("projects", "duban.projects.demo.build", after=("accounts", "plan", "ledger"))]
+    ledgers = [LedgerIO("projects", "项目库", importer="duban.projects.io.projects_import_cli", exporter="duban.projects.io.projects_export_cli")]
+    api_routers = [ApiRouter("/projects", "duban.projects.api.router")]
 
     @property
     def reminders(self) -> list:

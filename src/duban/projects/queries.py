@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
@@ -36,6 +36,8 @@ from duban.projects.models import (
 from duban.projects.periods import period_label, period_of
 
 LIGHT_ORDER = (Light.RED, Light.YELLOW, Light.GREEN, Light.DONE)
+# Red first: "-light" would sort the words (yellow > red), not the severity.
+LIGHT_RANK = Case(*(When(light=v, then=Value(i)) for i, v in enumerate(LIGHT_ORDER)), default=Value(9), output_field=IntegerField())
 
 
 def visible(user, campaign=None) -> QuerySet:
@@ -129,13 +131,7 @@ def stage_counts(qs: QuerySet) -> dict[str, int]:
 
 def red_yellow(user, campaign) -> QuerySet:
     """The office's red/yellow list: red first, then yellow, largest investment first."""
-    # Not "-light": the stored words sort "yellow" after "red", so descending put yellow first.
-    return visible(user, campaign).filter(light__in=(Light.RED, Light.YELLOW)).order_by(red_first(), "-total_wan", "id")
-
-
-def red_first() -> Case:
-    """An ordering key: red 0, yellow 1, green 2, done 3 (LIGHT_ORDER)."""
-    return Case(*[When(light=light, then=Value(i)) for i, light in enumerate(LIGHT_ORDER)], default=Value(len(LIGHT_ORDER)))
+    return visible(user, campaign).filter(light__in=(Light.RED, Light.YELLOW)).order_by(LIGHT_RANK, "-total_wan", "id")
 
 
 def mine(user, campaign=None) -> dict[str, QuerySet]:
@@ -308,7 +304,7 @@ def light_reminder_parts(on: dt.date) -> list[ReminderPart]:
     from django.utils.translation import gettext as _
 
     rows = list(Project.objects.filter(light__in=(Light.RED, Light.YELLOW), campaign__is_active=True)
-                .order_by("-light", "-total_wan", "id").values("pk", "name", "light", "light_reason", "unit_id"))
+                .order_by(LIGHT_RANK, "-total_wan", "id").values("pk", "name", "light", "light_reason", "unit_id"))
     if not rows:
         return []
     owners: dict[int, list[int]] = {}
