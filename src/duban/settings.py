@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "duban.ledger",
     "duban.plan",
     "duban.projects",
+    "duban.rounds",
     "duban.intake",
     "duban.triage",
     "duban.notify",

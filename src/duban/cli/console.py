@@ -51,6 +51,10 @@ GROUPS: list[tuple[str, list[Command]]] = [
         Command("calendar", "calendar", "calendar list [YEAR] | set DATE holiday|workday|normal | import [FILE]",
                 _("工作日历：法定节假日与调休上班")),
     ]),
+    (_("调度"), [
+        Command("rounds", "rounds", 'rounds open NAME --cadence routine|key|adhoc --due "YYYY-MM-DD HH:MM" [--units U1、U2] | status ID [--json] | remind ID | list',
+                _("发起调度报送、查看报送情况、向未报送单位催报")),
+    ]),
     (_("通知"), [
         Command("notify", "notify", "notify send | notify test dingtalk|wecom|email TARGET [--secret S]",
                 _("发出待发的通知；向钉钉群、企业微信群或邮箱发一条测试消息")),

@@ -28,7 +28,7 @@ from duban.core import evidence_files as storage
 from duban.core import workcalendar
 from duban.core.actors import SystemActor, actor_name, actor_user
 from duban.orgs import permissions
-from duban.orgs.models import Membership, OrgUnit, OwnerRole, Role
+from duban.orgs.models import OrgUnit, OwnerRole, Role
 from duban.orgs.services import owners_set
 from duban.projects import lights, workflow
 from duban.projects.models import (
@@ -144,13 +144,6 @@ def person_of(name: str, campaign: Campaign):
     return users[0] if len(users) == 1 else None
 
 
-def _home_unit(user) -> OrgUnit | None:
-    if user is None:
-        return None
-    m = Membership.objects.filter(user=user).select_related("unit").order_by("unit__depth", "id").first()
-    return m.unit if m is not None else None
-
-
 def _owner_pairs(project: Project, department: OrgUnit | None) -> list[tuple[OrgUnit, str]]:
     """The assignments of the three levels: 责任部门 (lead), and the units of the 包保领导 and
     the 项目秘书 when they have accounts (they see and record through their units)."""
@@ -158,7 +151,7 @@ def _owner_pairs(project: Project, department: OrgUnit | None) -> list[tuple[Org
     if department is not None and department.pk != project.unit_id:
         pairs.append((department, OwnerRole.DEPARTMENT))
     for user, role in ((project.leader, OwnerRole.LEADER), (project.secretary, OwnerRole.SECRETARY)):
-        unit = _home_unit(user)
+        unit = permissions.home_unit(user) if user is not None else None
         if unit is not None and unit.pk != project.unit_id and unit.path.startswith(project.campaign.unit.path):
             pairs.append((unit, role))
     return pairs
@@ -425,7 +418,8 @@ class NewNode:
 
 
 def _taken_days(accepted: dt.date | None, done: dt.date | None) -> int | None:
-    """Working days from 受理 to 办结, both counted as the office does (受理 the same day = 1)."""
+    """Working days from 受理 to 办结, counted as the law counts a time limit: from the day
+    after 受理 up to and including 办结 (core.workcalendar.workdays_between)."""
     if accepted is None or done is None:
         return None
     if done < accepted:
@@ -467,6 +461,8 @@ def nodes_set(*, actor, project: Project, nodes: Sequence[NewNode], skip_checks:
         old = current.pop(r.title, None)
         if old is not None:
             r.pk = old.pk
+            if r.done_on is None:  # an edit of the plan dates does not undo what was done
+                r.done_on, r.accepted_on, r.taken_days = old.done_on, r.accepted_on or old.accepted_on, old.taken_days
         kept.append(r)
     Node.objects.filter(pk__in=[n.pk for n in current.values()]).delete()
     for r in kept:
@@ -529,13 +525,12 @@ def record_save(*, actor, project: Project, day: dt.date, progress: int, progres
     _require_report(actor, p, skip_checks, "填报调度记录")
     if version is not None and p.version != version:
         raise workflow.engine.StaleVersion("该项目在您打开后已有新的填报或修改，请刷新后再保存")
-    today = timezone.localdate()
-    if day > today:
-        raise ValidationError({"day": "不能填报未来的调度期"})
     _check_date(day, "day")
     cadence = cadence or p.cadence
     if cadence not in Cadence.values:
         raise ValidationError({"cadence": f"未知的调度频次“{cadence}”"})
+    if period_of(day, cadence)[0] > timezone.localdate():
+        raise ValidationError({"day": "不能填报未来的调度期"})
     if not (0 <= int(progress) <= 100):
         raise ValidationError({"progress": "形象进度须在0到100之间"})
     note = _text(progress_note, MAX_TEXT, "进展情况", required=True)
@@ -676,7 +671,7 @@ def _blocker_overdue_days(project_ids: Sequence[int], today: dt.date) -> dict[in
     for pid, deadline in rows:
         if pid not in oldest or deadline < oldest[pid]:
             oldest[pid] = deadline
-    return {pid: max(1, workcalendar.workdays_between(d, today) - 1) for pid, d in oldest.items()}
+    return {pid: max(1, workcalendar.workdays_between(d, today)) for pid, d in oldest.items()}
 
 
 def _facts(p: Project, overdue: int) -> lights.Facts:

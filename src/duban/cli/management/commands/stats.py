@@ -59,4 +59,11 @@ class Command(BaseCommand):
             self.stdout.write(f"受理线索 {cn_count(c['received'], '条')}，查结 {cn_count(c['closed'], '条')}，正在核查 {cn_count(c['verifying'], '条')}，"
                               f"非管转办 {cn_count(c['transferred'], '条')}，查结率{cn_percent(c['closed_rate'])}")
         self.stdout.write(f"任务 {cn_count(t['total'], '项')}，完成 {cn_count(t['done'], '项')}，逾期 {cn_count(t['overdue'], '项')}")
-        self.stdout.write(f"重点项目 {cn_count(pr['total'], '个')}，开工 {cn_count(pr['started'], '个')}，总投资 {cn_money_wan(pr['investment_total_wan'])}")
+        line = f"重点项目 {cn_count(pr['total'], '个')}，开工 {cn_count(pr['started'], '个')}，总投资 {cn_money_wan(pr['investment_total_wan'])}"
+        if pr.get("annual_plan_wan"):
+            line += f"，年度计划投资 {cn_money_wan(pr['annual_plan_wan'])}，完成{cn_percent(pr['annual_rate'])}"
+        self.stdout.write(line)
+        r = figures.get("rounds") or {}
+        if r.get("total"):
+            self.stdout.write(f"调度报送 {cn_count(r['total'], '轮')}，应报 {cn_count(r['expected'], '份')}，已报 {cn_count(r['submitted'], '份')}，"
+                              f"按时报送率{cn_percent(r['on_time_rate'])}")

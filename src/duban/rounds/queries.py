@@ -1,0 +1,154 @@
+"""Reads of report rounds: a round's status (expected, submitted, on time, late, missing),
+a unit's form with its prefill, punctuality by unit with the ranking, the round summary
+(what changed since the last round), the `rounds` figures.
+
+The office of the campaign's unit sees its rounds whole; a unit sees its own submissions
+(the permission layer's scope over `Submission.unit`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from duban.orgs import permissions
+from duban.orgs.models import OrgUnit
+from duban.rounds import items as round_items
+from duban.rounds.models import Chase, Line, LineKind, Punctuality, Round, Submission, SubmissionStatus
+
+
+def visible_rounds(user, campaign=None) -> QuerySet:
+    """Rounds the user runs (office over the campaign's unit) or is asked in."""
+    qs = Round.objects.all() if campaign is None else Round.objects.filter(campaign=campaign)
+    mine = permissions.scope(user, Submission.objects.all()).values("round_id")
+    return qs.filter(Q(pk__in=permissions.scope(user, Round.objects.all()).values("pk")) | Q(pk__in=mine))
+
+
+def visible_submissions(user, rnd: Round | None = None) -> QuerySet:
+    qs = Submission.objects.all() if rnd is None else Submission.objects.filter(round=rnd)
+    return permissions.scope(user, qs)
+
+
+def round_status(rnd: Round, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """DESIGN §5 `duban rounds status`: expected, submitted, on_time, late, missing (names)."""
+    rows = dict(Submission.objects.filter(round=rnd).order_by().values_list("punctuality").annotate(n=Count("id")))
+    counted = Submission.objects.filter(round=rnd, status=SubmissionStatus.SUBMITTED).count()
+    missing = list(Submission.objects.filter(round=rnd).exclude(status=SubmissionStatus.SUBMITTED).order_by("unit__path")
+                   .values_list("unit__name", flat=True))
+    return {"expected": rnd.expected, "submitted": counted, "on_time": rows.get(Punctuality.ON_TIME, 0), "late": rows.get(Punctuality.LATE, 0),
+            "missing": missing}
+
+
+@dataclass
+class FormLine:
+    item: round_items.Item
+    line: Line | None  # saved in this submission
+    last: Line | None  # the unit's answer in its previous round (the prefill)
+
+
+def form(submission: Submission) -> list[FormLine]:
+    rnd, unit = submission.round, submission.unit
+    saved = {(ln.kind, ln.object_id): ln for ln in submission.lines.all()}
+    last = round_items.last_lines(rnd, unit)
+    return [FormLine(i, saved.get((i.kind, i.object_id)), last.get((i.kind, i.object_id))) for i in round_items.items_of(rnd, unit)]
+
+
+def punctuality_by_unit(campaign, *, since: dt.date | None = None, until: dt.date | None = None, unit_ids=None) -> list[dict[str, Any]]:
+    """Per unit over the campaign's locked or due rounds: expected, on time, late, missing and
+    the on-time rate (on time ÷ expected), best first — the ranking bulletins read."""
+    now = timezone.now()
+    qs = Submission.objects.filter(round__campaign=campaign, round__due_at__lte=now)
+    if since:
+        qs = qs.filter(round__due_at__date__gte=since)
+    if until:
+        qs = qs.filter(round__due_at__date__lte=until)
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=unit_ids)
+    rows = (qs.order_by().values("unit_id", "unit__name")
+            .annotate(expected=Count("id"), on_time=Count("id", filter=Q(punctuality=Punctuality.ON_TIME)),
+                      late=Count("id", filter=Q(punctuality=Punctuality.LATE)),
+                      missing=Count("id", filter=Q(punctuality=Punctuality.MISSING))))
+    out = [{"unit_id": r["unit_id"], "unit": r["unit__name"], "expected": r["expected"], "on_time": r["on_time"], "late": r["late"],
+            "missing": r["missing"], "rate": r["on_time"] / r["expected"] if r["expected"] else 0.0} for r in rows]
+    out.sort(key=lambda r: (-r["rate"], r["missing"], r["late"], r["unit"]))
+    for i, r in enumerate(out, 1):
+        r["rank"] = i
+    return out
+
+
+def punctuality_trend(campaign, *, unit: OrgUnit | None = None, limit: int = 26) -> list[dict[str, Any]]:
+    """The on-time rate of each past round, oldest first (one unit's, or everyone's)."""
+    now = timezone.now()
+    qs = Submission.objects.filter(round__campaign=campaign, round__due_at__lte=now)
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    rows = list(qs.order_by().values("round_id", "round__name", "round__due_at")
+                .annotate(expected=Count("id"), on_time=Count("id", filter=Q(punctuality=Punctuality.ON_TIME)),
+                          submitted=Count("id", filter=~Q(punctuality=Punctuality.MISSING)))
+                .order_by("-round__due_at")[:limit])
+    rows.reverse()
+    return [{"round": r["round__name"], "due": timezone.localtime(r["round__due_at"]).date().isoformat(), "expected": r["expected"],
+             "submitted": r["submitted"], "on_time": r["on_time"], "rate": r["on_time"] / r["expected"] if r["expected"] else 0.0} for r in rows]
+
+
+def previous_round(rnd: Round) -> Round | None:
+    qs = Round.objects.filter(campaign=rnd.campaign, due_at__lt=rnd.due_at)
+    if rnd.cadence_id:
+        qs = qs.filter(cadence_id=rnd.cadence_id)
+    return qs.order_by("-due_at").first()
+
+
+def summary(rnd: Round) -> dict[str, Any]:
+    """The round's summary: who reported and who did not; what changed since the last round —
+    progress moved per item, investment this period, new blockers, items newly overdue."""
+    status = round_status(rnd)
+    prev = previous_round(rnd)
+    lines = list(Line.objects.filter(submission__round=rnd, submission__status=SubmissionStatus.SUBMITTED)
+                 .select_related("submission__unit"))
+    before: dict[tuple[str, int], int | None] = {}
+    if prev is not None:
+        before = {(k, o): p for k, o, p in Line.objects.filter(submission__round=prev).values_list("kind", "object_id", "progress")}
+    moved = []
+    for ln in lines:
+        old = before.get((ln.kind, ln.object_id))
+        if ln.progress is not None and old is not None and ln.progress != old:
+            moved.append({"unit": ln.submission.unit.name, "title": ln.title, "from": old, "to": ln.progress, "kind": ln.kind})
+    moved.sort(key=lambda m: -(m["to"] - m["from"]))
+    invested = sum((ln.invested_wan or Decimal(0) for ln in lines if ln.kind == LineKind.PROJECT), Decimal(0))
+    since = prev.due_at if prev is not None else rnd.opened_at
+    from duban.ledger.models import OPEN_STATUSES, Problem
+    from duban.projects.models import Blocker
+
+    blockers = list(Blocker.objects.filter(project__campaign=rnd.campaign, created_at__gt=since, created_at__lte=rnd.due_at)
+                    .select_related("project", "problem", "problem__unit").order_by("created_at"))
+    due_day = timezone.localtime(rnd.due_at).date()
+    since_day = timezone.localtime(since).date()
+    newly_overdue = (Problem.objects.filter(campaign=rnd.campaign, status__in=OPEN_STATUSES, deadline__gte=since_day, deadline__lt=due_day)
+                     .count())
+    chases = list(Chase.objects.filter(round=rnd).exclude(units=0).order_by("at"))
+    return {"status": status, "previous": prev, "moved": moved[:200], "moved_count": len(moved), "invested_wan": float(invested),
+            "blockers": blockers, "newly_overdue": newly_overdue, "chases": chases, "lines": len(lines)}
+
+
+def figures(*, user=None, campaign=None) -> dict[str, Any]:
+    """The `rounds` section of the headline figures (DESIGN §5): rounds, expected and
+    submitted answers, the on-time rate (on time ÷ expected) over rounds already due."""
+    qs = Submission.objects.all() if user is None else visible_submissions(user)
+    rounds = Round.objects.all() if user is None else visible_rounds(user)
+    if campaign is not None:
+        qs, rounds = qs.filter(round__campaign=campaign), rounds.filter(campaign=campaign)
+    due = qs.filter(round__due_at__lte=timezone.now())
+    row = due.aggregate(expected=Count("id"), submitted=Count("id", filter=~Q(punctuality=Punctuality.MISSING)),
+                        on_time=Count("id", filter=Q(punctuality=Punctuality.ON_TIME)))
+    return {"total": rounds.count(), "expected": row["expected"], "submitted": row["submitted"], "on_time": row["on_time"],
+            "on_time_rate": round(row["on_time"] / row["expected"], 3) if row["expected"] else 0.0,
+            "open": rounds.filter(status="open").count()}
+
+
+def investment_of(rnd: Round) -> Decimal:
+    return Line.objects.filter(submission__round=rnd, kind=LineKind.PROJECT).aggregate(s=Sum("invested_wan"))["s"] or Decimal(0)
