@@ -19,6 +19,7 @@ from duban.projects.models import Blocker, Light, Project, ProjectFile, Record, 
 from tests.projects.conftest import TESTER
 
 pytestmark = pytest.mark.django_db
+NO_BLOCKERS = {"b-TOTAL_FORMS": "0", "b-INITIAL_FORMS": "0"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -153,7 +154,7 @@ def test_mine_by_level_and_what_is_due(users, projects):
     assert "本期待我填报" not in lead
     # once recorded, nothing is due
     c = _who(users, "liaison_a")
-    assert c.post(reverse("projects:record", args=[projects["ethanol"].pk]), {"progress": "5", "progress_note": "完成场平"}).status_code == 302
+    assert c.post(reverse("projects:record", args=[projects["ethanol"].pk]), {"progress": "5", "progress_note": "完成场平", **NO_BLOCKERS}).status_code == 302
     assert "本期待我填报" not in _text(c.get(reverse("projects:mine")))
 
 
@@ -168,7 +169,7 @@ def test_board_columns_cards_and_cap(users, projects, campaign, tree, monkeypatc
     cols = re.findall(r'<section class="column" data-stage="(\w+)"', page)
     assert cols == [s.value for s in Stage]
     planning = page.split('data-stage="planning"', 1)[1].split("</section>", 1)[0]
-    assert planning.count('class="pcard') == 3 and "共 5 个，查看全部" in planning and "stage=planning" in planning
+    assert planning.count('class="pcard') == 3 and "共 6 个，查看全部" in planning and "stage=planning" in planning
     signed = page.split('data-stage="signed"', 1)[1].split("</section>", 1)[0]
     assert "燃料乙醇项目" in signed and "12亿元" in signed
 
@@ -344,8 +345,8 @@ def test_bad_project_input_is_refused_with_its_message(users, projects, over, wo
 
 
 def test_town_office_cannot_register_for_another_town(users, projects, tree):
-    from tests.conftest import _user
     from duban.orgs.models import Role
+    from tests.conftest import _user
 
     town_office = _user("office_b", tree["town_b"], Role.OFFICE)
     c = Client()
@@ -353,7 +354,11 @@ def test_town_office_cannot_register_for_another_town(users, projects, tree):
     assert c.get(reverse("projects:project_new")).status_code == 200
     r = c.post(reverse("projects:project_new"), _project_post(unit="平安镇"))
     assert r.status_code in (400, 403) and not Project.objects.filter(name="新材料产业园").exists()
-    assert c.post(reverse("projects:project_new"), _project_post(unit="洮河镇", department="")).status_code == 302
+    # naming the county's leader would make the district an owner: only its office may
+    r = c.post(reverse("projects:project_new"), _project_post(unit="洮河镇", department=""))
+    assert r.status_code == 403 and "洮北区" in _text(r)
+    assert c.post(reverse("projects:project_new"), _project_post(unit="洮河镇", department="", leader_name="")).status_code == 302
+    assert Project.objects.get(name="新材料产业园").unit == tree["town_b"]
 
 
 # ------------------------------------------------------------------ nodes, files, rules, pools

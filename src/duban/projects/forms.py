@@ -163,12 +163,22 @@ class RecordForm(CleanTextForm, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_VERSION)
 
 
+class CampaignUnitField(UnitField):
+    """Any unit of the campaign's tree: a town's 项目秘书 hands a land blocker to the county's
+    自然资源局, a unit outside what the secretary sees (services.blocker_add allows it)."""
+
+    def _choosable(self):
+        from duban.orgs.models import OrgUnit
+
+        return OrgUnit.objects.filter(path__subtree=self.within.path) if self.within is not None else OrgUnit.objects.none()
+
+
 class BlockerForm(CleanTextForm, forms.Form):
     """One 要素保障 problem raised with a record (or alone): it becomes a ledger problem."""
 
     kind = forms.ChoiceField(label=_("要素类型"), choices=[("", "—"), *BlockerKind.choices], required=False)
     description = forms.CharField(label=_("问题描述"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    unit = UnitField(label=_("责任单位"), required=False)
+    unit = CampaignUnitField(label=_("责任单位"), required=False)
     deadline = CnDateField(label=_("解决时限"), required=False)
 
     def __init__(self, *args, user=None, campaign=None, **kwargs):
