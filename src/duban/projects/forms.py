@@ -163,9 +163,26 @@ class RecordForm(CleanTextForm, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_VERSION)
 
 
+class _UnitName(forms.TextInput):
+    """The unit typed by name (the picker's search offers only the units one sees)."""
+
+    def value_from_datadict(self, data, files, name):
+        return (data.get(name) or "", "")
+
+    def format_value(self, value):
+        from duban.orgs.models import OrgUnit
+
+        if isinstance(value, OrgUnit):
+            return value.name
+        return value[0] if isinstance(value, (tuple, list)) else super().format_value(value)
+
+
 class CampaignUnitField(UnitField):
     """Any unit of the campaign's tree: a town's 项目秘书 hands a land blocker to the county's
-    自然资源局, a unit outside what the secretary sees (services.blocker_add allows it)."""
+    自然资源局, a unit outside what the secretary sees (services.blocker_add allows it), so it
+    is typed by name ("上级单位/单位名称" where names repeat)."""
+
+    widget = _UnitName
 
     def _choosable(self):
         from duban.orgs.models import OrgUnit
