@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import ApiRouter, DemoBuilder, LedgerIO, StatsSection
+from duban.core.contributions import ApiRouter, DemoBuilder, HomePanel, LedgerIO, StatsSection
 
 
 class Config(AppConfig):
@@ -15,6 +15,7 @@ class Config(AppConfig):
     demo_builders = [DemoBuilder("projects", "duban.projects.demo.build", after=("accounts", "plan", "ledger"))]
     ledgers = [LedgerIO("projects", "项目库", importer="duban.projects.io.projects_import_cli", exporter="duban.projects.io.projects_export_cli")]
     api_routers = [ApiRouter("/projects", "duban.projects.api.router")]
+    home_panels = [HomePanel("projects", "projects/_home_card.html", order=6, context="duban.projects.queries.home_card")]
 
     @property
     def reminders(self) -> list:
@@ -40,6 +41,36 @@ class Config(AppConfig):
         from duban.core.schedules import ScheduleSpec
 
         return [ScheduleSpec("projects-refresh", "duban.projects.tasks.refresh_projects", "daily", at=dt.time(5, 40), name="刷新重点项目灯色")]
+
+    def nav(self) -> list:
+        """重点项目 for everyone who sees projects; 我的项目 for people with projects of their own
+        (as 包保领导 or 项目秘书, or their unit's as 所属单位 or 责任部门)."""
+        from duban.core.nav import NavItem
+
+        def sees_projects(user, campaign) -> bool:
+            from duban.projects.queries import visible
+
+            return visible(user, campaign).exists()
+
+        def has_own(user, campaign) -> bool:
+            from duban.projects.queries import mine
+
+            return any(qs.exists() for qs in mine(user, campaign).values())
+
+        return [NavItem("projects:mine", _("我的项目"), 7, has_own),
+                NavItem("projects:list", _("重点项目"), 9, sees_projects, active_for=("projects:",))]
+
+    def todo(self, user) -> list:
+        """我的待办 (duban.core.todo): a 项目秘书's projects whose record of this period is missing."""
+        from duban.core.todo import TodoSection
+        from duban.projects.queries import due_this_period, visible
+
+        if not getattr(user, "is_authenticated", False):
+            return []
+        rows = due_this_period(visible(user).filter(secretary_id=user.pk)).select_related("unit").order_by("id")
+        if not rows.exists():
+            return []
+        return [TodoSection(_("本期待填报的项目调度"), "projects/_todo.html", rows, order=16, key="projects")]
 
     def audit_verbs(self) -> dict:
         from duban.projects.workflow import TRANSITIONS

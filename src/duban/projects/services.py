@@ -527,13 +527,16 @@ class NewBlocker:
 @transaction.atomic
 def record_save(*, actor, project: Project, day: dt.date, progress: int, progress_note: str, invested_wan=0,
                 problems: str = "", next_steps: str = "", blockers: Sequence[NewBlocker] = (), cadence: str | None = None,
-                skip_checks: bool = False) -> Record:
+                version: int | None = None, skip_checks: bool = False) -> Record:
     """The dispatch record of the period holding `day` (the project's cadence): made, or
     corrected when that period has one. The project's progress and completed investment (this
     year's and since the start) move by the record's amount — exactly, by the difference when
-    a record is corrected. Blockers raised with it become ledger problems."""
+    a record is corrected. Blockers raised with it become ledger problems. `version`: refuse
+    a save from a form opened before the project last changed (another record, a move)."""
     p = _lock(project)
     _require_report(actor, p, skip_checks, "填报调度记录")
+    if version is not None and p.version != version:
+        raise workflow.engine.StaleVersion("该项目在您打开后已有新的填报或修改，请刷新后再保存")
     _check_date(day, "day")
     cadence = cadence or p.cadence
     if cadence not in Cadence.values:

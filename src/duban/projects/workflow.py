@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from duban.core import workflow as engine
 from duban.core.workflow import Context, Guard, Transition
 from duban.orgs import permissions
+from duban.orgs.models import Role
 from duban.projects.models import STAGE_ORDER, Project, Stage
 
 LEAD = "lead"
@@ -95,7 +96,10 @@ TABLE = engine.Table(
     transitions=TRANSITIONS.values(),
     sides=[
         engine.Side(LEAD, _("项目所属单位或责任部门"), lambda user, p: permissions.may_change(user, p)),
-        engine.Side(OFFICE, _("推进办"), lambda user, p: permissions.may_review(user, p)),
+        # The campaign's office, even when it also owns the project: a county 包保领导 sits at
+        # the campaign's unit and so makes it an owner, which may_review refuses (nobody
+        # reviews their own unit's work) — and the office could then step no project back.
+        engine.Side(OFFICE, _("推进办"), lambda user, p: permissions.may_act_for(user, p.campaign.unit, Role.OFFICE)),
     ],
     audit=_record,
     save=_save,
