@@ -7,10 +7,9 @@ from django.contrib.auth import get_user_model
 from duban.campaigns.models import LINFEN_FOCUS_AREAS
 from duban.campaigns.services import campaign_create
 from duban.demo.context import CAMPAIGN_END, CAMPAIGN_START, DemoContext
+from duban.demo.people import DEMO_PASSWORD
 from duban.orgs.models import Role
 from duban.orgs.services import membership_set
-
-DEMO_PASSWORD = "duban-demo"
 
 
 def build(ctx: DemoContext) -> None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import random
 
+# Every demo account's password (the README and `duban demo` print it).
+DEMO_PASSWORD = "duban-demo"
+
 # The most common surnames, most frequent first; a draw favours the head of the list.
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN_M = "伟强磊军勇杰涛明超辉刚健斌鹏华平飞志宇浩东亮林峰建国文海波成龙春晓新旭"

@@ -24,9 +24,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from duban.core import workcalendar
-from duban.demo.campaign import DEMO_PASSWORD
 from duban.demo.context import DemoContext
-from duban.demo.people import person_name
+from duban.demo.people import DEMO_PASSWORD, person_name
 from duban.ledger import services as ledger
 from duban.ledger.demo import tiny_png
 from duban.orgs.models import OrgUnit, OwnerRole, Role, UnitKind

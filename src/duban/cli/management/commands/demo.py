@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from duban.demo.campaign import DEMO_PASSWORD
+from duban.demo.people import DEMO_PASSWORD
 
 
 def demo_accounts_text() -> str:
