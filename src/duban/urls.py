@@ -24,6 +24,7 @@ urlpatterns = [
     path("audit/", include("duban.audit.urls")),
     path("ledger/", include("duban.ledger.urls")),
     path("plan/", include("duban.plan.urls")),
+    path("rounds/", include("duban.rounds.urls")),
     path("intake/", include("duban.intake.urls")),
     path("triage/", include("duban.triage.urls")),
     path("notify/", include("duban.notify.urls")),
