@@ -13,9 +13,6 @@ from duban.core.xlsx import fit_cell
 from duban.rounds import queries
 from duban.rounds.models import ChaseLevel, LineKind, Round
 
-LEVELS = dict(ChaseLevel.choices)
-KINDS = dict(LineKind.choices)
-
 
 def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -32,6 +29,8 @@ def _sheet(wb, name: str, header: list[str], rows, bold) -> None:
 
 def summary_xlsx(target: IO[bytes], rnd: Round) -> None:
     """Write the round's summary workbook to `target`."""
+    levels = {k: str(v) for k, v in ChaseLevel.choices}
+    kinds = {k: str(v) for k, v in LineKind.choices}
     subs, lines = queries.summary_rows(rnd)
     s = queries.summary(rnd)
     wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
@@ -39,13 +38,13 @@ def summary_xlsx(target: IO[bytes], rnd: Round) -> None:
     bold = wb.add_format({"bold": True})
     _sheet(wb, "报送情况", ["单位", "状态", "报送情况", "报送时间", "催报层级", "退回理由"],
            ((sub.unit.name, sub.get_status_display(), sub.get_punctuality_display(), _when(sub.submitted_at),
-             LEVELS.get(sub.chase_level, ""), sub.return_reason) for sub in subs.iterator(chunk_size=2000)), bold)
+             levels.get(sub.chase_level, ""), sub.return_reason) for sub in subs.iterator(chunk_size=2000)), bold)
     _sheet(wb, "报送内容", ["单位", "类别", "事项", "进度（%）", "本期工作", "本期完成投资（万元）", "存在问题", "下步计划", "无新进展"],
-           ((ln.submission.unit.name, KINDS.get(ln.kind, ln.kind), ln.title, ln.progress, ln.done,
+           ((ln.submission.unit.name, kinds.get(ln.kind, ln.kind), ln.title, ln.progress, ln.done,
              float(ln.invested_wan) if ln.invested_wan is not None else None, ln.problems, ln.next_steps, "是" if ln.unchanged else "")
             for ln in lines.iterator(chunk_size=2000)), bold)
     _sheet(wb, "进度变化", ["单位", "类别", "事项", "上期进度（%）", "本期进度（%）"],
-           ((m["unit"], KINDS.get(m["kind"], m["kind"]), m["title"], m["from"], m["to"]) for m in s["moved"]), bold)
+           ((m["unit"], kinds.get(m["kind"], m["kind"]), m["title"], m["from"], m["to"]) for m in s["moved"]), bold)
     st = s["status"]
     _sheet(wb, "汇总", ["项目", "数值"], [
         ["调度", rnd.name], ["截止时间", _when(rnd.due_at)], ["补报截止", _when(rnd.lock_at)], ["应报单位", st["expected"]],
