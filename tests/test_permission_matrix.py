@@ -116,6 +116,16 @@ def item(w):
     return {"pk": w["plan_item"].pk}
 
 
+CADENCE_FORM = {"name": "每周工作进展", "kind": "routine", "rule": "weekly", "weekday": "4", "every_n": "5", "month_day": "25",
+                "due_time": "17:00", "open_workdays": "4", "grace_hours": "48", "scope": "responsible", "active": "on"}
+
+
+def _in_days(n: int) -> str:
+    from django.utils import timezone
+
+    return (timezone.localtime() + dt.timedelta(days=n)).strftime("%Y-%m-%dT%H:%M")
+
+
 PLAN_FORM = {"title": "新的督办事项", "lead_unit": "一村", "co_units": "二村", "deadline": "2030-06-30", "frequency": "weekly", "weight": "1",
              "ms-TOTAL_FORMS": "1", "ms-INITIAL_FORMS": "0", "ms-MIN_NUM_FORMS": "0", "ms-MAX_NUM_FORMS": "60",
              "ms-0-title": "", "ms-0-due": "", "ms-0-unit": ""}
@@ -245,6 +255,23 @@ MATRIX: dict[str, Case] = {
                                    data=lambda w: {"campaign": w["campaign"].pk, "predecessor": w["plan_item"].pk, "successor": w["plan_next"].pk}),
     "plan:baselines": Case("200 200 200 200 200 302"),
     "plan:baseline_freeze": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"campaign": w["campaign"].pk, "name": "年初计划"}),
+    # ------------------------------------------------------------------ rounds: 调度报送 (平安镇 and 一村 are asked, 洮河镇 is not)
+    "rounds:index": Case("200 200 200 200 200 302"),
+    "rounds:round_new": Case("302 403 403 403 404 302", method="POST", data=lambda w: {
+        "name": "第51周工作进展", "kind": "routine", "scope": "responsible", "due_at": _in_days(5)}),
+    "rounds:round": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["round"].pk}),
+    "rounds:chase": Case("302 403 403 404 404 302", method="POST", kwargs=lambda w: {"pk": w["round"].pk}),
+    "rounds:summary_xlsx": Case("200 200 403 404 404 302", kwargs=lambda w: {"pk": w["round"].pk}),
+    "rounds:submission": Case("302 403 302 404 404 302", method="POST", kwargs=lambda w: {"pk": w["submission"].pk},
+                              data=lambda w: {"action": "draft", f"task-{w['plan_item'].pk}-done": "窗口改造完成"}),
+    "rounds:return": Case("302 403 403 404 404 302", method="POST", kwargs=lambda w: {"pk": w["submission"].pk},
+                          data=lambda w: {"reason": "请补充"}, writes=""),
+    "rounds:cadences": Case("200 200 403 403 404 302"),
+    "rounds:cadence_new": Case("302 403 403 403 404 302", method="POST", data=lambda w: CADENCE_FORM),
+    "rounds:cadence_edit": Case("302 403 403 403 404 302", method="POST", kwargs=lambda w: {"pk": w["cadence"].pk},
+                                data=lambda w: {**CADENCE_FORM, "name": "每周进展"}),
+    "rounds:cadence_toggle": Case("302 403 403 403 404 302", method="POST", kwargs=lambda w: {"pk": w["cadence"].pk}),
+    "rounds:punctuality": Case("200 200 200 200 404 302"),
     # ------------------------------------------------------------------ public pages (no account)
     "public:submit": Case("200 200 200 200 200 200"),
     "public:lookup": Case("200 200 200 200 200 200"),
@@ -396,6 +423,17 @@ def build_world(tmp_path) -> dict:
     triage.train_model(actor=SystemActor("测试"), skip_checks=True, texts=texts, labels=labels * 3, target="area", campaign=campaign,
                        path=tmp_path / "area.model", cv=0)
 
+    # a report round (平安镇 and 一村 answer for the plan item and the problem) and a cadence
+    from django.utils import timezone
+
+    from duban.rounds import services as rounds
+    from duban.rounds.models import Submission
+
+    rnd = rounds.round_open(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, name="第50周工作进展",
+                            due_at=timezone.now() + dt.timedelta(days=3))
+    submission = Submission.objects.get(round=rnd, unit=tree["town_a"])
+    cadence = rounds.cadence_save(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, name="每周工作进展", kind="routine",
+                                  rule="weekly", due_time=dt.time(17, 0))
     # an import preview (and a refused one) of the office, held in the office's session
     office = Client()
     office.force_login(users["office"])
@@ -415,7 +453,7 @@ def build_world(tmp_path) -> dict:
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence, "plan_imports": list(office.session["plan_imports"]),
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
-        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "hot_issue": hot_issue, "plan_item": plan_item, "milestone": milestone, "plan_evidence": plan_evidence, "plan_next": plan_next, "schedule": schedule, "imports": list(office.session["ledger_imports"]), **tokens,
+        "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "hot_issue": hot_issue, "plan_item": plan_item, "milestone": milestone, "plan_evidence": plan_evidence, "plan_next": plan_next, "schedule": schedule, "round": rnd, "submission": submission, "cadence": cadence, "imports": list(office.session["ledger_imports"]), **tokens,
     }
 
 
@@ -512,9 +550,10 @@ def snapshot(w: dict) -> dict:
     from duban.ledger.models import Problem
     from duban.orgs.models import ApiToken
     from duban.plan.models import PlanItem
+    from duban.rounds.models import Cadence, Submission
 
     counts = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in (
-        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify", "plan")
+        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify", "plan", "rounds")
         and m._meta.label not in ("orgs.ApiToken", "core.CacheEntry")}  # reads may fill the figures cache
     counts["active tokens"] = ApiToken.objects.filter(revoked=False).count()
     rows = {
@@ -522,6 +561,8 @@ def snapshot(w: dict) -> dict:
         "suggestion": Suggestion.objects.filter(pk=w["suggestion"].pk).values().first(),
         "item": PlanItem.objects.filter(pk=w["item"].pk).values().first(),
         "plan_item": PlanItem.objects.filter(pk=w["plan_item"].pk).values().first(),
+        "submission": Submission.objects.filter(pk=w["submission"].pk).values().first(),
+        "cadence": Cadence.objects.filter(pk=w["cadence"].pk).values().first(),
     }
     return {"counts": counts, **rows}
 

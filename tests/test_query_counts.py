@@ -66,6 +66,10 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "api:hot_run": lambda w: {"run_id": w["hot_run"].pk},
     "api:get_task": lambda w: {"item_id": w["item"].pk},
     "triage:hot_issue": lambda w: {"pk": w["hot_issue"].pk},
+    "rounds:round": lambda w: {"pk": w["round"].pk},
+    "rounds:summary_xlsx": lambda w: {"pk": w["round"].pk},
+    "rounds:submission": lambda w: {"pk": w["round_submission"].pk},
+    "rounds:cadence_edit": lambda w: {"pk": w["round"].campaign.round_cadences.order_by("pk").first().pk},
 }
 # Query strings: the lists are read with a search as well, the path people take most.
 QUERY = {"orgs:unit_list": "?q=村", "ledger:problem_list": "?q=村", "intake:inbox": "?status=&q=路", "api:list_problems": "?q=村", "api:list_suggestions": "?q=路", "api:list_tasks": "?q=道路", "plan:item_list": "?q=事项",
@@ -98,7 +102,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "api:problem_rates":                 (6, 6, 5),
     "api:public_status":                 (16, 16, 16),
     "api:public_units":                  (17, 17, 17),
-    "api:stats":                         (9, 9, 8),
+    "api:stats":                         (14, 14, 13),
     "api:suggestion_figures":            (6, 6, 5),
     "api:task_overview":                 (9, 9, 8),
     "api:unit_detail":                   (5, 5, 4),
@@ -108,7 +112,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "campaigns:list":                    (7, 7, 7),
     "favicon":                           (0, 0, 0),
     "healthz":                           (0, 0, 0),
-    "home":                              (14, 14, 13),
+    "home":                              (21, 20, 20),
     "intake:channels":                   (16, 16, 15),
     "intake:detail":                     (13, 12, 11),
     "intake:export":                     (8, 8, 7),
@@ -117,7 +121,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "intake:new":                        (10, None, 10),
     "intake:photo":                      (6, 6, 5),
     "ledger:evidence_download":          (5, 5, 4),
-    "ledger:my_items":                   (12, 7, 9),
+    "ledger:my_items":                   (13, 7, 10),
     "ledger:problem_create":             (8, None, 8),
     "ledger:problem_detail":             (11, 11, 10),
     "ledger:problem_edit":               (9, None, 7),
@@ -138,10 +142,11 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "orgs:unit_import":                  (6, None, None),
     "orgs:unit_list":                    (11, 11, 10),
     "orgs:unit_search":                  (8, 8, 7),
+    "plan:baselines":                    (13, 13, 12),
+    "plan:evidence_download":            (5, 5, 4),
     "plan:export":                       (11, 11, 10),
     "plan:import":                       (7, None, None),
     "plan:import_errors":                (2, None, None),
-    "plan:evidence_download":            (5, 5, 4),
     "plan:item":                         (18, 18, 17),
     "plan:item_edit":                    (12, None, None),
     "plan:item_list":                    (15, 15, 14),
@@ -149,15 +154,23 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "plan:item_new":                     (8, None, None),
     "plan:leader":                       (11, 11, 10),
     "plan:light_rule":                   (8, None, None),
-    "plan:mine":                         (11, 8, 10),
-    "plan:warnings":                     (12, 12, 11),
-    "plan:baselines":                    (13, 13, 12),
     "plan:map":                          (15, 15, 14),
     "plan:map_data":                     (11, 11, 10),
+    "plan:mine":                         (11, 8, 10),
     "plan:schedule":                     (12, 12, 11),
+    "plan:warnings":                     (12, 12, 11),
     "public:lookup":                     (2, 2, 2),
     "public:status":                     (18, 18, 18),
     "public:submit":                     (4, 4, 4),
+    "rounds:cadence_edit":               (8, None, None),
+    "rounds:cadence_new":                (7, None, None),
+    "rounds:cadences":                   (9, 11, None),
+    "rounds:index":                      (12, 10, 10),
+    "rounds:punctuality":                (9, 11, 11),
+    "rounds:round":                      (21, 21, 11),
+    "rounds:round_new":                  (7, None, None),
+    "rounds:submission":                 (14, 14, 13),
+    "rounds:summary_xlsx":               (17, 17, None),
     "triage:hot":                        (13, 13, None),
     "triage:hot_issue":                  (12, 12, None),
     "triage:models":                     (10, 10, None),
@@ -184,6 +197,7 @@ NOT_READS: dict[str, str] = {
     "api:task_instruction": "POST", "api:task_evidence": "POST",
     "intake:transition": "POST", "intake:callback": "POST",
     "plan:dependency_add": "POST", "plan:dependency_remove": "POST", "plan:baseline_freeze": "POST", "api:suggestion_transition": "POST", "api:add_callback": "POST",
+    "rounds:chase": "POST", "rounds:return": "POST", "rounds:cadence_toggle": "POST",
     "api:api-root": "answers 404 to everyone (the API's bare root)",
 }
 
@@ -377,7 +391,32 @@ def build_world(scale: int, tmp_path) -> dict:
     with open(plan_bad, "rb") as fh:
         office.post(reverse("plan:import"), {"file": fh, "campaign": campaign.pk})
     plan_imports = list(office.session["plan_imports"])
+    # report rounds: n earlier rounds (past due) that 平安镇 and 区财政局 answered and the office
+    # chased, n cadences; the open round's page lists every unit, 平安镇's form is prefilled
+    from django.utils import timezone
+
+    from duban.rounds import queries as round_queries
+    from duban.rounds import services as rounds
+    from duban.rounds.models import Round, Submission
+
+    for i in range(n):
+        earlier = rounds.round_open(actor=actor, campaign=campaign, name=f"第{i + 1}周工作进展", due_at=timezone.now() + dt.timedelta(hours=1))
+        for unit in ("town_a", "dept"):  # 平安镇 reports 无新进展 (not applied: the plan item opened keeps its reports)
+            sub = Submission.objects.get(round=earlier, unit=tree[unit])
+            rounds.submission_save(actor=actor, submission=sub, submit=True, lines=[
+                rounds.LineInput(f.item.kind, f.item.object_id, done=f"第{i + 1}周工作", problems="资金不足", next_steps="继续推进",
+                                 unchanged=unit == "town_a")
+                for f in round_queries.form(sub)])
+        rounds.round_chase(rnd=earlier, actor=actor, force=True)
+        Round.objects.filter(pk=earlier.pk).update(due_at=timezone.now() - dt.timedelta(days=7 * (n - i)),
+                                                   opened_at=timezone.now() - dt.timedelta(days=7 * (n - i) + 4))
+        rounds.cadence_save(actor=actor, campaign=campaign, name=f"调度安排{i}", kind="routine", rule="weekly", due_time=dt.time(17, 0),
+                            scope="units" if i % 2 else "responsible", units=[tree["town_a"], tree["town_b"]] if i % 2 else ())
+    open_round = rounds.round_open(actor=actor, campaign=campaign, name="本周工作进展", due_at=timezone.now() + dt.timedelta(days=3))
+    rounds.round_chase(rnd=open_round, actor=actor, force=True)
+    round_submission = Submission.objects.get(round=open_round, unit=tree["town_a"])
     return {
+        "round": open_round, "round_submission": round_submission,
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence,
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "hot_run": hot_runs[-1], "hot_issue": hot_issue,
         "schedule": schedules[0], "imports": imports, "item": item, "import_error_token": imports[-1],

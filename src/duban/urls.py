@@ -25,6 +25,7 @@ urlpatterns = [
     path("ledger/", include("duban.ledger.urls")),
     path("plan/", include("duban.plan.urls")),
     path("projects/", include("duban.projects.urls")),
+    path("rounds/", include("duban.rounds.urls")),
     path("intake/", include("duban.intake.urls")),
     path("triage/", include("duban.triage.urls")),
     path("notify/", include("duban.notify.urls")),

@@ -152,3 +152,99 @@ def figures(*, user=None, campaign=None) -> dict[str, Any]:
 
 def investment_of(rnd: Round) -> Decimal:
     return Line.objects.filter(submission__round=rnd, kind=LineKind.PROJECT).aggregate(s=Sum("invested_wan"))["s"] or Decimal(0)
+
+
+# ------------------------------------------------------------------ the pages
+
+
+def runs_whole(user, rnd: Round) -> bool:
+    """Whether the user sees the round whole (its office, or a leader over the campaign's
+    unit): every unit's row, the summary, the chase log. A unit asked sees its own rows."""
+    return permissions.scope(user, Round.objects.filter(pk=rnd.pk)).exists()
+
+
+def with_counts(rounds: QuerySet) -> QuerySet:
+    """Rounds with their submitted, on-time, late and missing counts (one query for a page)."""
+    sub = "submissions"
+    return rounds.annotate(
+        n_submitted=Count(sub, filter=Q(submissions__status=SubmissionStatus.SUBMITTED)),
+        n_on_time=Count(sub, filter=Q(submissions__punctuality=Punctuality.ON_TIME)),
+        n_late=Count(sub, filter=Q(submissions__punctuality=Punctuality.LATE)),
+        n_missing=Count(sub, filter=Q(submissions__punctuality=Punctuality.MISSING)),
+        n_returned=Count(sub, filter=Q(submissions__status=SubmissionStatus.RETURNED)),
+    )
+
+
+def run_rounds(user, campaign) -> QuerySet:
+    """The campaign's rounds the user sees whole, newest due first, with their counts."""
+    return with_counts(permissions.scope(user, Round.objects.filter(campaign=campaign))).order_by("-due_at", "-id")
+
+
+def own_unit_ids(user) -> list[int]:
+    """The units the user answers for (liaison or office)."""
+    from duban.orgs.models import Role
+    from duban.orgs.scoping import grants
+
+    return [g.unit_id for g in grants(user) if g.role in (Role.LIAISON, Role.OFFICE)]
+
+
+WAITING = (SubmissionStatus.PENDING, SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)
+
+
+def waiting_submissions(user, campaign=None) -> QuerySet:
+    """Submissions of open rounds that wait on this person: not yet submitted (or returned),
+    of the units the person answers for (own units or the ones right below), due first."""
+    from duban.rounds.models import RoundStatus
+
+    cond = permissions.todo_units_q(user, "unit")
+    if cond is None:
+        return Submission.objects.none()
+    # The units right below are the person's to chase in rounds others run (a town for its
+    # villages); in the rounds the person runs, the round's page tracks them instead.
+    runs = permissions.scope(user, Round.objects.all()).values("pk")
+    cond &= ~Q(round__in=runs) | Q(unit__in=own_unit_ids(user))
+    qs = (Submission.objects.filter(cond, round__status=RoundStatus.OPEN, round__lock_at__gt=timezone.now(), status__in=WAITING)
+          .select_related("round", "unit"))
+    if campaign is not None:
+        qs = qs.filter(round__campaign=campaign)
+    return qs.order_by("round__due_at", "unit__path", "id")
+
+
+def my_submissions(user, campaign) -> QuerySet:
+    """The submissions of the user's own units (and those right below), newest round first."""
+    cond = permissions.todo_units_q(user, "unit")
+    if cond is None:
+        return Submission.objects.none()
+    return (Submission.objects.filter(cond, round__campaign=campaign).select_related("round", "unit")
+            .order_by("-round__due_at", "unit__path", "id"))
+
+
+def round_rows(user, rnd: Round) -> QuerySet:
+    """The round's submissions the user sees, in the tree's order."""
+    return visible_submissions(user, rnd).select_related("unit", "submitted_by").order_by("unit__path", "id")
+
+
+def submission_get(user, pk: int) -> Submission | None:
+    return visible_submissions(user).select_related("round", "round__campaign", "round__campaign__unit", "unit").filter(pk=pk).first()
+
+
+def summary_rows(rnd: Round):
+    """The xlsx summary's rows: each expected unit with its status, and each submitted line."""
+    subs = Submission.objects.filter(round=rnd).select_related("unit").order_by("unit__path", "id")
+    lines = (Line.objects.filter(submission__round=rnd).exclude(submission__status__in=(SubmissionStatus.PENDING, SubmissionStatus.DRAFT))
+             .select_related("submission__unit").order_by("submission__unit__path", "kind", "id"))
+    return subs, lines
+
+
+def home_card(*, user, campaign, figures: dict[str, Any] | None = None, **_rest: Any) -> dict[str, Any] | None:
+    """The home page's card: the open rounds the person runs (their counts) and what waits on
+    the person's units; none when there is neither."""
+    if campaign is None:
+        return None
+    from duban.rounds.models import RoundStatus
+
+    running = list(run_rounds(user, campaign).filter(status=RoundStatus.OPEN)[:3])
+    waiting = list(waiting_submissions(user, campaign)[:5])
+    if not running and not waiting:
+        return None
+    return {"running": running, "waiting": waiting, "campaign": campaign}
