@@ -47,15 +47,22 @@ class Config(AppConfig):
         (as 包保领导 or 项目秘书, or their unit's as 所属单位 or 责任部门)."""
         from duban.core.nav import NavItem
 
-        def sees_projects(user, campaign) -> bool:
-            from duban.projects.queries import visible
+        def sees_projects(user, campaign) -> bool:  # like the plan's: anyone with a unit (no query per page)
+            from duban.orgs.scoping import grants
 
-            return visible(user, campaign).exists()
+            return bool(grants(user)) or user.is_superuser
 
         def has_own(user, campaign) -> bool:
-            from duban.projects.queries import mine
+            """A liaison or office answers for its units' projects (no query); anyone else — a
+            包保领导 — when they lead or are secretary of one (one EXISTS)."""
+            from django.db.models import Q
 
-            return any(qs.exists() for qs in mine(user, campaign).values())
+            from duban.projects.models import Project
+            from duban.projects.queries import own_unit_ids
+
+            if own_unit_ids(user):
+                return True
+            return Project.objects.filter(Q(leader_id=user.pk) | Q(secretary_id=user.pk)).exists()
 
         return [NavItem("projects:mine", _("我的项目"), 7, has_own),
                 NavItem("projects:list", _("重点项目"), 9, sees_projects, active_for=("projects:",))]

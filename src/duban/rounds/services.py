@@ -399,7 +399,7 @@ def _heads(unit_ids: Iterable[int], parent: bool) -> list:
     return list(get_user_model().objects.filter(pk__in=users, is_active=True))
 
 
-def round_chase(*, rnd: Round, now: dt.datetime | None = None, actor=None, force: bool = False) -> list[Chase]:
+def round_chase(*, rnd: Round, now: dt.datetime | None = None, actor=None, force: bool = False, skip_checks: bool = False) -> list[Chase]:
     """Send the reminders of every point reached and not yet sent, only to the units that
     have not submitted: one message per point (so one digest per robot group, deliveries being
     kept per group address), logged as a Chase. `force`: the office's 一键催报 now."""
@@ -408,6 +408,8 @@ def round_chase(*, rnd: Round, now: dt.datetime | None = None, actor=None, force
 
     now = now or _now()
     actor = actor or WORKER
+    if permissions.checked(actor, skip_checks):
+        _require_runner(actor, rnd.campaign, skip_checks)
     if rnd.status == RoundStatus.LOCKED:
         return []
     done_points = set(Chase.objects.filter(round=rnd).values_list("point", "level"))
@@ -451,7 +453,7 @@ def rounds_tick(*, now: dt.datetime | None = None) -> dict[str, int]:
     opened = cadences_open_due(now=now)
     chased = 0
     for rnd in Round.objects.filter(status=RoundStatus.OPEN, opened_at__lte=now):
-        chased += len(round_chase(rnd=rnd, now=now))
+        chased += len(round_chase(rnd=rnd, now=now, skip_checks=True))
     locked = rounds_lock_due(now=now)
     return {"opened": len(opened), "chased": chased, "locked": locked}
 

@@ -79,7 +79,7 @@ class Command(BaseCommand):
         if action == "remind":
             rnd = _round(opts["id"])
             with user_action():
-                chases = services.round_chase(rnd=rnd, actor=CLI, force=True)
+                chases = services.round_chase(rnd=rnd, actor=CLI, force=True, skip_checks=True)
             n = chases[-1].units if chases else 0
             self.stdout.write(f"已向{n}个尚未报送的单位催报" if n else "没有需要催报的单位")
             self.stdout.write(str(n))
