@@ -140,6 +140,8 @@ class Project(models.Model):
         indexes = [
             models.Index(fields=["campaign", "light", "stage"], name="project_light_idx"),
             models.Index(fields=["campaign", "stage", "id"], name="project_stage_idx"),
+            # The board's columns: each stage's first cards, largest investment first.
+            models.Index(fields=["campaign", "stage", "-total_wan", "id"], name="project_board_idx"),
             models.Index(fields=["unit", "stage"], name="project_unit_idx"),
             models.Index(fields=["leader", "light"], name="project_leader_idx"),
             models.Index(fields=["secretary", "light"], name="project_secretary_idx"),

@@ -25,7 +25,7 @@ from django.utils import timezone
 from duban.audit.services import audit_record, diff, snapshot
 from duban.campaigns.models import Campaign
 from duban.core import evidence_files as storage
-from duban.core import workcalendar
+from duban.core import figcache, workcalendar
 from duban.core.actors import SystemActor, actor_name, actor_user
 from duban.orgs import permissions
 from duban.orgs.models import Assignment, OrgUnit, OwnerRole, Role
@@ -745,6 +745,7 @@ def projects_refresh(*, campaign: Campaign, today: dt.date | None = None) -> int
     if changed:
         with transaction.atomic():
             Project.objects.bulk_update(changed, ["light", "light_reason"], batch_size=500)
+            figcache.bump()  # unaudited: the red/yellow counts of the figures change
     return len(changed)
 
 
