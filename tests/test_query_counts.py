@@ -66,6 +66,15 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "api:hot_run": lambda w: {"run_id": w["hot_run"].pk},
     "api:get_task": lambda w: {"item_id": w["item"].pk},
     "triage:hot_issue": lambda w: {"pk": w["hot_issue"].pk},
+    "projects:project": lambda w: {"pk": w["project"].pk},
+    "projects:project_edit": lambda w: {"pk": w["project"].pk},
+    "projects:record": lambda w: {"pk": w["project"].pk},
+    "projects:nodes": lambda w: {"pk": w["project"].pk},
+    "projects:file_download": lambda w: {"pk": w["project_file"].pk},
+    "projects:import_errors": lambda w: {"token": w["project_imports"][-1]},
+    "api:get_project": lambda w: {"project_id": w["project"].pk},
+    "api:list_nodes": lambda w: {"project_id": w["project"].pk},
+    "api:list_records": lambda w: {"project_id": w["project"].pk},
     "rounds:round": lambda w: {"pk": w["round"].pk},
     "rounds:summary_xlsx": lambda w: {"pk": w["round"].pk},
     "rounds:submission": lambda w: {"pk": w["round_submission"].pk},
@@ -87,19 +96,24 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "api:download_evidence":             (5, 5, 4),
     "api:get_campaign":                  (5, 5, 5),
     "api:get_problem":                   (7, 7, 6),
+    "api:get_project":                   (14, 14, 13),
     "api:get_suggestion":                (6, 6, 5),
     "api:get_task":                      (14, 14, 13),
     "api:hot_latest":                    (11, 11, None),
     "api:hot_run":                       (11, 11, None),
     "api:list_campaigns":                (5, 5, 5),
     "api:list_models":                   (6, 6, None),
+    "api:list_nodes":                    (7, 7, 6),
     "api:list_problems":                 (6, 6, 5),
+    "api:list_projects":                 (6, 6, 5),
+    "api:list_records":                  (9, 9, 8),
     "api:list_suggestions":              (6, 6, 5),
     "api:list_tasks":                    (7, 7, 6),
     "api:openapi-json":                  (0, 0, 0),
     "api:openapi-view":                  (2, 2, 2),
     "api:predictions":                   (6, 6, None),
     "api:problem_rates":                 (6, 6, 5),
+    "api:project_figures":               (11, 11, 10),
     "api:public_status":                 (16, 16, 16),
     "api:public_units":                  (17, 17, 17),
     "api:stats":                         (14, 14, 13),
@@ -159,6 +173,22 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "plan:mine":                         (11, 9, 10),
     "plan:schedule":                     (12, 13, 11),
     "plan:warnings":                     (12, 13, 11),
+    "projects:board":                    (20, 21, 19),
+    "projects:export":                   (9, 9, 8),
+    "projects:figures":                  (16, 17, 15),
+    "projects:file_download":            (6, 6, 5),
+    "projects:import":                   (7, None, None),
+    "projects:import_errors":            (2, None, None),
+    "projects:light_rule":               (8, None, None),
+    "projects:list":                     (17, 18, 16),
+    "projects:mine":                     (13, 12, 12),
+    "projects:nodes":                    (10, None, None),
+    "projects:pools":                    (11, None, None),
+    "projects:project":                  (17, 18, 16),
+    "projects:project_edit":             (11, None, None),
+    "projects:project_new":              (9, None, None),
+    "projects:record":                   (11, None, 10),
+    "projects:warnings":                 (12, 13, 11),
     "public:lookup":                     (2, 2, 2),
     "public:status":                     (18, 18, 18),
     "public:submit":                     (4, 4, 4),
@@ -198,6 +228,10 @@ NOT_READS: dict[str, str] = {
     "intake:transition": "POST", "intake:callback": "POST",
     "plan:dependency_add": "POST", "plan:dependency_remove": "POST", "plan:baseline_freeze": "POST", "api:suggestion_transition": "POST", "api:add_callback": "POST",
     "rounds:chase": "POST", "rounds:return": "POST", "rounds:cadence_toggle": "POST",
+    "projects:project_delete": "POST", "projects:project_transition": "POST", "projects:project_move": "POST", "projects:blocker_add": "POST",
+    "projects:node_done": "POST", "projects:file_upload": "POST", "projects:import_apply": "POST",
+    "api:create_blocker": "POST", "api:create_project": "POST", "api:create_record": "POST", "api:project_stage": "POST",
+    "api:update_project": "PATCH",
     "api:api-root": "answers 404 to everyone (the API's bare root)",
 }
 
@@ -391,6 +425,30 @@ def build_world(scale: int, tmp_path) -> dict:
     with open(plan_bad, "rb") as fh:
         office.post(reverse("plan:import"), {"file": fh, "campaign": campaign.pk})
     plan_imports = list(office.session["plan_imports"])
+    # key projects: n projects of the two towns (区财政局 their 责任部门), each with n nodes, n
+    # weekly dispatch records (the first raising a blocker: a ledger problem) and a photo; a
+    # refused 项目库 import whose error report is a download
+    from duban.projects import services as projects
+    from duban.projects.models import NodeKind, Stage
+
+    project_list = []
+    for i in range(n):
+        p = projects.project_create(actor=actor, campaign=campaign, new=projects.NewProject(
+            name=f"重点项目{i}", unit=tree["town_a" if i % 2 == 0 else "town_b"], department=tree["dept"], total_wan=10000 + i,
+            annual_plan_wan=3000, stage=Stage.STARTED, started_on=dt.date(2026, 1, 5), planned_start=dt.date(2026, 1, 1),
+            planned_finish=dt.date(2028, 12, 31), industry="新能源"))
+        projects.nodes_set(actor=actor, project=p, nodes=[projects.NewNode(f"节点{k}", NodeKind.OTHER, unit=tree["dept"],
+                                                                           planned_on=dt.date(2027, 1, 1 + k)) for k in range(n)])
+        for k in range(n):
+            projects.record_save(actor=actor, project=p, day=dt.date(2026, 6, 1) + dt.timedelta(days=7 * k), progress=5 * k,
+                                 progress_note=f"第{k}周进展", invested_wan=10,
+                                 blockers=[projects.NewBlocker("land", f"用地指标{i}", tree["dept"], dt.date(2030, 1, 1))] if k == 0 else [])
+        projects.file_add(actor=actor, project=p, name=f"现场{i}.png", data=tiny_png())
+        project_list.append(p)
+    project_bad = make_xlsx(tmp_path / "projects-bad.xlsx", ["序号", "项目名称", "所属单位"], [[i, f"项目{i}", "不存在的镇"] for i in range(n)])
+    with open(project_bad, "rb") as fh:
+        office.post(reverse("projects:import"), {"file": fh, "campaign": campaign.pk})
+    project_imports = list(office.session["project_imports"])
     # report rounds: n earlier rounds (past due) that 平安镇 and 区财政局 answered and the office
     # chased, n cadences; the open round's page lists every unit, 平安镇's form is prefilled
     from django.utils import timezone
@@ -422,6 +480,7 @@ def build_world(scale: int, tmp_path) -> dict:
         "schedule": schedules[0], "imports": imports, "item": item, "import_error_token": imports[-1],
         "plan_imports": plan_imports, "plan_import_error_token": plan_imports[-1],
         "plan_item": plan_item, "plan_evidence": plan_evidence,
+        "project": project_list[0], "project_file": project_list[0].files.get(), "project_imports": project_imports,
     }
 
 
@@ -434,6 +493,7 @@ def _client(role: str, w: dict):
         session = c.session
         session["ledger_imports"] = w["imports"]  # the import previews are the office's own
         session["plan_imports"] = w["plan_imports"]
+        session["project_imports"] = w["project_imports"]
         session.save()
     return c
 
@@ -524,7 +584,7 @@ class _Counts:
             "api:list_suggestions": (c.get(reverse("api:list_suggestions")).json()["count"], 3 * n),
             "notify:inbox": (_read(c.get(reverse("notify:inbox"))).decode().count("到期提醒"), n),
             "api:list_campaigns": (len(c.get(reverse("api:list_campaigns")).json()), 1 + n),
-            "api:list_problems": (c.get(reverse("api:list_problems")).json()["count"], 4 * n),
+            "api:list_problems": (c.get(reverse("api:list_problems")).json()["count"], 5 * n),  # 4n, and the projects' n blockers
             "api:list_tasks": (c.get(reverse("api:list_tasks") + "?q=道路").json()["count"], 4 * n),
             "account:tokens": (len(re.findall(r"脚本\d", _read(c.get(reverse("account:tokens"))).decode())), n),
             # the plan's rows come from three builders (built, imported, the API's): every one listed
