@@ -1,0 +1,50 @@
+"""What the walk through the projects pages as their users turned up (issue 12's polish):
+the list's export of its own filter, English labels for stages and moves."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+pytestmark = pytest.mark.django_db
+
+
+def _who(users, name):
+    c = Client()
+    c.force_login(users[name])
+    return c
+
+
+def _cells(body: bytes) -> list[list]:
+    import python_calamine
+
+    return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(body)).get_sheet_by_index(0).to_python()
+
+
+def test_the_list_offers_the_leader_an_export_of_its_current_filter(users, projects):
+    c = _who(users, "leader")
+    page = c.get(reverse("projects:list") + "?industry=化工&light=red_yellow").content.decode()
+    href = html.unescape(re.search(r'href="(/projects/export\.xlsx\?[^"]*)"', page).group(1))
+    assert "industry=" in href and "light=red_yellow" in href
+    r = c.get(href)
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    names = {row[1] for row in _cells(b"".join(r.streaming_content) if r.streaming else r.content)[1:]}
+    # the filter is kept: only the 化工 project, not 河道治理 (水利) nor 村部改造
+    assert "河道治理工程" not in names and "村部改造" not in names
+
+
+def test_stage_moves_read_as_verbs_and_stages_as_states_in_english(users, projects):
+    from duban.projects.models import Stage
+    from duban.projects.workflow import TRANSITIONS
+
+    with translation.override("en"):
+        assert str(Stage.SIGNED.label) == "Signed" and str(TRANSITIONS["sign"].label) == "Sign"
+        assert str(Stage.STARTED.label) == "Started" and str(TRANSITIONS["start"].label) == "Start works"
+    with translation.override("zh-hans"):
+        assert str(TRANSITIONS["start"].label) == "开工" == str(Stage.STARTED.label)
