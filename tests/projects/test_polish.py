@@ -48,3 +48,25 @@ def test_stage_moves_read_as_verbs_and_stages_as_states_in_english(users, projec
         assert str(Stage.STARTED.label) == "Started" and str(TRANSITIONS["start"].label) == "Start works"
     with translation.override("zh-hans"):
         assert str(TRANSITIONS["start"].label) == "开工" == str(Stage.STARTED.label)
+
+
+def test_a_blocker_links_to_the_ledger_only_for_those_who_may_open_the_problem(users, projects, tree):
+    """The town's 项目秘书 names a bureau to solve a blocker: the bureau's problem is not the
+    town's to read, so the project page shows its words and number, not a link that answers 404
+    (the crawl found it)."""
+    import datetime as dt
+
+    from duban.projects import services
+    from tests.projects.conftest import TESTER
+
+    p = projects["ethanol"]
+    b = services.blocker_add(actor=TESTER, skip_checks=True, project=p, new=services.NewBlocker(
+        kind="power", description="专线供电未接入", unit=tree["dept"], deadline=dt.date.today() + dt.timedelta(days=10)))
+    link = reverse("ledger:problem_detail", args=[b.problem_id])
+    town = _who(users, "liaison_a")
+    page = town.get(reverse("projects:project", args=[p.pk])).content.decode()
+    assert "专线供电未接入" in page and f'href="{link}"' not in page and f"台账第{b.problem.seq}号" in page
+    assert town.get(link).status_code == 404
+    office = _who(users, "office")
+    assert f'href="{link}"' in office.get(reverse("projects:project", args=[p.pk])).content.decode()
+    assert office.get(link).status_code == 200
