@@ -70,3 +70,11 @@ def test_a_blocker_links_to_the_ledger_only_for_those_who_may_open_the_problem(u
     office = _who(users, "office")
     assert f'href="{link}"' in office.get(reverse("projects:project", args=[p.pk])).content.decode()
     assert office.get(link).status_code == 200
+
+
+def test_a_too_long_record_says_how_long_in_words_a_person_reads(users, projects):
+    """Django's Chinese max_length message speaks of "该变量" (the variable): ours counts 字."""
+    r = _who(users, "liaison_a").post(reverse("projects:record", args=[projects["ethanol"].pk]),
+                                      {"progress": "10", "progress_note": "长" * 5001, "b-TOTAL_FORMS": "0", "b-INITIAL_FORMS": "0"})
+    page = r.content.decode()
+    assert r.status_code == 400 and "不能超过5000字（现有5001字）" in page and "该变量" not in page
