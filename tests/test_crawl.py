@@ -42,19 +42,24 @@ RESTRICTED = {
     "/triage/models/": (200, 403),
     "/plan/new/": (403, 403),  # the plan is built by the office
     "/plan/lights/": (403, 403),
+    "/projects/import/": (403, 403),  # the project library is registered by the office
+    "/projects/new/": (403, 403),
+    "/projects/lights/": (403, 403),
+    "/projects/pools/": (403, 403),
 }
 # A refusal is right only where no page offered the way there: a link that answers 403 is
 # an action offered to a role that cannot use it (issue 9, item 8).
 # Pages no link leads to (checked all the same, as extra starting points).
-ORPHANS = ["/triage/models/", "/plan/import/"]
+ORPHANS = ["/triage/models/", "/plan/import/", "/projects/import/"]
 # Views that answer a GET with a redirect: a unit list without a query (→ the home unit),
 # a tracking-code look-up (→ its status page).
 REDIRECTS = {"orgs:unit_list", "public:lookup"}
 # Downloads and the content type each must have ("" = the file's own, checked against its bytes).
-DOWNLOADS = {"ledger:problem_export": XLSX, "intake:export": XLSX, "plan:export": XLSX, "ledger:evidence_download": "", "intake:photo": "image/"}
+DOWNLOADS = {"ledger:problem_export": XLSX, "intake:export": XLSX, "plan:export": XLSX, "projects:export": XLSX, "projects:file_download": "", "ledger:evidence_download": "", "intake:photo": "image/"}
 MAGIC = {XLSX: b"PK\x03\x04", "image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8\xff", "application/pdf": b"%PDF"}
 # Detail pages that belong to the unit whose liaison opened them.
-UNIT_OWNED = {"ledger:problem_detail", "ledger:problem_edit", "ledger:evidence_download", "intake:detail", "intake:photo", "orgs:unit_detail"}
+UNIT_OWNED = {"ledger:problem_detail", "ledger:problem_edit", "ledger:evidence_download", "intake:detail", "intake:photo", "orgs:unit_detail",
+              "projects:project", "projects:record", "projects:file_download"}
 
 # Each crawl must at least reach these (a crawl that silently reached nothing would pass).
 COMMON = {
@@ -62,15 +67,18 @@ COMMON = {
     "intake:inbox", "intake:detail", "intake:export", "intake:channels", "campaigns:list", "campaigns:detail",
     "orgs:unit_list", "orgs:unit_detail", "public:submit", "api:openapi-view", "api:openapi-json",
     "plan:item_list", "plan:mine", "plan:leader", "plan:warnings", "plan:item", "plan:map", "plan:schedule", "plan:baselines",
+    "projects:list", "projects:warnings", "projects:board", "projects:figures", "projects:project", "projects:export",
 }
 MUST_REACH = {
     "admin": COMMON | {"audit:list", "ledger:problem_import", "ledger:problem_edit", "ledger:evidence_download", "intake:import",
                        "intake:new", "orgs:unit_import", "triage:hot", "triage:models", "triage:reply_check", "plan:import", "plan:export", "plan:item_new", "plan:light_rule",
-                       "plan:item_edit"},
-    "leader": COMMON | {"ledger:evidence_download", "triage:hot", "triage:models"},
+                       "plan:item_edit", "projects:import", "projects:project_new", "projects:project_edit", "projects:light_rule", "projects:pools",
+                       "projects:nodes"},
+    "leader": COMMON | {"ledger:evidence_download", "triage:hot", "triage:models", "projects:mine"},
     # (the demo's suggestions in the two towns are all closed: no reply form, no reply check)
-    "unit1": COMMON | {"ledger:problem_edit"},
-    "unit2": COMMON | {"ledger:problem_edit"},
+    # (each town liaison is the 项目秘书 of its town's projects: 我的项目 and the record form)
+    "unit1": COMMON | {"ledger:problem_edit", "projects:mine", "projects:record"},
+    "unit2": COMMON | {"ledger:problem_edit", "projects:mine", "projects:record"},
 }
 
 
@@ -86,7 +94,7 @@ def login(username: str) -> Client:
 
 def crawler(client: Client, **kw) -> Crawler:
     # Exports are the slow pages: a few filtered ones tell as much as every filter.
-    return Crawler(client, samples={"q": ["供暖"]}, per_view={"ledger:problem_export": 4, "intake:export": 4}, **kw)
+    return Crawler(client, samples={"q": ["供暖"]}, per_view={"ledger:problem_export": 4, "intake:export": 4, "projects:export": 4}, **kw)
 
 
 def allowed_refusal(role: str, visit: Visit) -> bool:

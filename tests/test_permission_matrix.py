@@ -39,7 +39,8 @@ SECRET_DESCRIPTION = "一村自来水管道漏水机密甲"
 SECRET_BODY = "一村路灯损坏没人修机密乙"
 SECRET_EVIDENCE = "机密丙现场照片.png"
 SECRET_PLAN = "平安镇机密丁督办事项"
-SECRETS = (SECRET_DESCRIPTION, SECRET_BODY, SECRET_EVIDENCE, SECRET_PLAN)
+SECRET_PROJECT = "平安镇机密戊产业园项目"
+SECRETS = (SECRET_DESCRIPTION, SECRET_BODY, SECRET_EVIDENCE, SECRET_PLAN, SECRET_PROJECT)
 
 
 @dataclass
@@ -124,6 +125,41 @@ def _in_days(n: int) -> str:
     from django.utils import timezone
 
     return (timezone.localtime() + dt.timedelta(days=n)).strftime("%Y-%m-%dT%H:%M")
+
+
+def proj(w):
+    return {"pk": w["project"].pk}
+
+
+def api_proj(w):
+    return {"project_id": w["project"].pk}
+
+
+PROJECT_HEADER = ["序号", "项目名称", "建设单位", "所属单位", "行业", "项目阶段", "总投资（万元）", "年度计划投资（万元）", "已完成投资（万元）",
+                  "是否三早", "包保领导", "责任部门", "项目秘书", "计划开工", "计划竣工"]
+
+
+def _project_row(name: str, unit: str) -> list:
+    return [9, name, "", unit, "化工", "谋划", 3000, 1000, 0, "否", "", "", "", "2030-03-01", "2031-06-30"]
+
+
+def _projects_xlsx(w):
+    return _xlsx("projects.xlsx", PROJECT_HEADER, [_project_row("新材料产业园", "平安镇")])
+
+
+PROJECT_FORM = {"name": "新登记的项目", "unit": "平安镇", "kind": "new", "stage": "planning", "cadence": "weekly", "total_wan": "25000",
+                "annual_plan_wan": "8000", "leader_name": "", "secretary_name": "", "department": "区财政局",
+                "planned_start": "2030-03-01", "planned_finish": "2031-12-31"}
+PROJECT_LIGHTS = {"start_yellow_months": "0", "start_red_months": "3", "behind_yellow": "10", "behind_red": "30", "statistics_months": "1",
+                  "blocker_red_days": "10"}
+
+
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
+def _later(days: int = 30) -> str:
+    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
 
 
 PLAN_FORM = {"title": "新的督办事项", "lead_unit": "一村", "co_units": "二村", "deadline": "2030-06-30", "frequency": "weekly", "weight": "1",
@@ -272,6 +308,37 @@ MATRIX: dict[str, Case] = {
                                 data=lambda w: {**CADENCE_FORM, "name": "每周进展"}),
     "rounds:cadence_toggle": Case("302 403 403 403 404 302", method="POST", kwargs=lambda w: {"pk": w["cadence"].pk}),
     "rounds:punctuality": Case("200 200 200 200 404 302"),
+    # ------------------------------------------------------------------ projects (项目调度): the project is 平安镇's, the office registers
+    "projects:import": Case("200 403 403 403 403 302", method="POST", data=lambda w: {"file": _projects_xlsx(w)}),
+    "projects:import_apply": Case("302 403 403 403 403 302", writes="office", method="POST", kwargs=lambda w: {"token": w["project_import_token"]}),
+    "projects:import_errors": Case("200 404 404 404 404 302", kwargs=lambda w: {"token": w["project_import_error_token"]}),
+    "projects:export": Case("200 200 200 200 200 302"),
+    "projects:list": Case("200 200 200 200 200 302"),
+    "projects:warnings": Case("200 200 200 200 200 302"),
+    "projects:board": Case("200 200 200 200 200 302"),
+    "projects:mine": Case("200 200 200 200 200 302"),
+    "projects:figures": Case("200 200 200 200 200 302"),
+    "projects:light_rule": Case("302 403 403 403 403 302", method="POST", data=lambda w: PROJECT_LIGHTS),
+    "projects:pools": Case("302 403 403 403 403 302", method="POST", data=lambda w: {"names": "招商引资项目库\n在谈跟进项目库"}),
+    "projects:project_new": Case("302 403 403 403 403 302", method="POST", data=lambda w: PROJECT_FORM),
+    "projects:project": Case("200 200 200 404 404 302", kwargs=proj),
+    "projects:project_edit": Case("302 403 403 404 404 302", method="POST", kwargs=proj,
+                                  data=lambda w: {**PROJECT_FORM, "name": "改过的项目", "version": w["project"].version}),
+    "projects:project_delete": Case("302 403 403 404 404 302", method="POST", kwargs=proj),
+    "projects:project_transition": Case("302 403 302 404 404 302", method="POST", kwargs=lambda w: {"pk": w["project"].pk, "name": "negotiate"}),
+    "projects:project_move": Case("302 403 302 404 404 302", method="POST", kwargs=proj,
+                                  data=lambda w: {"stage": "started", "date": _today(), "version": w["project"].version}),
+    "projects:record": Case("302 403 302 404 404 302", method="POST", kwargs=proj, data=lambda w: {
+        "progress": "10", "invested_wan": "100", "progress_note": "完成场地平整", "version": w["project"].version,
+        "b-TOTAL_FORMS": "1", "b-INITIAL_FORMS": "0", "b-0-kind": "land", "b-0-description": "用地指标未落实", "b-0-unit": "区财政局",
+        "b-0-deadline": _later()}),
+    "projects:blocker_add": Case("302 403 302 404 404 302", method="POST", kwargs=proj,
+                                 data=lambda w: {"blk-kind": "power", "blk-description": "缺一路专线供电", "blk-unit": "区财政局", "blk-deadline": _later()}),
+    "projects:nodes": Case("200 403 403 404 404 302", kwargs=proj),
+    "projects:file_upload": Case("302 403 302 404 404 302", method="POST", kwargs=proj, data=lambda w: {"file": _png()}),
+    "projects:node_done": Case("302 403 302 404 404 302", method="POST", kwargs=lambda w: {"pk": w["project_node"].pk},
+                               data=lambda w: {"done_on": _today()}),
+    "projects:file_download": Case("200 200 200 404 404 302", kwargs=lambda w: {"pk": w["project_file"].pk}),
     # ------------------------------------------------------------------ public pages (no account)
     "public:submit": Case("200 200 200 200 200 200"),
     "public:lookup": Case("200 200 200 200 200 200"),
@@ -338,6 +405,21 @@ MATRIX: dict[str, Case] = {
     "api:task_instruction": Case("201 403 403 404 404 401", method="POST", json=True, kwargs=api_t,
                                  data=lambda w: {"author": "张区长", "text": "抓紧推进"}),
     "api:task_evidence": Case("201 403 201 404 404 401", method="POST", kwargs=api_t, data=lambda w: {"file": _png()}),
+    # projects (项目调度): the project is 平安镇's
+    "api:list_projects": Case("200 200 200 200 200 401"),
+    "api:project_figures": Case("200 200 200 200 200 401"),
+    "api:get_project": Case("200 200 200 404 404 401", kwargs=api_proj),
+    # another town may not name 平安镇 as the owning unit (422 on the field); an outsider has no campaign (404)
+    "api:create_project": Case("201 403 403 422 404 401", method="POST", json=True,
+                               data=lambda w: {"campaign_id": w["campaign"].pk, "name": "物流园", "unit": "平安镇", "total_wan": 3000}),
+    "api:update_project": Case("200 403 403 404 404 401", method="PATCH", json=True, kwargs=api_proj, data=lambda w: {"name": "改过的项目"}),
+    "api:project_stage": Case("200 403 200 404 404 401", method="POST", json=True, kwargs=api_proj, data=lambda w: {"stage": "negotiating"}),
+    "api:list_records": Case("200 200 200 404 404 401", kwargs=api_proj),
+    "api:create_record": Case("201 403 201 404 404 401", method="POST", json=True, kwargs=api_proj,
+                              data=lambda w: {"progress": 10, "progress_note": "完成场地平整", "invested_wan": 100}),
+    "api:list_nodes": Case("200 200 200 404 404 401", kwargs=api_proj),
+    "api:create_blocker": Case("201 403 201 404 404 401", method="POST", json=True, kwargs=api_proj,
+                               data=lambda w: {"kind": "land", "description": "用地指标未落实", "unit": "区财政局", "deadline": _later()}),
 }
 
 # Django's admin: its own staff rule (only superusers here), checked once on every page.
@@ -377,6 +459,7 @@ def build_world(tmp_path) -> dict:
     from duban.orgs import services as orgs
     from duban.orgs.models import ApiToken
     from duban.plan import services as plan
+    from duban.projects import services as projects
     from duban.triage import services as triage
     from duban.triage.models import HotIssue
     from tests.conftest import build_campaign, build_tree, build_users
@@ -418,6 +501,13 @@ def build_world(tmp_path) -> dict:
     milestone = plan.milestones_set(actor=SystemActor("测试"), skip_checks=True, item=plan_item,
                                     milestones=[("方案制定", dt.date(2029, 6, 30), tree["town_a"])])[0]
     plan_evidence = plan.evidence_add(actor=SystemActor("测试"), skip_checks=True, item=plan_item, name=SECRET_EVIDENCE, data=tiny_png())
+    # the projects: one of 平安镇's (责任部门 区财政局) with a node and a photo
+    project = projects.project_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=projects.NewProject(
+        name=SECRET_PROJECT, unit=tree["town_a"], department=tree["dept"], total_wan="12000", planned_start=dt.date(2030, 3, 1)))
+    project_node = projects.nodes_set(actor=SystemActor("测试"), skip_checks=True, project=project,
+                                      nodes=[projects.NewNode(title="环评", unit=tree["town_a"], planned_on=dt.date(2030, 1, 31))])[0]
+    project_file = projects.file_add(actor=SystemActor("测试"), skip_checks=True, project=project, name=SECRET_EVIDENCE, data=tiny_png())
+    project.refresh_from_db()
     texts = [f"{w}的问题，请尽快处理" for w in ("路灯不亮", "道路坑洼", "马路积水", "学校收费", "幼儿园入学", "教师补课")] * 3
     labels = ["交通运输"] * 3 + ["教育文体"] * 3
     triage.train_model(actor=SystemActor("测试"), skip_checks=True, texts=texts, labels=labels * 3, target="area", campaign=campaign,
@@ -450,10 +540,16 @@ def build_world(tmp_path) -> dict:
         with open(path, "rb") as fh:
             office.post(reverse("plan:import"), {"file": fh, "campaign": campaign.pk})
         tokens[key] = office.session["plan_imports"][-1]
+    for key, name, unit in (("project_import_token", "新材料产业园", "平安镇"), ("project_import_error_token", "新材料产业园", "不存在的镇")):
+        path = make_xlsx(tmp_path / f"{key}.xlsx", PROJECT_HEADER, [_project_row(name, unit)])
+        with open(path, "rb") as fh:
+            office.post(reverse("projects:import"), {"file": fh, "campaign": campaign.pk})
+        tokens[key] = office.session["project_imports"][-1]
     return {
         "tree": tree, "users": users, "campaign": campaign, "problem": problem, "evidence": evidence, "plan_imports": list(office.session["plan_imports"]),
         "suggestion": suggestion, "photo": photo, "code": suggestion.tracking_code, "token": token,
         "aspect": aspect, "item": item, "replied": replied, "replied_code": replied.tracking_code, "hot_run": hot_run, "hot_issue": hot_issue, "plan_item": plan_item, "milestone": milestone, "plan_evidence": plan_evidence, "plan_next": plan_next, "schedule": schedule, "round": rnd, "submission": submission, "cadence": cadence, "imports": list(office.session["ledger_imports"]), **tokens,
+        "project": project, "project_node": project_node, "project_file": project_file, "project_imports": list(office.session["project_imports"]),
     }
 
 
@@ -477,7 +573,7 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def world(_world, db):
-    for obj in ("problem", "suggestion", "item", "plan_item"):
+    for obj in ("problem", "suggestion", "item", "plan_item", "project"):
         _world[obj].refresh_from_db()
     return _world
 
@@ -491,6 +587,7 @@ def _client(role: str, w: dict):
         session = c.session
         session["ledger_imports"] = w["imports"]  # the import previews are the office's own
         session["plan_imports"] = w["plan_imports"]
+        session["project_imports"] = w["project_imports"]
         session.save()
         return c
     user = {"leader": "leader", "owner": "liaison_a", "other": "liaison_b", "outsider": "outsider"}.get(role)
@@ -550,10 +647,11 @@ def snapshot(w: dict) -> dict:
     from duban.ledger.models import Problem
     from duban.orgs.models import ApiToken
     from duban.plan.models import PlanItem
+    from duban.projects.models import Project
     from duban.rounds.models import Cadence, Submission
 
     counts = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in (
-        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify", "plan", "rounds")
+        "core", "orgs", "campaigns", "ledger", "intake", "triage", "notify", "plan", "projects", "rounds")
         and m._meta.label not in ("orgs.ApiToken", "core.CacheEntry")}  # reads may fill the figures cache
     counts["active tokens"] = ApiToken.objects.filter(revoked=False).count()
     rows = {
@@ -563,6 +661,7 @@ def snapshot(w: dict) -> dict:
         "plan_item": PlanItem.objects.filter(pk=w["plan_item"].pk).values().first(),
         "submission": Submission.objects.filter(pk=w["submission"].pk).values().first(),
         "cadence": Cadence.objects.filter(pk=w["cadence"].pk).values().first(),
+        "project": Project.objects.filter(pk=w["project"].pk).values().first(),
     }
     return {"counts": counts, **rows}
 

@@ -26,6 +26,9 @@ def _int(label, lo: int, hi: int, **kw) -> forms.IntegerField:
                               error_messages={**INT_ERRORS, "min_value": words, "max_value": words}, **kw)
 
 
+# Django's Chinese for max_length ("确保该变量包含不超过…") speaks of a variable: a person reads ours.
+TOO_LONG = {"max_length": _("不能超过%(limit_value)d字（现有%(show_value)d字）")}
+
 class MoneyField(forms.CharField):
     """万元 as offices type it (1,200.5 or 1，200); the services' rule decides the range."""
 
@@ -88,7 +91,7 @@ class ProjectForm(CleanTextForm, forms.Form):
     stage = forms.ChoiceField(label=_("项目阶段"), choices=Stage.choices, initial=Stage.PLANNING,
                               help_text=_("登记后阶段只能在项目页或看板上推进"))
     location = forms.CharField(label=_("建设地点"), max_length=services.MAX_NAME, required=False)
-    description = forms.CharField(label=_("建设内容"), max_length=services.MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(label=_("建设内容"), max_length=services.MAX_TEXT, error_messages=TOO_LONG, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     total_wan = MoneyField(label=_("总投资（万元）"))
     annual_plan_wan = MoneyField(label=_("年度计划投资（万元）"))
     done_total_wan = MoneyField(label=_("累计完成投资（万元）"))
@@ -157,9 +160,9 @@ class RecordForm(CleanTextForm, forms.Form):
     progress = _int(_("形象进度（%）"), 0, 100)
     invested_wan = MoneyField(label=_("本期完成投资（万元）"))
     progress_note = forms.CharField(label=_("进展情况"), max_length=services.MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}),
-                                    error_messages={"required": _("请填写进展情况")})
-    problems = forms.CharField(label=_("存在问题"), max_length=services.MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    next_steps = forms.CharField(label=_("下步计划"), max_length=services.MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+                                    error_messages={**TOO_LONG, "required": _("请填写进展情况")})
+    problems = forms.CharField(label=_("存在问题"), max_length=services.MAX_TEXT, error_messages=TOO_LONG, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    next_steps = forms.CharField(label=_("下步计划"), max_length=services.MAX_TEXT, error_messages=TOO_LONG, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_VERSION)
 
 

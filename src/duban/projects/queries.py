@@ -416,3 +416,12 @@ def home_card(*, user, campaign, figures: dict[str, Any] | None = None, **_rest:
 
 
 _figures = figures  # home_card's parameter of the same name hides the function
+
+
+def openable_problems(user, blockers: list[Blocker]) -> set[int]:
+    """The blockers' ledger problems this user may open: a 项目秘书 of a town names a bureau as
+    the responsible unit, and the bureau's problem is not the town's to read (one query)."""
+    from duban.ledger.queries import visible_problems
+
+    ids = [b.problem_id for b in blockers]
+    return set(visible_problems(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()

@@ -70,6 +70,7 @@ def _page(request, project, *, status: int = 200, record_form=None, blocker_form
     return render(request, "projects/detail.html", {
         "p": p, "x": project, "today": day, "late": {n.pk for n in p.nodes if n.is_late(day)}, "doneable": doneable,
         "steps": workflow.available(request.user, project), "history": queries.record_history(project),
+        "openable": queries.openable_problems(request.user, p.blockers),
         "may_report": permissions.may_report(request.user, project), "may_register": services.may_register(request.user, project.unit),
         "may_delete": services.may_manage(request.user, project.campaign),
         "blocker_form": blocker_form or BlockerForm(user=request.user, campaign=project.campaign, prefix="blk"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duban.core import workflow as engine
 from duban.core.workflow import Context, Guard, Transition
@@ -61,14 +62,16 @@ def _back(ctx: Context) -> None:
         project.started_on = None
 
 
+# The buttons are verbs and the stages (the same Chinese words) are states: a context gives
+# English both (Sign / Signed).
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in [
         Transition("negotiate", _("转入在谈"), _before(Stage.NEGOTIATING), Stage.NEGOTIATING, LEAD, guards=(REASON_SHORT,), waits_in=NONE),
-        Transition("sign", _("签约"), _before(Stage.SIGNED), Stage.SIGNED, LEAD, guards=(REASON_SHORT,), waits_in=NONE),
-        Transition("start", _("开工"), _before(Stage.STARTED), Stage.STARTED, LEAD, needs_date=True,
+        Transition("sign", pgettext_lazy("项目阶段操作", "签约"), _before(Stage.SIGNED), Stage.SIGNED, LEAD, guards=(REASON_SHORT,), waits_in=NONE),
+        Transition("start", pgettext_lazy("项目阶段操作", "开工"), _before(Stage.STARTED), Stage.STARTED, LEAD, needs_date=True,
                    guards=(REASON_SHORT, NOT_FUTURE), effects=(_started,), waits_in=NONE),
-        Transition("complete", _("竣工投产"), frozenset({Stage.STARTED}), Stage.COMPLETED, LEAD, needs_date=True,
+        Transition("complete", pgettext_lazy("项目阶段操作", "竣工投产"), frozenset({Stage.STARTED}), Stage.COMPLETED, LEAD, needs_date=True,
                    guards=(REASON_SHORT, NOT_FUTURE), effects=(_completed,), waits_in=NONE),
         Transition("step_back", _("退回上一阶段"), frozenset(STAGE_ORDER[1:]), None, OFFICE, needs_reason=True,
                    guards=(REASON_SHORT,), effects=(_back,), waits_in=NONE),
