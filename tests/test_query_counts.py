@@ -184,7 +184,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "projects:mine":                     (13, 12, 12),
     "projects:nodes":                    (10, None, None),
     "projects:pools":                    (11, None, None),
-    "projects:project":                  (17, 18, 16),
+    "projects:project":                  (18, 19, 17),
     "projects:project_edit":             (11, None, None),
     "projects:project_new":              (9, None, None),
     "projects:record":                   (11, None, 10),

@@ -52,7 +52,7 @@ GROUPS: list[tuple[str, list[Command]]] = [
                 _("工作日历：法定节假日与调休上班")),
     ]),
     (_("调度"), [
-        Command("rounds", "rounds", 'rounds open NAME --cadence routine|key|adhoc --due "YYYY-MM-DD HH:MM" [--units U1、U2] | status ID [--json] | remind ID | list',
+        Command("rounds", "rounds", 'rounds open NAME --cadence routine|key|adhoc --due "YYYY-MM-DD HH:MM" [--units U1,U2] | status ID [--json] | remind ID | list',
                 _("发起调度报送、查看报送情况、向未报送单位催报")),
     ]),
     (_("通知"), [
