@@ -219,8 +219,15 @@ def api_world(tree, users, campaign):
                                        new=plan_services.NewItem(title="基础设施", lead_unit=tree["root"]))
     item = plan_services.item_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=plan_services.NewItem(
         title="一村道路硬化", lead_unit=tree["village_a1"], co_units=[tree["town_b"]], parent=aspect, deadline=dt.date(2030, 1, 1)))
+    from django.utils import timezone
+
+    from duban.rounds import services as round_services
+
+    # A round asking 平安镇 (no items: it submits an empty form) and 一村 (its problem).
+    rnd = round_services.round_open(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, name="第1周工作进展", scope="units",
+                                    units=[tree["town_a"], tree["village_a1"]], due_at=timezone.now() + dt.timedelta(days=3))
     return {
-        "item": item, "aspect": aspect, "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
+        "round": rnd, "item": item, "aspect": aspect, "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
         "area": campaign.focus_areas.order_by("position").first(), "users": users, "tree": tree,
     }
 

@@ -49,7 +49,7 @@ def _real_ids(world) -> dict[str, object]:
         "campaign_id": world["campaign"].pk, "focus_area_id": world["area"].pk, "evidence_id": world["evidence"].pk,
         "parent_id": world["unit"].pk, "under_id": world["unit"].pk, "supervisor_id": world["tree"]["root"].pk,
         "place_unit_id": world["unit"].pk, "code": world["suggestion"].tracking_code,
-        "item_id": world["item"].pk, "lead_unit_id": world["unit"].pk,
+        "item_id": world["item"].pk, "lead_unit_id": world["unit"].pk, "round_id": world["round"].pk,
     }
 
 

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import StatsSection
+from duban.core.contributions import ApiRouter, StatsSection
 
 
 class Config(AppConfig):
@@ -10,6 +10,7 @@ class Config(AppConfig):
     verbose_name = "调度报送"
     default_auto_field = "django.db.models.BigAutoField"
     stats_sections = [StatsSection("rounds", figures="duban.rounds.queries.figures")]
+    api_routers = [ApiRouter("/rounds", "duban.rounds.api.router")]
 
     @property
     def schedules(self) -> list:
