@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import ApiRouter, StatsSection
+from duban.core.contributions import ApiRouter, DemoBuilder, StatsSection
 
 
 class Config(AppConfig):
@@ -11,6 +11,8 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     stats_sections = [StatsSection("rounds", figures="duban.rounds.queries.figures")]
     api_routers = [ApiRouter("/rounds", "duban.rounds.api.router")]
+    # After the items a round asks about (add "projects" once the projects app declares a builder).
+    demo_builders = [DemoBuilder("rounds", "duban.rounds.demo.build", after=("plan", "ledger"))]
 
     @property
     def schedules(self) -> list:
