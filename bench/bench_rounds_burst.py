@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 
 def build_data(units: int, problems: int) -> tuple[int, list[tuple[int, str, list[int]]]]:
     """The city's org tree and campaign, `problems` problems over its villages, a round open
-    to every responsible unit; a liaison with a token for `units` of them. Returns the
+    to `units` of its branches; a liaison with a token for each. Returns the
     round's id and (unit id, token, problem ids) per submitting unit."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -55,9 +55,9 @@ def build_data(units: int, problems: int) -> tuple[int, list[tuple[int, str, lis
     from duban.demo.context import SCALES, DemoContext
     from duban.ledger import demo as ledger_demo
     from duban.ledger.models import OPEN_STATUSES, Problem
-    from duban.orgs.models import ApiToken, Membership, Role
+    from duban.orgs.models import ApiToken, Membership, OrgUnit, Role, UnitKind
     from duban.rounds import services
-    from duban.rounds.models import Submission
+    from duban.rounds.models import Scope, Submission
 
     call_command("flush", interactive=False, verbosity=0)
     ctx = DemoContext(scale=dataclasses.replace(SCALES["city"], problems=problems), rng=random.Random(13))
@@ -66,12 +66,15 @@ def build_data(units: int, problems: int) -> tuple[int, list[tuple[int, str, lis
         for step in (demo_orgs.build, demo_campaign.build, demo_campaign.build_accounts, ledger_demo.build):
             with transaction.atomic():
                 step(ctx)
+        # The round asks N of the city's branches (its villages and towns, in tree order), each
+        # about its open problems; a unit with none answers an empty form (its overall summary).
+        chosen = list(OrgUnit.objects.filter(depth__gte=1).exclude(kind=UnitKind.DEPARTMENT).order_by("path")[:units])
+        if len(chosen) < units:
+            raise SystemExit(f"the city has only {len(chosen)} branches")
         with transaction.atomic():
             rnd = services.round_open(actor=SystemActor("bench"), skip_checks=True, campaign=ctx.campaign, name="第50周工作进展",
-                                      due_at=timezone.now() + dt_hours(2))
-    unit_ids = list(Submission.objects.filter(round=rnd).order_by("unit_id").values_list("unit_id", flat=True)[:units])
-    if len(unit_ids) < units:
-        raise SystemExit(f"only {len(unit_ids)} units are asked (raise --problems)")
+                                      due_at=timezone.now() + dt_hours(2), scope=Scope.UNITS, units=chosen)
+    unit_ids = list(Submission.objects.filter(round=rnd).order_by("unit_id").values_list("unit_id", flat=True))
     open_by_unit: dict[int, list[int]] = {u: [] for u in unit_ids}
     for pk, unit in Problem.objects.filter(campaign=ctx.campaign, status__in=OPEN_STATUSES, unit_id__in=unit_ids).values_list("pk", "unit_id"):
         open_by_unit[unit].append(pk)
@@ -150,6 +153,24 @@ def burst(port: int, round_id: int, work: list[tuple[int, str, list[int]]], clie
     return time.perf_counter() - t0, latencies, errors
 
 
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) of the gunicorn workers so far: the app's own share of
+    the machine, whatever else runs on it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def floor_insert(round_id: int, work: list[tuple[int, str, list[int]]]) -> float:
     """A bare INSERT of the same rows: the submissions' states and their lines, executemany
     into scratch tables shaped like the real ones, one transaction."""
@@ -181,7 +202,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=11_000)
     ap.add_argument("--problems", type=int, default=30_000, help="open problems over the villages (who is asked)")
-    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="500 units")
     args = ap.parse_args()
@@ -211,7 +232,9 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
+        cpu0 = workers_cpu(server.pid)
         wall, lat, errors = burst(port, round_id, work, args.clients)
+        cpu = workers_cpu(server.pid) - cpu0
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -234,6 +257,8 @@ def main() -> None:
           f"max {lat[-1] * 1000:.0f} ms; errors {len(errors)}")
     print(f"after: submitted {submitted} (distinct units {distinct}) of {args.units}; lines {lines} of {sent_lines} sent, applied {applied}; "
           f"audit round.submit {audits}")
+    print(f"app CPU: {cpu:.1f} s in the gunicorn workers = {cpu / max(1, len(lat)) * 1000:.0f} ms per submission; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for e in errors[:5]:
         print("  error:", e)
     ok = not errors and submitted == distinct == args.units and lines == applied == sent_lines and audits == args.units
