@@ -55,7 +55,7 @@ def build_data(units: int, problems: int) -> tuple[int, list[tuple[int, str, lis
     from duban.demo.context import SCALES, DemoContext
     from duban.ledger import demo as ledger_demo
     from duban.ledger.models import OPEN_STATUSES, Problem
-    from duban.orgs.models import ApiToken, Membership, OrgUnit, Role, UnitKind
+    from duban.orgs.models import ApiToken, Membership, OrgUnit, Role
     from duban.rounds import services
     from duban.rounds.models import Scope, Submission
 
@@ -66,9 +66,9 @@ def build_data(units: int, problems: int) -> tuple[int, list[tuple[int, str, lis
         for step in (demo_orgs.build, demo_campaign.build, demo_campaign.build_accounts, ledger_demo.build):
             with transaction.atomic():
                 step(ctx)
-        # The round asks N of the city's branches (its villages and towns, in tree order), each
+        # The round asks N of the city's branches (counties, departments, towns, villages, in tree order), each
         # about its open problems; a unit with none answers an empty form (its overall summary).
-        chosen = list(OrgUnit.objects.filter(depth__gte=1).exclude(kind=UnitKind.DEPARTMENT).order_by("path")[:units])
+        chosen = list(OrgUnit.objects.filter(depth__gte=1).order_by("path")[:units])
         if len(chosen) < units:
             raise SystemExit(f"the city has only {len(chosen)} branches")
         with transaction.atomic():
