@@ -11,8 +11,9 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     stats_sections = [StatsSection("rounds", figures="duban.rounds.queries.figures")]
     api_routers = [ApiRouter("/rounds", "duban.rounds.api.router")]
-    # After the items a round asks about (add "projects" once the projects app declares a builder).
-    demo_builders = [DemoBuilder("rounds", "duban.rounds.demo.build", after=("plan", "ledger"))]
+    # After the items a round asks about (add "projects" once the projects app declares a
+    # builder), and last: the seeded builders before it keep drawing the same numbers.
+    demo_builders = [DemoBuilder("rounds", "duban.rounds.demo.build", after=("plan", "ledger", "triage"))]
 
     @property
     def schedules(self) -> list:
