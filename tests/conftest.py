@@ -223,8 +223,15 @@ def api_world(tree, users, campaign):
 
     project = project_services.project_create(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, new=project_services.NewProject(
         name="一村污水处理站", unit=tree["town_a"], department=tree["dept"], total_wan="1200", planned_start=dt.date(2026, 3, 1)))
+    from django.utils import timezone
+
+    from duban.rounds import services as round_services
+
+    # A round asking 平安镇 (its project) and 一村 (its problem).
+    rnd = round_services.round_open(actor=SystemActor("测试"), skip_checks=True, campaign=campaign, name="第1周工作进展", scope="units",
+                                    units=[tree["town_a"], tree["village_a1"]], due_at=timezone.now() + dt.timedelta(days=3))
     return {
-        "project": project, "item": item, "aspect": aspect, "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
+        "project": project, "round": rnd, "item": item, "aspect": aspect, "problem": problem, "evidence": evidence, "suggestion": s, "campaign": campaign, "unit": tree["town_a"],
         "area": campaign.focus_areas.order_by("position").first(), "users": users, "tree": tree,
     }
 

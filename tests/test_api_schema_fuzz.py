@@ -50,7 +50,7 @@ def _real_ids(world) -> dict[str, object]:
         "parent_id": world["unit"].pk, "under_id": world["unit"].pk, "supervisor_id": world["tree"]["root"].pk,
         "place_unit_id": world["unit"].pk, "code": world["suggestion"].tracking_code,
         "item_id": world["item"].pk, "lead_unit_id": world["unit"].pk, "project_id": world["project"].pk,
-        "department_id": world["tree"]["dept"].pk,
+        "department_id": world["tree"]["dept"].pk, "round_id": world["round"].pk,
     }
 
 

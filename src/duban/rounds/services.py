@@ -258,6 +258,58 @@ def submission_return(*, actor, submission: Submission, reason: str, skip_checks
     return sub
 
 
+@dataclass
+class PastRound:
+    """A round that has already run, as it ran: the round (unsaved), its submissions with
+    their lines, its reminders — demo data, or rounds kept elsewhere before duban."""
+
+    round: Round
+    submissions: list[tuple[Submission, list[Line]]]
+    chases: list[Chase]
+
+
+def rounds_bulk_insert(*, actor, campaign: Campaign, past: Sequence[PastRound], note: str = "", skip_checks: bool = False) -> int:
+    """Insert past rounds in a few INSERTs per table (a year of rounds of a city: hundreds of
+    thousands of submissions), inside the caller's transaction; one audit row per round. The
+    lines are recorded as reported, not replayed onto the items (their state is their own).
+    Returns the number of submissions inserted."""
+    _require_runner(actor, campaign, skip_checks)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("rounds_bulk_insert must run inside transaction.atomic()")
+    rounds = [p.round for p in past]
+    for rnd in rounds:
+        rnd.campaign = campaign
+        if rnd.due_at > _now() and rnd.status == RoundStatus.LOCKED:
+            raise ValidationError({"due_at": "已截止的轮次截止时间不能晚于现在"})
+    Round.objects.bulk_create(rounds, batch_size=1000)
+    unit_ids = {s.unit_id for p in past for s, _ in p.submissions}
+    regions = dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "region_id"))
+    subs = []
+    for p in past:
+        for s, _ in p.submissions:
+            s.round_id, s.region_id = p.round.pk, regions.get(s.unit_id)
+            subs.append(s)
+    Submission.objects.bulk_create(subs, batch_size=5000)
+    lines = []
+    for p in past:
+        for s, ls in p.submissions:
+            for ln in ls:
+                ln.submission_id = s.pk
+                lines.append(ln)
+    Line.objects.bulk_create(lines, batch_size=5000)
+    chases = []
+    for p in past:
+        for c in p.chases:
+            c.round_id = p.round.pk
+            chases.append(c)
+    Chase.objects.bulk_create(chases, batch_size=5000)
+    for p in past:
+        answered = sum(1 for s, _ in p.submissions if s.status == SubmissionStatus.SUBMITTED)
+        audit_record(actor=actor, verb="round.open", obj=p.round, changes={"调度": [None, p.round.name]},
+                     note=f"{note or '导入'}：应报单位{p.round.expected}个，已报{answered}个")
+    return len(subs)
+
+
 # ------------------------------------------------------------------ locking, cadences, chasing
 
 
