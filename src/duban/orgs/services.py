@@ -308,3 +308,21 @@ def tokens_revoke_for_user(*, actor, user) -> int:
         for row in rows:
             token_revoke(actor=actor, token=row)
     return len(rows)
+
+
+def assignments_insert(rows: Sequence[tuple[int, int, int, str, int]]) -> None:
+    """Many owners at once for a bulk writer (an import, the demo): (content type, item, unit,
+    role, position) rows of Assignment in one COPY (PostgreSQL) or executemany (SQLite). The
+    caller checked the rights and writes the audit row of its import."""
+    from django.db import connection
+
+    if not rows:
+        return
+    table = Assignment._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} (content_type_id, object_id, unit_id, role, position) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+        else:
+            cur.executemany(f"INSERT INTO {table} (content_type_id, object_id, unit_id, role, position) VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608

@@ -30,7 +30,7 @@ from duban.core import workcalendar
 from duban.core.actors import actor_name, actor_user
 from duban.orgs import permissions
 from duban.orgs.models import OrgUnit, OwnerRole, Role
-from duban.orgs.services import owners_set
+from duban.orgs.services import assignments_insert, owners_set
 from duban.plan import lights, scheduling, workflow
 from duban.plan.models import (
     MAX_BASELINES,
@@ -905,7 +905,7 @@ def items_import(*, actor, campaign: Campaign, new: Sequence[ImportedItem] = (),
             Assignment.objects.filter(content_type=ctype, object_id__in=[c.item_id for c in recast], role=OwnerRole.CO).delete()
             assignments += [(ctype.pk, c.item_id, u, OwnerRole.CO, i)
                             for c in recast for i, u in enumerate(u for u in dict.fromkeys(c.co_unit_ids) if u != lead[c.item_id])]
-    _insert_assignments(assignments)
+    assignments_insert(assignments)
     audit_record(actor=actor, verb="plan.import", obj=campaign,
                  changes={"任务分工表": [None, f"新建{len(new)}项，更新{len(updated)}项"]},
                  note=(note or "导入任务分工表")[:2000])
@@ -954,29 +954,13 @@ def _insert_items(campaign: Campaign, level: int, rows: list[dict], now: dt.date
     return [found[(r["parent_id"], r["position"])] for r in rows]
 
 
-def _insert_assignments(rows: list[tuple[int, int, int, str, int]]) -> None:
-    """(content type, item, unit, role, position) rows of orgs.Assignment, in one statement."""
-    from duban.orgs.models import Assignment
-
-    if not rows:
-        return
-    table = Assignment._meta.db_table
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            with cur.cursor.copy(f"COPY {table} (content_type_id, object_id, unit_id, role, position) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row(r)
-        else:
-            cur.executemany(f"INSERT INTO {table} (content_type_id, object_id, unit_id, role, position) VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
-
-
 BULK_AUDIT_BATCH = 1000
 
 
 def items_bulk_insert(*, actor, campaign: Campaign, items: Sequence[PlanItem], co_units: Sequence[Sequence[int]] = (),
                       note: str = "", today: dt.date | None = None, skip_checks: bool = False) -> int:
     """Insert many new items fast (a generated plan: the city demo), inside the caller's
-    transaction, through the import's writer (`_insert_items`, `_insert_assignments`):
+    transaction, through the import's writer (`_insert_items`, `orgs.services.assignments_insert`):
     `items` unsaved with their states, parents before children and unique positions under
     each parent; `co_units[i]` the co-responsible unit ids of items[i]. One audit row per
     BULK_AUDIT_BATCH items; the derived columns refreshed once."""
@@ -997,7 +981,7 @@ def items_bulk_insert(*, actor, campaign: Campaign, items: Sequence[PlanItem], c
         for i, pk in zip(batch, _insert_items(campaign, level, rows, now), strict=True):
             i.pk = pk
     ctype = assignment_type(PlanItem).pk
-    _insert_assignments([(ctype, item.pk, u, OwnerRole.CO, k)
+    assignments_insert([(ctype, item.pk, u, OwnerRole.CO, k)
                          for item, units in zip(items, co_units, strict=False)
                          for k, u in enumerate(u for u in dict.fromkeys(units) if u != item.lead_unit_id)])
     for start in range(0, len(items), BULK_AUDIT_BATCH):

@@ -29,7 +29,7 @@ from duban.core import figcache, workcalendar
 from duban.core.actors import SystemActor, actor_name, actor_user
 from duban.orgs import permissions
 from duban.orgs.models import Assignment, OrgUnit, OwnerRole, Role
-from duban.orgs.services import owners_set
+from duban.orgs.services import assignments_insert, owners_set
 from duban.projects import lights, workflow
 from duban.projects.models import (
     MAX_WAN,
@@ -917,7 +917,7 @@ def projects_import(*, actor, campaign: Campaign, new: Sequence[ImportedProject]
         if recast:
             Assignment.objects.filter(content_type=ctype, object_id__in=list(recast), role__in=OWNER_ROLES).delete()
             assignments += [(ctype.pk, pk, u, role, i) for pk, ps in recast.items() for i, (u, role) in enumerate(ps)]
-    _insert_assignments(assignments)
+    assignments_insert(assignments)
     _insert_rows(ProjectEvent, events, now)
     for c in moves:
         project_transition(actor=actor, project=current[c.project_id], name=c.move, reason="导入项目库", date=c.move_date,
@@ -966,21 +966,3 @@ def _insert_rows(model, rows: list[dict], now: dt.datetime) -> None:
                     copy.write_row(v)
         else:
             cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", values)  # noqa: S608
-
-
-def _insert_assignments(rows: list[tuple[int, int, int, str, int]]) -> None:
-    """(content type, project, unit, role, position) rows of orgs.Assignment, in one statement."""
-    from django.db import connection
-
-    from duban.orgs.models import Assignment
-
-    if not rows:
-        return
-    table = Assignment._meta.db_table
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            with cur.cursor.copy(f"COPY {table} (content_type_id, object_id, unit_id, role, position) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row(r)
-        else:
-            cur.executemany(f"INSERT INTO {table} (content_type_id, object_id, unit_id, role, position) VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
