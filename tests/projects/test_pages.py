@@ -276,7 +276,7 @@ def test_record_with_a_blocker_creates_the_ledger_problem(users, projects, tree)
 
 @pytest.mark.parametrize("data,words", [
     ({"progress": "101", "progress_note": "x"}, "须在0到100之间"),
-    ({"progress": "10", "progress_note": "x", "invested_wan": "-5"}, "须在0到"),
+    ({"progress": "10", "progress_note": "x", "invested_wan": "-5"}, "不能为负数"),
     ({"progress": "10", "progress_note": "x", "invested_wan": "很多"}, "须为数字"),
     ({"progress": "10", "progress_note": "进展\x00"}, "空字符"),
     ({"progress": "10", "progress_note": "长" * 5001}, "5000"),
@@ -331,7 +331,7 @@ def test_office_registers_and_edits_a_project_with_its_owners(users, projects, t
 @pytest.mark.parametrize("over,words", [
     ({"name": "名" * 201}, "200"),
     ({"name": ""}, "请填写项目名称"),
-    ({"total_wan": "-1"}, "须在0到"),
+    ({"total_wan": "-1"}, "不能为负数"),
     ({"annual_plan_wan": "abc"}, "须为数字"),
     ({"planned_start": "2031-01-01", "planned_finish": "2030-01-01"}, "计划竣工不能早于计划开工"),
     ({"unit": "火星镇"}, "火星镇"),

@@ -120,8 +120,12 @@ def money(value, label: str) -> Decimal:
         d = Decimal(str(value).replace(",", "").replace("，", "").strip())
     except InvalidOperation:
         raise ValidationError({label: f"{label}须为数字（万元）：{value}"}) from None
-    if not d.is_finite() or d < 0 or d > MAX_WAN:
-        raise ValidationError({label: f"{label}须在0到{MAX_WAN:,.0f}万元之间：{value}"})
+    if not d.is_finite():
+        raise ValidationError({label: f"{label}须为数字（万元）：{value}"})
+    if d < 0:
+        raise ValidationError({label: f"{label}不能为负数：{value}"})
+    if d > MAX_WAN:
+        raise ValidationError({label: f"{label}超出范围（最多{MAX_WAN:,.0f}万元），请核对单位：{value}"})
     return d.quantize(Decimal("0.01"))
 
 
