@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duban.core.workflow import updated_at_version
 from duban.orgs.models import OwnerRole, Owners
@@ -39,7 +40,8 @@ STARTED_STAGES = (Stage.STARTED, Stage.COMPLETED)  # DESIGN §5: `started` count
 
 
 class Kind(models.TextChoices):
-    NEW = "new", _("新建")
+    # A context of its own: 新建 is also the word of every "create" button.
+    NEW = "new", pgettext_lazy("建设性质", "新建")
     CONTINUED = "continued", _("续建")
 
 
