@@ -142,8 +142,6 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if show in STATUS_FILTERS:
         rows = rows.filter(STATUS_FILTERS[show])
     page = Paginator(rows, UNITS_PER_PAGE).get_page(request.GET.get("page"))
-    if not whole and page.paginator.count == 1 and not show:
-        return redirect("rounds:submission", pk=page.object_list[0].pk)
     ctx = {"r": rnd, "whole": whole, "page": page, "show": show, "may_run": services.may_run(request.user, rnd.campaign),
            "counts": queries.with_counts(Round.objects.filter(pk=rnd.pk)).get(), "now": timezone.now(),
            "tabs": [("", _("全部")), ("pending", _("未报送")), ("submitted", _("已报送")), ("late", _("迟报")), ("returned", _("已退回"))],
