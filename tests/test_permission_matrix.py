@@ -420,6 +420,20 @@ MATRIX: dict[str, Case] = {
     "api:list_nodes": Case("200 200 200 404 404 401", kwargs=api_proj),
     "api:create_blocker": Case("201 403 201 404 404 401", method="POST", json=True, kwargs=api_proj,
                                data=lambda w: {"kind": "land", "description": "用地指标未落实", "unit": "区财政局", "deadline": _later()}),
+    # report rounds (调度报送): 平安镇 and 一村 are asked, 洮河镇 is not
+    "api:list_rounds": Case("200 200 200 200 200 401"),
+    "api:open_round": Case("201 403 403 403 404 401", method="POST", json=True,
+                           data=lambda w: {"campaign_id": w["campaign"].pk, "name": "第51周工作进展", "due_at": _later(5) + "T17:00:00"}),
+    "api:punctuality": Case("200 200 200 200 200 401"),
+    "api:get_round": Case("200 200 200 404 404 401", kwargs=lambda w: {"round_id": w["round"].pk}),
+    "api:remind": Case("200 403 403 404 404 401", method="POST", json=True, kwargs=lambda w: {"round_id": w["round"].pk}, data=lambda w: {}),
+    "api:list_submissions": Case("200 200 200 404 404 401", kwargs=lambda w: {"round_id": w["round"].pk}),
+    "api:submit": Case("200 403 200 404 404 401", method="POST", json=True, kwargs=lambda w: {"round_id": w["round"].pk},
+                       data=lambda w: {"unit_id": w["tree"]["town_a"].pk, "submit": False, "lines": [
+                           {"kind": "task", "object_id": w["plan_item"].pk, "done": "窗口改造完成"}]}),
+    "api:get_submission": Case("200 200 200 404 404 401", kwargs=lambda w: {"round_id": w["round"].pk, "unit_id": w["tree"]["town_a"].pk}),
+    "api:return_submission": Case("409 403 403 404 404 401", method="POST", json=True,
+                                  kwargs=lambda w: {"round_id": w["round"].pk, "unit_id": w["tree"]["town_a"].pk}, data=lambda w: {"reason": "请补充"}),
 }
 
 # Django's admin: its own staff rule (only superusers here), checked once on every page.

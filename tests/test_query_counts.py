@@ -79,6 +79,9 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "rounds:summary_xlsx": lambda w: {"pk": w["round"].pk},
     "rounds:submission": lambda w: {"pk": w["round_submission"].pk},
     "rounds:cadence_edit": lambda w: {"pk": w["round"].campaign.round_cadences.order_by("pk").first().pk},
+    "api:get_round": lambda w: {"round_id": w["round"].pk},
+    "api:list_submissions": lambda w: {"round_id": w["round"].pk},
+    "api:get_submission": lambda w: {"round_id": w["round"].pk, "unit_id": w["round_submission"].unit_id},
 }
 # Query strings: the lists are read with a search as well, the path people take most.
 QUERY = {"orgs:unit_list": "?q=村", "ledger:problem_list": "?q=村", "intake:inbox": "?status=&q=路", "api:list_problems": "?q=村", "api:list_suggestions": "?q=路", "api:list_tasks": "?q=道路", "plan:item_list": "?q=事项",
@@ -97,6 +100,8 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "api:get_campaign":                  (5, 5, 5),
     "api:get_problem":                   (7, 7, 6),
     "api:get_project":                   (14, 14, 13),
+    "api:get_round":                     (19, 18, 6),
+    "api:get_submission":                (12, 12, 11),
     "api:get_suggestion":                (6, 6, 5),
     "api:get_task":                      (14, 14, 13),
     "api:hot_latest":                    (11, 11, None),
@@ -107,6 +112,8 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "api:list_problems":                 (6, 6, 5),
     "api:list_projects":                 (6, 6, 5),
     "api:list_records":                  (9, 9, 8),
+    "api:list_rounds":                   (6, 6, 5),
+    "api:list_submissions":              (7, 7, 6),
     "api:list_suggestions":              (6, 6, 5),
     "api:list_tasks":                    (7, 7, 6),
     "api:openapi-json":                  (0, 0, 0),
@@ -116,6 +123,7 @@ COUNTS: dict[str, tuple[int | None, ...] | dict[str, tuple[int | None, ...]]] = 
     "api:project_figures":               (11, 11, 10),
     "api:public_status":                 (16, 16, 16),
     "api:public_units":                  (17, 17, 17),
+    "api:punctuality":                   (8, 8, 7),
     "api:stats":                         (14, 14, 13),
     "api:suggestion_figures":            (6, 6, 5),
     "api:task_overview":                 (9, 9, 8),
@@ -232,6 +240,7 @@ NOT_READS: dict[str, str] = {
     "projects:node_done": "POST", "projects:file_upload": "POST", "projects:import_apply": "POST",
     "api:create_blocker": "POST", "api:create_project": "POST", "api:create_record": "POST", "api:project_stage": "POST",
     "api:update_project": "PATCH",
+    "api:open_round": "POST", "api:remind": "POST", "api:submit": "POST", "api:return_submission": "POST",
     "api:api-root": "answers 404 to everyone (the API's bare root)",
 }
 

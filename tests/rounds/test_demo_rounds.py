@@ -94,3 +94,14 @@ def test_this_weeks_round_is_half_answered_through_the_services(district_demo):
     # The prefill: a unit's form shows its answer of the last round.
     sub = Submission.objects.filter(round=rnd, status=SubmissionStatus.PENDING, unit__round_submissions__punctuality=Punctuality.ON_TIME).first()
     assert any(f.last is not None for f in queries.form(sub))
+
+
+def test_api_lists_the_demo_rounds(district_demo, client_for):
+    admin = district_demo.users["admin"]
+    page = client_for(admin).get("/api/rounds?limit=5").json()
+    assert page["count"] == 52 and page["items"][0]["status"] == "open"
+    unit1 = client_for(district_demo.users["unit1"])
+    assert unit1.get("/api/rounds").json()["count"] == 52
+    ranking = unit1.get("/api/rounds/punctuality").json()
+    assert ranking["count"] >= 1 and {r["unit"] for r in ranking["items"]} <= {u.name for u in district_demo.towns[:1]} | {
+        u.name for u in district_demo.villages}

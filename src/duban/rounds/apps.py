@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from duban.core.contributions import DemoBuilder, HomePanel, StatsSection
+from duban.core.contributions import ApiRouter, DemoBuilder, HomePanel, StatsSection
 
 
 class Config(AppConfig):
@@ -11,6 +11,7 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     stats_sections = [StatsSection("rounds", figures="duban.rounds.queries.figures")]
     home_panels = [HomePanel("rounds", "rounds/_home_card.html", order=7, context="duban.rounds.queries.home_card")]
+    api_routers = [ApiRouter("/rounds", "duban.rounds.api.router")]
     # After the items a round asks about, and last: the seeded builders before it keep
     # drawing the same numbers.
     demo_builders = [DemoBuilder("rounds", "duban.rounds.demo.build", after=("plan", "ledger", "projects", "triage"))]
