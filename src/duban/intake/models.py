@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from duban.core.choices import choice_from_label
+from duban.core.textsearch import terms_text
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L, U): easy to read out on the phone.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -148,10 +149,14 @@ class Suggestion(models.Model):
     )
     source_hash = models.CharField(max_length=16, blank=True, default="", editable=False)  # salted hash of the submitter IP
     extra = models.JSONField(_("其他列"), default=dict, blank=True)
+    # The character bigrams of title, body and place: the inbox's text search index
+    # (core/textsearch.py; GIN on PostgreSQL, FTS5 on SQLite, migration 0010).
+    search_terms = models.TextField(default="", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     scope_field = "unit"
+    SEARCHED = ("title", "body", "place")
 
     class Meta:
         verbose_name = _("意见建议")
@@ -174,6 +179,24 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return self.title[:60]
+
+    def save(self, *args, **kwargs) -> None:
+        # A derived column kept with the row it derives from (not a signal): every save
+        # of the searched text refreshes its terms; a new row joins the SQLite FTS table.
+        fields = kwargs.get("update_fields")
+        if fields is None or set(fields) & set(self.SEARCHED):
+            self.fill_search_terms()
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "search_terms"}
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            from duban.intake.search import INDEX
+
+            INDEX.index_new(self.pk, self.pk)
+
+    def fill_search_terms(self) -> None:
+        self.search_terms = terms_text(*(getattr(self, f) for f in self.SEARCHED))
 
     @property
     def code_display(self) -> str:

@@ -21,6 +21,7 @@ from duban.core.reminders import FIRST_FEW, ReminderLine, ReminderPart
 from duban.core.validation import date_params, flag_param, parse_id, strip_nul, text_param
 from duban.intake.models import Channel, Kind, Status, Suggestion, normalize_code
 from duban.intake.privacy import mask_text
+from duban.intake.search import text_condition
 from duban.orgs.models import OrgUnit
 from duban.orgs.scoping import scope, scope_key
 
@@ -119,7 +120,7 @@ def apply_filter(qs: QuerySet[Suggestion], f: SuggestionFilter) -> QuerySet[Sugg
         qs = qs.filter(submitted_at__lt=_day_start(f.submitted_to + dt.timedelta(days=1)))
     if f.q:
         code = normalize_code(f.q)
-        cond = Q(title__icontains=f.q) | Q(body__icontains=f.q) | Q(place__icontains=f.q)
+        cond = text_condition(f.q)
         if len(code) == 12:
             cond |= Q(tracking_code=code)
         qs = qs.filter(cond)

@@ -29,7 +29,7 @@ from duban.core import figcache, workcalendar
 from duban.core.actors import PUBLIC, actor_user
 from duban.core.contributions import hook_targets
 from duban.core.workflow import TransitionError
-from duban.intake import workflow
+from duban.intake import search, workflow
 from duban.intake.models import (
     Channel,
     Kind,
@@ -233,10 +233,13 @@ def suggestions_bulk_create(*, actor, rows: Sequence[Suggestion], note: str = ""
             r.due_date = due_by_day[day]
         if r.created_by_id is None and actor_user(actor) is not None:
             r.created_by = actor
+        r.fill_search_terms()
     created = Suggestion.objects.bulk_create(rows, batch_size=batch_size)
     if created and created[0].pk is None:  # backends without RETURNING: reload the ids
         codes = [r.tracking_code for r in created]
         created = list(Suggestion.objects.filter(tracking_code__in=codes))
+    if created:  # one transaction: the new ids are one run, indexed in one statement
+        search.INDEX.index_new(min(r.pk for r in created), max(r.pk for r in created))
     _arrived(created)
     figcache.bump()  # also when not audited (the demo's bulk rows)
     if audit:
