@@ -83,7 +83,9 @@ def test_office_drags_a_card_and_the_secretary_records_a_week_on_a_phone(page, c
     assert "本期待我填报的调度记录" in phone.inner_text("main")
     _shot(phone, "liaison-phone-mine.png")
     phone.click(f'#due a[href="/projects/{p.pk}/record/"]')
-    assert phone.is_hidden("#blocker-rows .blocker-row >> nth=1")
+    # the spare blocker rows are hidden by record.js once the page has loaded (waited for: a
+    # loaded machine runs the script after the click returns)
+    phone.wait_for_selector("#blocker-rows .blocker-row >> nth=1", state="hidden", timeout=10_000)
     phone.fill("#id_progress", "15")
     phone.fill("#id_invested_wan", "2000")
     phone.fill("#id_progress_note", "主体钢结构吊装")
@@ -102,10 +104,21 @@ def test_office_drags_a_card_and_the_secretary_records_a_week_on_a_phone(page, c
     assert Problem.objects.get(pk=b.problem_id).source == Source.PROJECT
 
     # the other town's liaison sees its own project only
-    other = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
+    # (on a phone, where there is no dragging: the card's 移动 button and the stage to choose)
+    river = projects["river"]
+    other = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True).new_page()
     other.base = live_server.url
     login(other, "liaison_b", "pw-liaison_b")
     other.goto(other.base + "/projects/board/")
     assert "河道治理工程" in other.inner_text("main") and "燃料乙醇项目" not in other.inner_text("main")
     _shot(other, "liaison-other-town-board.png")
+    other.click(f'.pcard[data-id="{river.pk}"] [data-move]')
+    assert other.is_visible("#move-stage-row") and other.is_disabled(f'#move-form option[value="{river.stage}"]')
+    other.select_option("#move-form select[name=stage]", "negotiating")
+    assert other.is_hidden("#move-date-row") and "在谈" in other.inner_text("#move-title")
+    _shot(other, "liaison-other-town-move-dialog.png")
+    other.click("#move-ok")
+    other.wait_for_selector(f'.column[data-stage="negotiating"] .pcard[data-id="{river.pk}"]')
+    river.refresh_from_db()
+    assert river.stage == Stage.NEGOTIATING
     other.context.close()

@@ -23,7 +23,7 @@ from duban.core.dates import today
 from duban.core.validation import id_or_none
 from duban.orgs.scoping import home_unit, visible_units
 from duban.projects import queries, services
-from duban.projects.forms import LightRuleForm, MoveForm, PoolsForm, filters_from
+from duban.projects.forms import LightRuleForm, PoolsForm, filters_from
 from duban.projects.models import STAGE_ORDER, Light, Stage
 
 PER_PAGE = 50
@@ -107,15 +107,13 @@ def board(request: HttpRequest) -> HttpResponse:
     qs = queries.filtered(request.user, campaign, f)
     counts = queries.stage_counts(qs)
     cards = queries.board_columns(qs, COLUMN_CAP)
-    # Plain strings, once: every card's move form lists the other columns.
-    labels = {s: str(label) for s, label in Stage.choices}
-    columns = [{"stage": s, "label": labels[s], "n": counts[s], "cards": cards[s],
-                "others": [(o, labels[o]) for o in STAGE_ORDER if o != s]} for s in STAGE_ORDER]
+    labels = dict(Stage.choices)
+    columns = [{"stage": s, "label": labels[s], "n": counts[s], "cards": cards[s]} for s in STAGE_ORDER]
     _card_urls(c for col in columns for c in col["cards"])
     params = {k: v for k, v in request.GET.items() if k not in ("stage", "page")}
     day = today()
     return render(request, "projects/board.html", {
-        "campaign": campaign, "columns": columns, "f": shown, "params": params, "cap": COLUMN_CAP, "move_form": MoveForm(),
+        "campaign": campaign, "columns": columns, "f": shown, "params": params, "cap": COLUMN_CAP,
         "today": day, "today_iso": day.isoformat(), **_filter_context(request, campaign),
     })
 

@@ -1,6 +1,7 @@
 // The board: drag a card to another column to move the project's stage (services.project_move
 // on the server, with CSRF). 开工 and 竣工投产 ask for the date, a step back for the reason; a
-// refusal shows the engine's words. Without the script each card's "移动" form does the same.
+// refusal shows the engine's words. Each card's "移动" button (phones, keyboards) opens the same
+// dialog with the stage to choose: one dialog for the board, not a form per card.
 (function () {
   const board = document.getElementById("board");
   if (!board) return;
@@ -46,8 +47,6 @@
       card.className = "pcard " + data.light;
       const light = card.querySelector(".light");
       if (light) { light.className = "light " + data.light; light.lastChild.textContent = data.light_label; }
-      card.querySelectorAll("details.move select option").forEach((o) => { o.hidden = o.value === data.stage; });
-      card.querySelector("details.move input[name=version]").value = data.version;
       flash("“" + card.dataset.name + "” " + words.to + " " + data.stage_label, true);
       return "";
     } finally {
@@ -55,15 +54,38 @@
     }
   }
 
-  function ask(card, stage, label) {
+  function needs(card, stage) {
     const back = order.indexOf(stage) < order.indexOf(card.dataset.stage);
-    const needsDate = !back && (stage === "started" || stage === "completed");
-    if (!needsDate && !back) {
-      send(card, stage, "", "").then((err) => { if (err) flash(err, false); });
-      return;
+    return { back, date: !back && (stage === "started" || stage === "completed") };
+  }
+
+  // stage: the column dropped on, or null to choose it in the dialog (the "移动" button).
+  function ask(card, stage, label) {
+    const choose = stage === null;
+    if (!choose) {
+      const n = needs(card, stage);
+      if (!n.date && !n.back) {
+        send(card, stage, "", "").then((err) => { if (err) flash(err, false); });
+        return;
+      }
     }
-    document.getElementById("move-title").textContent = "“" + card.dataset.name + "” → " + label;
-    document.getElementById("move-date-row").hidden = !needsDate;
+    const pick = form.stage;
+    const stageRow = document.getElementById("move-stage-row");
+    const dateRow = document.getElementById("move-date-row");
+    stageRow.hidden = !choose;
+    if (choose) {
+      Array.from(pick.options).forEach((o) => { o.hidden = o.disabled = o.value === card.dataset.stage; });
+      pick.value = Array.from(pick.options).find((o) => !o.disabled).value;
+    }
+    const target = () => (choose ? pick.value : stage);
+    const show = () => {
+      const n = needs(card, target());
+      dateRow.hidden = !n.date;
+      const name = choose ? pick.options[pick.selectedIndex].text : label;
+      document.getElementById("move-title").textContent = "“" + card.dataset.name + "” → " + name;
+    };
+    pick.onchange = show;
+    show();
     form.reason.value = "";
     error.hidden = true;
     dialog.returnValue = "";
@@ -71,15 +93,21 @@
     form.onsubmit = async (ev) => {
       if (ev.submitter && ev.submitter.value === "cancel") return;
       ev.preventDefault();
-      if (needsDate && !form.date.value) { error.textContent = words.needsDate; error.hidden = false; return; }
-      if (back && !form.reason.value.trim()) { error.textContent = words.needsReason; error.hidden = false; return; }
-      const err = await send(card, stage, needsDate ? form.date.value : "", form.reason.value.trim());
+      const to = target();
+      const n = needs(card, to);
+      if (n.date && !form.date.value) { error.textContent = words.needsDate; error.hidden = false; return; }
+      if (n.back && !form.reason.value.trim()) { error.textContent = words.needsReason; error.hidden = false; return; }
+      const err = await send(card, to, n.date ? form.date.value : "", form.reason.value.trim());
       if (err) { error.textContent = err; error.hidden = false; return; }
       dialog.close();
     };
     dialog.showModal();
   }
 
+  board.addEventListener("click", (ev) => {
+    const button = ev.target.closest && ev.target.closest("[data-move]");
+    if (button) ask(button.closest(".pcard"), null, "");
+  });
   board.addEventListener("dragstart", (ev) => {
     const card = ev.target.closest && ev.target.closest(".pcard");
     if (!card) return;
