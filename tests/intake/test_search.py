@@ -46,7 +46,12 @@ def test_every_word_must_occur_and_adjacency_counts(three):
 
 def test_one_character_and_punctuation_only(three):
     assert found("灯") == {"路灯坏了"}
+    assert found("镇") == {"路灯坏了", "环境卫生"}  # in the places
+    assert found("灯 差") == set()
     assert found("！！") == set()
+    # one character is indexed too (路, 水, 电 are common searches): no scan of every row
+    sql = str(Suggestion.objects.filter(text_condition("灯")).query)
+    assert "LIKE" not in sql.upper()
 
 
 def test_an_edited_text_is_found_by_its_new_words_only(three):
@@ -88,3 +93,17 @@ def test_the_terms_are_filled_for_rows_stored_before_the_index(make_suggestion):
     fill = importlib.import_module("duban.intake.migrations.0009_suggestion_search_terms_fill")
     fill.forwards(apps, None)
     assert found("老旧小区") == {"老旧小区改造"}
+
+
+def test_a_common_word_is_counted_up_to_the_cap(make_suggestion, client_for, users, monkeypatch):
+    from duban.intake import queries
+
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 3)
+    for i in range(5):
+        make_suggestion(title=f"路灯{i}", body="路灯不亮")
+    make_suggestion(title="井盖", body="井盖丢失")
+    c = client_for(users["office"])
+    page = c.get("/intake/?q=路灯").content.decode()
+    assert "3 条以上" in page and "路灯4" in page  # the rows are all there, newest first; only the count stops
+    assert "共 1 条" in c.get("/intake/?q=井盖").content.decode()
+    assert "共 6 条" in c.get("/intake/").content.decode()  # no search: the exact count

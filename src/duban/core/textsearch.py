@@ -13,8 +13,9 @@ cannot serve them. Each row's text is turned into its distinct character bigrams
 
 A query word of three or more characters is re-checked with a substring match, so that
 "营商环境" does not match "环境…营商" (bigrams say nothing about adjacency across pairs). A
-one-character word has no bigram and falls back to a plain substring scan. Several words
-(split by spaces or punctuation) must all occur.
+one-character word has no bigram: it uses the index where single characters are indexed
+too (`unigrams`, the inbox), and falls back to a plain substring scan elsewhere (the
+ledger). Several words (split by spaces or punctuation) must all occur.
 """
 
 from __future__ import annotations
@@ -43,22 +44,28 @@ def bigrams(text: str) -> list[str]:
 
 
 _RUN_TERMS: dict[str, list[str]] = {}  # word run → its bigrams (runs repeat a lot across a ledger)
+_RUN_CHARS: dict[str, list[str]] = {}  # word run → its bigrams and its characters
 
 
-def terms_text(*texts: str, _findall=_RUN.findall, _cache=_RUN_TERMS) -> str:
-    """The `search_terms` value of a row whose searchable text is `texts` (same terms as `bigrams`).
+def terms_text(*texts: str, unigrams: bool = False, _findall=_RUN.findall) -> str:
+    """The `search_terms` value of a row whose searchable text is `texts` (same terms as
+    `bigrams`; with `unigrams`, every character too, so one-character words use the index).
 
-    Called once per row of a 270,000-row import: the bigrams of each word run are cached
+    Called once per row of a 270,000-row import: the terms of each word run are cached
     (unit names, topics and stock phrases recur), so most runs cost one dict lookup.
     """
+    cache = _RUN_CHARS if unigrams else _RUN_TERMS
     parts: list[str] = []
     for text in texts:
         for run in _findall(text.lower() if text else ""):
-            terms = _cache.get(run)
+            terms = cache.get(run)
             if terms is None:
-                if len(_cache) > 200_000:
-                    _cache.clear()
-                terms = _cache[run] = [run[i : i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
+                if len(cache) > 200_000:
+                    cache.clear()
+                terms = [run[i : i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
+                if unigrams and len(run) > 1:
+                    terms += list(dict.fromkeys(run))
+                cache[run] = terms
             parts += terms
     return " ".join(dict.fromkeys(parts))
 
@@ -74,6 +81,13 @@ class TextIndex:
     table: str  # "ledger_problem"
     name: str  # prefix of the GIN index and the FTS table: "ledger_problem"
     column: str = "search_terms"
+    # Index single characters too: one-character words (路, 水, 电 in an inbox) use the index
+    # instead of a scan of every row, for about twice the terms per row.
+    unigrams: bool = False
+
+    def terms(self, *texts: str) -> str:
+        """The column's value for a row whose searchable text is `texts`."""
+        return terms_text(*texts, unigrams=self.unigrams)
 
     @property
     def fts(self) -> str:
@@ -107,12 +121,13 @@ class TextIndex:
     def q_object(self, words: list[str], fields: tuple[str, ...]):
         terms: list[str] = []
         for w in words:
-            if len(w) >= 2:
+            if len(w) >= 2 or self.unigrams:
                 terms.extend(t for t in bigrams(w) if t not in terms)
         cond = Q(self.condition(terms[:MAX_QUERY_TERMS])) if terms else Q()
         for w in words:
-            # Adjacency re-check: a two-character word is its own bigram, and the index says it all.
-            if len(w) != 2:
+            # Adjacency re-check: a two-character word is its own bigram, and the index says it
+            # all (as it does for one character when single characters are indexed).
+            if len(w) > 2 or (len(w) == 1 and not self.unigrams):
                 either = Q()
                 for f in fields:
                     either |= Q(**{f"{f}__icontains": w})

@@ -14,7 +14,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from duban.core.choices import choice_from_label
-from duban.core.textsearch import terms_text
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L, U): easy to read out on the phone.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -196,7 +195,9 @@ class Suggestion(models.Model):
             INDEX.index_new(self.pk, self.pk)
 
     def fill_search_terms(self) -> None:
-        self.search_terms = terms_text(*(getattr(self, f) for f in self.SEARCHED))
+        from duban.intake.search import INDEX
+
+        self.search_terms = INDEX.terms(*(getattr(self, f) for f in self.SEARCHED))
 
     @property
     def code_display(self) -> str:

@@ -134,6 +134,9 @@ def suggestion_list(user, f: SuggestionFilter) -> QuerySet[Suggestion]:
     return qs.select_related("unit", "focus_area", "campaign__unit").order_by("-submitted_at", "-id")
 
 
+SEARCH_COUNT_CAP = 1000  # matches a text search counts before it says "more than"
+
+
 def suggestion_count(user, f: SuggestionFilter, campaign, tabs: Mapping[str, Mapping[str, int]] | None = None) -> int:
     """How many rows `suggestion_list(user, f)` has. The inbox's landing views — the
     campaign's items, all or one tab of status, channel or type — are read from the tab
@@ -151,7 +154,12 @@ def suggestion_count(user, f: SuggestionFilter, campaign, tabs: Mapping[str, Map
                 return sum(counts.get(s, 0) for s in OPEN)
             value = getattr(f, field)
             return counts.get(value, 0) if value else sum(counts.values())
-    return suggestion_list(user, f).count()
+    qs = suggestion_list(user, f)
+    if f.q:
+        # Counting every match of a common word reads every one (路: 95,000 rows and 0.34 s at
+        # a province): a search counts up to the cap, and the page says "1000 条以上".
+        return qs.order_by()[: SEARCH_COUNT_CAP + 1].count()
+    return qs.count()
 
 
 class CountedPaginator(Paginator):

@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from duban.core.textsearch import TextIndex, query_words
 
-INDEX = TextIndex(table="intake_suggestion", name="intake_suggestion")
+INDEX = TextIndex(table="intake_suggestion", name="intake_suggestion", unigrams=True)
 
 
 def text_condition(q: str) -> Q:

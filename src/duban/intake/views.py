@@ -82,7 +82,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "intake/inbox.html",
         {
             "page": page, "rows": rows, "campaign": campaign, "office": office, "f": f, "errors": errors,
-            "params": f.as_params(), "status": f.status,
+            "params": f.as_params(), "status": f.status, "count_cap": queries.SEARCH_COUNT_CAP if f.q else None,
             "filter_unit_name": unit.name if unit else "", "filter_unit_id": unit.pk if unit else "",
             "channels": channels, "kinds": kinds, "statuses": statuses,
             "areas": list(focus_areas(campaign)), "show_hot": hooks.hot_issues_visible(request.user, campaign),

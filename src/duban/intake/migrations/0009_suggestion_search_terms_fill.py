@@ -7,7 +7,7 @@ BATCH = 2000
 
 
 def forwards(apps, schema_editor):
-    from duban.core.textsearch import terms_text
+    from duban.intake.search import INDEX
 
     Suggestion = apps.get_model("intake", "Suggestion")
     last = 0
@@ -16,7 +16,7 @@ def forwards(apps, schema_editor):
         if not rows:
             return
         for r in rows:
-            r.search_terms = terms_text(r.title, r.body, r.place)
+            r.search_terms = INDEX.terms(r.title, r.body, r.place)
         Suggestion.objects.bulk_update(rows, ["search_terms"], batch_size=500)
         last = rows[-1].pk
 
