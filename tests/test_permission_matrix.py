@@ -431,6 +431,8 @@ MATRIX: dict[str, Case] = {
     "api:submit": Case("200 403 200 404 404 401", method="POST", json=True, kwargs=lambda w: {"round_id": w["round"].pk},
                        data=lambda w: {"unit_id": w["tree"]["town_a"].pk, "submit": False, "lines": [
                            {"kind": "task", "object_id": w["plan_item"].pk, "done": "窗口改造完成"}]}),
+    "api:attach_file": Case("201 403 201 404 404 401", method="POST", kwargs=lambda w: {"round_id": w["round"].pk, "unit_id": w["tree"]["town_a"].pk},
+                            data=lambda w: {"kind": "task", "object_id": w["plan_item"].pk, "file": _png()}),
     "api:get_submission": Case("200 200 200 404 404 401", kwargs=lambda w: {"round_id": w["round"].pk, "unit_id": w["tree"]["town_a"].pk}),
     "api:return_submission": Case("409 403 403 404 404 401", method="POST", json=True,
                                   kwargs=lambda w: {"round_id": w["round"].pk, "unit_id": w["tree"]["town_a"].pk}, data=lambda w: {"reason": "请补充"}),

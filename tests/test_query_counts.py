@@ -240,7 +240,7 @@ NOT_READS: dict[str, str] = {
     "projects:node_done": "POST", "projects:file_upload": "POST", "projects:import_apply": "POST",
     "api:create_blocker": "POST", "api:create_project": "POST", "api:create_record": "POST", "api:project_stage": "POST",
     "api:update_project": "PATCH",
-    "api:open_round": "POST", "api:remind": "POST", "api:submit": "POST", "api:return_submission": "POST",
+    "api:open_round": "POST", "api:attach_file": "POST", "api:remind": "POST", "api:submit": "POST", "api:return_submission": "POST",
     "api:api-root": "answers 404 to everyone (the API's bare root)",
 }
 

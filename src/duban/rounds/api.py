@@ -16,13 +16,15 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from ninja import Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 from ninja.responses import Status as Reply
 from pydantic import BaseModel, Field
 
 from duban.campaigns.models import Campaign
 from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.core import evidence_files
 from duban.core.apischema import MAX_PAGE, answers
 from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
 from duban.core.workflow import error_text, http_status
@@ -180,6 +182,14 @@ class SubmissionPage(BaseModel):
     count: int
 
 
+class FileOut(BaseModel):
+    """An attachment of a line, stored on the item: `url` is the item's own download."""
+
+    name: str
+    size: int
+    url: str
+
+
 class LineOut(BaseModel):
     progress: int | None
     done: str
@@ -188,6 +198,7 @@ class LineOut(BaseModel):
     next_steps: str
     unchanged: bool
     applied: bool
+    files: list[FileOut] = []
 
 
 class FormItemOut(BaseModel):
@@ -275,7 +286,8 @@ def _line(ln: Line | None) -> dict[str, Any] | None:
     if ln is None:
         return None
     return {"progress": ln.progress, "done": ln.done, "invested_wan": ln.invested_wan, "problems": ln.problems,
-            "next_steps": ln.next_steps, "unchanged": ln.unchanged, "applied": ln.applied}
+            "next_steps": ln.next_steps, "unchanged": ln.unchanged, "applied": ln.applied,
+            "files": [{"name": f["name"], "size": f["size"], "url": f["url"]} for f in ln.file_links]}
 
 
 def _form(user, sub: Submission) -> dict[str, Any]:
@@ -600,3 +612,20 @@ def return_submission(request, round_id: Id, unit_id: Id, payload: ReturnIn):
         raise _errors(exc) from exc
     return _sub_row(sub, sub.lines.count())
 
+
+
+@router.post("/{round_id}/submissions/{unit_id}/files", response=answers({201: FileOut}, 403, 404, 409, body=True),
+             summary="为报送中的一个事项上传附件（照片、PDF、Office 文档；multipart，kind 与 object_id 指明事项）：附件存入该事项本身（问题佐证、事项佐证材料、项目资料），每项最多5个")
+def attach_file(request, round_id: Id, unit_id: Id, kind: Form[Literal["task", "problem", "project"]], object_id: Form[Id],
+                file: File[UploadedFile]):
+    rnd = _get(request, round_id)
+    sub = _submission(request, rnd, unit_id)
+    if file.size and file.size > evidence_files.max_bytes():
+        raise HttpError(422, f"文件过大，上限 {evidence_files.max_bytes() // 1048576} MB")
+    try:
+        line = services.submission_attach(actor=request.user, submission=sub, kind=kind, object_id=object_id,
+                                          files=[(file.name or "附件", file.read())])
+    except (PermissionDenied, ValidationError) as exc:
+        raise _errors(exc) from exc
+    f = line.file_links[-1]
+    return Reply(201, {"name": f["name"], "size": f["size"], "url": f["url"]})

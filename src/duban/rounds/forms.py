@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from duban.core import evidence_files
 from duban.core.validation import CleanTextForm
 from duban.rounds import services
 from duban.rounds.models import Kind, LineKind, Rule, Scope
@@ -178,6 +179,11 @@ class Row:
     def last(self):
         return self.fl.last
 
+    @property
+    def files(self) -> list[dict]:
+        """What this submission has attached to the item so far, with links."""
+        return self.fl.line.file_links if self.fl.line is not None else []
+
 
 def _key(fl: FormLine) -> str:
     return f"{fl.item.kind}-{fl.item.object_id}"
@@ -210,9 +216,25 @@ def _check_text(value: str, label: str, errors: list[str]) -> str:
     return value
 
 
-def rows_from_post(lines: list[FormLine], data: Mapping[str, Any]) -> tuple[list[Row], list[services.LineInput]]:
+def _uploads(files, key: str, errors: list[str]) -> tuple[tuple[str, bytes], ...]:
+    """The files chosen for one row, read only when each is within the size limit."""
+    chosen = files.getlist(f"{key}-files") if files is not None else []
+    if len(chosen) > services.MAX_FILES_PER_LINE:
+        errors.append(gettext("每项最多%(n)s个附件") % {"n": services.MAX_FILES_PER_LINE})
+        return ()
+    out = []
+    for f in chosen:
+        if f.size > evidence_files.max_bytes():
+            errors.append(gettext("附件“%(name)s”过大，上限 %(mb)s MB") % {"name": f.name, "mb": evidence_files.max_bytes() // 1048576})
+            continue
+        out.append((f.name, f.read()))
+    return tuple(out)
+
+
+def rows_from_post(lines: list[FormLine], data: Mapping[str, Any], files=None) -> tuple[list[Row], list[services.LineInput]]:
     """The rows as posted, each checked on its own so every bad row says what is wrong with
-    it; the LineInputs for the service (only meaningful when no row has errors)."""
+    it; the LineInputs for the service (only meaningful when no row has errors). `files`:
+    the request's uploads (`<key>-files`, several per row)."""
     rows, inputs = [], []
     for fl in lines:
         key = _key(fl)
@@ -244,8 +266,9 @@ def rows_from_post(lines: list[FormLine], data: Mapping[str, Any]) -> tuple[list
         row.problems = _check_text(row.problems, gettext("存在问题"), row.errors)
         row.next_steps = _check_text(row.next_steps, gettext("下步计划"), row.errors)
         rows.append(row)
+        uploads = _uploads(files, key, row.errors)
         inputs.append(services.LineInput(fl.item.kind, fl.item.object_id, progress=progress, done=row.done, invested_wan=invested,
-                                         problems=row.problems, next_steps=row.next_steps, unchanged=row.unchanged))
+                                         problems=row.problems, next_steps=row.next_steps, unchanged=row.unchanged, files=uploads))
     return rows, inputs
 
 

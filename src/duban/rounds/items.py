@@ -132,3 +132,24 @@ def apply(actor, rnd: Round, unit: OrgUnit, item: Item, line: Line) -> None:
                     progress=line.progress if line.progress is not None else project.progress,
                     progress_note=f"【{rnd.name}】{line.done}"[:5000],
                     invested_wan=line.invested_wan or Decimal(0), problems=line.problems, next_steps=line.next_steps)
+
+
+def attach(actor, unit: OrgUnit, item: Item, name: str, data: bytes) -> dict:
+    """Store one attachment of a line on its item through the item's own service (checked,
+    sniffed and audited there); what the line keeps of it."""
+    if item.kind == LineKind.TASK:
+        from duban.plan.models import PlanItem
+        from duban.plan.services import evidence_add
+
+        stored = evidence_add(actor=actor, item=PlanItem.objects.get(pk=item.object_id), name=name, data=data, unit=unit)
+    elif item.kind == LineKind.PROBLEM:
+        from duban.ledger.models import Problem
+        from duban.ledger.services import problem_add_evidence
+
+        stored = problem_add_evidence(actor=actor, problem=Problem.objects.get(pk=item.object_id), name=name, data=data)
+    else:
+        from duban.projects.models import Project
+        from duban.projects.services import file_add
+
+        stored = file_add(actor=actor, project=Project.objects.get(pk=item.object_id), name=name, data=data)
+    return {"kind": item.kind, "id": stored.pk, "name": name[:200], "size": len(data)}

@@ -172,6 +172,10 @@ class Line(models.Model):
     next_steps = models.TextField(_("下步计划"), blank=True, default="")
     unchanged = models.BooleanField(_("无新进展"), default=False)
     applied = models.BooleanField(default=False)  # written to the item on submission
+    # Photos and documents sent with the line: each is stored on the item itself, through its
+    # own service (the problem's evidence, the task's 佐证材料, the project's files), and named
+    # here as {"kind", "id", "name", "size"} so the form and the summary list them.
+    files = models.JSONField(_("附件"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("报送事项")
@@ -181,6 +185,16 @@ class Line(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def file_links(self) -> list[dict]:
+        """The attachments with the URL of each on its item (the item's own download, which
+        checks who may see it)."""
+        from django.urls import reverse
+
+        route = {LineKind.PROBLEM: "ledger:evidence_download", LineKind.TASK: "plan:evidence_download",
+                 LineKind.PROJECT: "projects:file_download"}[self.kind]
+        return [{**f, "url": reverse(route, args=[f["id"]])} for f in self.files]
 
 
 class ChaseLevel(models.IntegerChoices):

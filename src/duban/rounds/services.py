@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from duban.audit.services import audit_record
 from duban.campaigns.models import Campaign
-from duban.core import workcalendar
+from duban.core import evidence_files, workcalendar
 from duban.core.actors import actor_name, actor_user
 from duban.orgs import permissions
 from duban.orgs.models import OrgUnit, Role
@@ -44,6 +44,7 @@ from duban.rounds.models import (
 )
 
 MAX_TEXT = 5000
+MAX_FILES_PER_LINE = 5  # photos and documents one line may carry
 MAX_NAME = 100
 LAST_DAYS = 3  # daily reminders in the last N days before the due time
 MAX_GRACE = dt.timedelta(days=14)
@@ -154,6 +155,67 @@ class LineInput:
     problems: str = ""
     next_steps: str = ""
     unchanged: bool = False
+    files: tuple[tuple[str, bytes], ...] = ()  # (name, content) of photos and documents to attach
+
+
+def _require_open(actor, sub: Submission, skip_checks: bool, version: int | None) -> dt.datetime:
+    """The unit may still write this submission: its own, the version it read, before the lock,
+    not yet submitted. The time now."""
+    if permissions.checked(actor, skip_checks) and not may_submit(actor, sub):
+        raise PermissionDenied("只能填报本单位的调度报送")
+    if version is not None and sub.version != version:
+        raise ValidationError({"version": "该报送在您打开后已被修改，请刷新后再保存"})
+    now = _now()
+    if sub.round.status == RoundStatus.LOCKED or now > sub.round.lock_at:
+        raise ValidationError({"round": "本轮调度已截止，不能再报送"})
+    if sub.status == SubmissionStatus.SUBMITTED:
+        raise ValidationError({"status": "已报送；如需修改请联系推进办退回"})
+    return now
+
+
+def _attach(actor, sub: Submission, item, line: Line, uploads: Sequence[tuple[str, bytes]]) -> None:
+    """Attachments go to the item at once, draft or not (a photo of the work is a fact of the
+    item whether or not the form is submitted yet), through the item's service; the line
+    names them."""
+    if len(line.files) + len(uploads) > MAX_FILES_PER_LINE:
+        raise ValidationError({"files": f"“{item.title[:20]}”最多{MAX_FILES_PER_LINE}个附件"})
+    line.files = [*line.files, *(round_items.attach(actor, sub.unit, item, name, data) for name, data in uploads)]
+
+
+@transaction.atomic
+def submission_attach(*, actor, submission: Submission, kind: str, object_id: int, files: Sequence[tuple[str, bytes]],
+                      skip_checks: bool = False) -> Line:
+    """Attach photos or documents to one item of a unit's form without touching what it typed
+    (the API's upload; the form sends them with the rest)."""
+    sub = _lock_submission(submission)
+    _require_open(actor, sub, skip_checks, None)
+    items = {(i.kind, i.object_id): i for i in round_items.items_of(sub.round, sub.unit)}
+    key = (kind, int(object_id))
+    if key not in items:
+        raise ValidationError({"object_id": "不是本单位本轮需要报送的事项"})
+    uploads = _checked_files(items[key], files)
+    line = sub.lines.filter(kind=kind, object_id=key[1]).first() or Line(submission=sub, kind=kind, object_id=key[1], title=items[key].title[:300])
+    _attach(actor, sub, items[key], line, uploads)
+    line.save()
+    sub.status = SubmissionStatus.DRAFT if sub.status == SubmissionStatus.PENDING else sub.status
+    sub.updated_at = _now()  # a new version: a form opened before this upload is stale
+    sub.save(update_fields=["status", "updated_at"])
+    return line
+
+
+def _checked_files(item, files: Sequence[tuple[str, bytes]]) -> tuple[tuple[str, bytes], ...]:
+    """Every attachment of a line checked before anything is written (type by content, size)."""
+    if len(files) > MAX_FILES_PER_LINE:
+        raise ValidationError({"files": f"“{item.title[:20]}”最多{MAX_FILES_PER_LINE}个附件"})
+    out = []
+    for name, data in files:
+        name = (name or "附件").replace("\x00", "").strip()[-200:] or "附件"
+        try:
+            evidence_files.check(data, name)
+        except evidence_files.EvidenceRejected as exc:
+            raise ValidationError({"files": f"“{item.title[:20]}”：{exc}"}) from exc
+        out.append((name, data))
+    return tuple(out)
 
 
 def _lock_submission(submission: Submission) -> Submission:
@@ -188,22 +250,17 @@ def submission_save(*, actor, submission: Submission, lines: Sequence[LineInput]
     the time is kept for punctuality (a resubmission after a return keeps the first time)."""
     sub = _lock_submission(submission)
     rnd = sub.round
-    if permissions.checked(actor, skip_checks) and not may_submit(actor, sub):
-        raise PermissionDenied("只能填报本单位的调度报送")
-    if version is not None and sub.version != version:
-        raise ValidationError({"version": "该报送在您打开后已被修改，请刷新后再保存"})
-    now = _now()
-    if rnd.status == RoundStatus.LOCKED or now > rnd.lock_at:
-        raise ValidationError({"round": "本轮调度已截止，不能再报送"})
-    if sub.status == SubmissionStatus.SUBMITTED:
-        raise ValidationError({"status": "已报送；如需修改请联系推进办退回"})
+    now = _require_open(actor, sub, skip_checks, version)
     items = {(i.kind, i.object_id): i for i in round_items.items_of(rnd, sub.unit)}
     cleaned: dict[tuple[str, int], dict[str, Any]] = {}
+    uploads: dict[tuple[str, int], tuple[tuple[str, bytes], ...]] = {}
     for given in lines:
         key = (given.kind, int(given.object_id))
         if key not in items:
             raise ValidationError({"lines": f"第{len(cleaned) + 1}项不是本单位本轮需要报送的事项"})
         cleaned[key] = _clean_line(items[key], given)
+        if given.files:
+            uploads[key] = _checked_files(items[key], given.files)
     if submit:
         missing = [i.title for k, i in items.items() if k not in cleaned or not (cleaned[k]["done"] or cleaned[k]["unchanged"])]
         if missing:
@@ -214,6 +271,7 @@ def submission_save(*, actor, submission: Submission, lines: Sequence[LineInput]
         line = existing.get(key) or Line(submission=sub, kind=key[0], object_id=key[1], title=items[key].title[:300])
         for k, v in values.items():
             setattr(line, k, v)
+        _attach(actor, sub, items[key], line, uploads.get(key, ()))
         line.save()
         existing[key] = line
     verb = "round.draft"

@@ -230,7 +230,7 @@ def submission(request: HttpRequest, pk: int) -> HttpResponse:
         if not may_fill:
             raise PermissionDenied(_("只能填报本单位的调度报送"))
         submit = request.POST.get("action") == "submit"
-        rows, inputs = rows_from_post(lines, request.POST)
+        rows, inputs = rows_from_post(lines, request.POST, request.FILES)
         summary_text = (request.POST.get("summary") or "")[: services.MAX_TEXT + 1]
         if closed:
             top_errors.append(closed)
