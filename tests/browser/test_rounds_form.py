@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from duban.projects.models import Project
+from duban.ledger.demo import tiny_png
+from duban.projects.models import Project, ProjectFile
 from duban.rounds.models import Chase, Round, Submission, SubmissionStatus
 from tests.browser.test_shell import login
 from tests.rounds import test_pages as _pages
@@ -63,14 +64,18 @@ def test_a_round_opened_answered_on_a_phone_and_chased(page, chromium, live_serv
     m.fill(f"#{project_key}-invested_wan", "800.5")
     m.fill(f"#{project_key}-done", "冷库主体完工")
     m.fill(f"#{project_key}-problems", "电力增容慢")
+    # a photo from the phone, attached to the project's line
+    m.set_input_files(f"#{project_key}-files", files=[{"name": "冷库现场.png", "mimeType": "image/png", "buffer": tiny_png()}])
     _shot(m, "phone-form-filled")
     m.click("#submit-btn")
     assert "已报送" in m.inner_text("main")
     assert _fits(m)
+    assert "冷库现场.png" in m.inner_text(f"#row-{project_key}")
     _shot(m, "phone-form-submitted")
     sub.refresh_from_db()
     assert sub.status == SubmissionStatus.SUBMITTED
     assert Project.objects.get(pk=world["project"].pk).progress == 35
+    assert ProjectFile.objects.get(project=world["project"]).name == "冷库现场.png"
     assert "如需修改请联系推进办退回" in m.inner_text("main")
     phone.close()
 
