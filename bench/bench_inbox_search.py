@@ -73,7 +73,7 @@ def main() -> None:
     for role in ROLES:
         c = login(role)
         for q in WORDS:
-            times = _ms(lambda q=q: c.get("/intake/", {"q": q}), args.repeat)
+            times = _ms(lambda q=q, c=c: c.get("/intake/", {"q": q}), args.repeat)
             print(f"{role:8}{q:16}{statistics.median(times):9.1f}{p95(times):9.1f}{p95(floors[q]):11.2f}")
             worst = max(worst, (p95(times), role, q))
     scan = []
