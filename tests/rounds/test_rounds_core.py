@@ -255,3 +255,32 @@ def test_cli_and_figures(tree, users, campaign, world, client_for):
     assert client_for(users["liaison_a"]).get("/api/stats").json()["rounds"]["expected"] == 2  # 平安镇 and its 一村
     call_command("rounds", "status", str(pk), stdout=io.StringIO())
     assert WORKER.name
+
+
+def test_the_figures_are_kept_until_a_write_or_a_round_falls_due(tree, users, campaign):
+    """The `rounds` section is cached (a province's submissions counted live took 0.2 s a
+    read) and stays exact: a submission, a lock and a round falling due all show at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tester = TESTER
+    plan.item_create(actor=tester, skip_checks=True, campaign=campaign, new=plan.NewItem(
+        title="压缩审批时限", lead_unit=tree["town_a"], deadline=dt.date(2030, 6, 30)))
+    rnd = services.round_open(actor=tester, skip_checks=True, campaign=campaign, name="第1周", due_at=timezone.now() + dt.timedelta(days=3))
+    first = queries.figures(campaign=campaign)
+    assert first["total"] == 1 and first["expected"] == 0 and first["open"] == 1
+    with CaptureQueriesContext(connection) as q:
+        assert queries.figures(campaign=campaign) == first
+    assert not any("rounds_submission" in x["sql"] for x in q.captured_queries)  # from the cache
+    # the round falls due (time passes, no write): expected counts it
+    Round.objects.filter(pk=rnd.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert queries.figures(campaign=campaign)["expected"] == Submission.objects.filter(round=rnd).count() > 0
+    # a submission (audited) shows at once
+    sub = Submission.objects.get(round=rnd, unit=tree["town_a"])
+    services.submission_save(actor=users["liaison_a"], submission=sub, lines=[
+        services.LineInput("task", sub.round.campaign.plan_items.get(title="压缩审批时限").pk, done="窗口改造")], submit=True)
+    assert queries.figures(campaign=campaign)["submitted"] == 1
+    # the lock (unaudited) too
+    Round.objects.filter(pk=rnd.pk).update(lock_at=timezone.now() - dt.timedelta(seconds=1))
+    services.rounds_lock_due()
+    assert queries.figures(campaign=campaign)["open"] == 0

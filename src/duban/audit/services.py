@@ -119,7 +119,7 @@ def audit_record(
 
 
 # Writes of these object types change what the cached figures count (core.figcache).
-FIGURE_TYPES = ("ledger.", "intake.", "orgs.orgunit", "campaigns.", "projects.")
+FIGURE_TYPES = ("ledger.", "intake.", "orgs.orgunit", "campaigns.", "projects.", "rounds.")
 
 
 def _data_changed(object_type: str) -> None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from duban.audit.services import audit_record
 from duban.campaigns.models import Campaign
-from duban.core import evidence_files, workcalendar
+from duban.core import evidence_files, figcache, workcalendar
 from duban.core.actors import actor_name, actor_user
 from duban.orgs import permissions
 from duban.orgs.models import OrgUnit, Role
@@ -379,6 +379,8 @@ def rounds_lock_due(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             Round.objects.filter(pk=rnd.pk).update(status=RoundStatus.LOCKED)
             n += 1
+    if n:
+        figcache.bump()  # unaudited: the open rounds of the figures change
     return n
 
 
