@@ -39,7 +39,7 @@ PASSWORD = "duban-demo"
 BUDGET_MS = 150.0
 # Downloads, not pages: the exports have their own benches (bench_ledger_export.py; a 项目库 of
 # 10,310 projects is a ~1 s xlsx), files are served as stored.
-SKIP_VIEWS = {"ledger:problem_export", "intake:export", "plan:export", "projects:export", "ledger:evidence_download",
+SKIP_VIEWS = {"ledger:problem_export", "intake:export", "plan:export", "projects:export", "rounds:summary_xlsx", "ledger:evidence_download",
               "intake:photo", "projects:file_download", "plan:evidence_download", "static", "?"}
 
 

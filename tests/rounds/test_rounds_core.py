@@ -284,3 +284,28 @@ def test_the_figures_are_kept_until_a_write_or_a_round_falls_due(tree, users, ca
     Round.objects.filter(pk=rnd.pk).update(lock_at=timezone.now() - dt.timedelta(seconds=1))
     services.rounds_lock_due()
     assert queries.figures(campaign=campaign)["open"] == 0
+
+
+def test_the_punctuality_ranking_is_kept_and_follows_each_submission(tree, users, campaign):
+    """The ranking and the trend are cached like the figures (a city's year of rounds is
+    570,000 submissions) and stay exact: a late submission moves the unit at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plan.item_create(actor=TESTER, skip_checks=True, campaign=campaign, new=plan.NewItem(
+        title="压缩审批时限", lead_unit=tree["town_a"], deadline=dt.date(2030, 6, 30)))
+    rnd = services.round_open(actor=TESTER, skip_checks=True, campaign=campaign, name="第1周", due_at=timezone.now() + dt.timedelta(days=3))
+    Round.objects.filter(pk=rnd.pk).update(due_at=timezone.now() - dt.timedelta(hours=1), lock_at=timezone.now() + dt.timedelta(days=1))
+    before = {r["unit"]: (r["missing"], r["late"]) for r in queries.punctuality_by_unit(campaign)}
+    assert before["平安镇"] == (1, 0)
+    queries.punctuality_trend(campaign)
+    with CaptureQueriesContext(connection) as q:
+        queries.punctuality_by_unit(campaign)
+        queries.punctuality_trend(campaign)
+    assert not any("rounds_submission" in x["sql"] for x in q.captured_queries)  # both from the cache
+    sub = Submission.objects.get(round=rnd, unit=tree["town_a"])
+    task = campaign.plan_items.get(title="压缩审批时限")
+    services.submission_save(actor=users["liaison_a"], submission=sub, lines=[services.LineInput("task", task.pk, done="窗口改造")], submit=True)
+    after = {r["unit"]: (r["missing"], r["late"]) for r in queries.punctuality_by_unit(campaign)}
+    assert after["平安镇"] == (0, 1)
+    assert queries.punctuality_trend(campaign)[-1]["submitted"] == 1
