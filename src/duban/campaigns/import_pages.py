@@ -25,21 +25,10 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from duban.campaigns.queries import campaigns_for, current_campaign
-from duban.core.validation import id_or_none
+from duban.campaigns.http import chosen_campaign
 from duban.core.xlsx import CellError, ImportRejected, write_errors
 
 KEEP_PER_SESSION = 10  # uploads a session can still confirm
-
-
-def chosen_campaign(request: HttpRequest):
-    """The campaign named by `campaign` (GET or POST) if the user sees it, else their current one."""
-    cid = id_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
-    if cid is not None:
-        c = campaigns_for(request.user).filter(pk=cid).first()
-        if c is not None:
-            return c
-    return current_campaign(request.user)
 
 
 def import_dir() -> Path:

@@ -23,13 +23,14 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from duban.audit.queries import history_for
-from duban.campaigns.queries import campaigns_for, current_campaign, focus_areas
+from duban.campaigns.http import chosen_campaign as _campaign
+from duban.campaigns.queries import focus_areas
 from duban.core import evidence_files as storage
 from duban.core import todo
 from duban.core.dates import today
 from duban.core.errors import bad_request
 from duban.core.redirects import redirect_back
-from duban.core.validation import id_or_none, ids_in
+from duban.core.validation import ids_in
 from duban.core.xlsx import ExportTooLarge, ImportRejected, write_errors
 from duban.ledger import io, queries, services, workflow
 from duban.ledger.forms import (
@@ -48,15 +49,6 @@ from duban.orgs.models import OrgUnit
 from duban.orgs.scoping import home_unit, is_office, scope, visible_units
 
 IMPORT_MAX_BYTES = 200 * 1024 * 1024
-
-
-def _campaign(request):
-    cid = id_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
-    if cid is not None:
-        c = campaigns_for(request.user).filter(pk=cid).first()
-        if c is not None:
-            return c
-    return current_campaign(request.user)
 
 
 def _problem_or_404(request, pk: int):

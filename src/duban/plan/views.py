@@ -17,10 +17,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.campaigns.http import chosen_campaign as _campaign
 from duban.core import evidence_files as storage
 from duban.core.dates import today
-from duban.core.validation import id_or_none
 from duban.core.workflow import StaleVersion, TransitionError
 from duban.orgs import permissions
 from duban.orgs.scoping import home_unit, visible_units
@@ -41,15 +40,6 @@ from duban.plan.models import Level, Light, Status
 
 PER_PAGE = 50
 LIST_CAP = 200  # rows of each block of 我的任务 and a leader's page
-
-
-def _campaign(request):
-    cid = id_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
-    if cid is not None:
-        c = campaigns_for(request.user).filter(pk=cid).first()
-        if c is not None:
-            return c
-    return current_campaign(request.user)
 
 
 def _item_or_404(request, pk: int):

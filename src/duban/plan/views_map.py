@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.campaigns.http import chosen_campaign as _campaign
 from duban.core.dates import today
 from duban.core.validation import id_or_none, strip_nul
 from duban.orgs.scoping import home_unit, visible_units
@@ -33,15 +33,6 @@ from duban.plan.models import (
 )
 
 PAGE_SIZE = 100
-
-
-def _campaign(request):
-    cid = id_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
-    if cid is not None:
-        c = campaigns_for(request.user).filter(pk=cid).first()
-        if c is not None:
-            return c
-    return current_campaign(request.user)
 
 
 def _units(user):

@@ -18,10 +18,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.campaigns.http import chosen_campaign as campaign_of
 from duban.core.dates import today
 from duban.core.templatetags.duban_fmt import cn_money
-from duban.core.validation import id_or_none
 from duban.orgs.scoping import home_unit, visible_units
 from duban.projects import queries, services
 from duban.projects.forms import LightRuleForm, PoolsForm, filters_from
@@ -30,15 +29,6 @@ from duban.projects.models import STAGE_ORDER, Light, Stage
 PER_PAGE = 50
 COLUMN_CAP = 40  # cards per board column: a province's 10,000 projects page through the list
 LIST_CAP = 200  # rows of each block of 我的项目
-
-
-def campaign_of(request):
-    cid = id_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
-    if cid is not None:
-        c = campaigns_for(request.user).filter(pk=cid).first()
-        if c is not None:
-            return c
-    return current_campaign(request.user)
 
 
 def errors_of(exc: ValidationError) -> str:

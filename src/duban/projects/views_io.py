@@ -12,7 +12,8 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from duban.campaigns.import_pages import ImportPages, chosen_campaign
+from duban.campaigns.http import chosen_campaign
+from duban.campaigns.import_pages import ImportPages
 from duban.core.dates import today
 from duban.core.errors import bad_request
 from duban.core.validation import flag_param, id_or_none, text_param

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.campaigns.http import chosen_campaign as _campaign
+from duban.campaigns.queries import campaigns_for
 from duban.core.numbers import ratio
 from duban.core.validation import date_or_none, id_or_none, text_param
 from duban.rounds import export, queries, services
@@ -40,15 +41,6 @@ from duban.rounds.models import Cadence, ChaseLevel, Round, RoundStatus, Submiss
 
 PER_PAGE = 50
 UNITS_PER_PAGE = 100  # a city round has 11,160 units: its page shows them a hundred at a time
-
-
-def _campaign(request):
-    cid = id_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
-    if cid is not None:
-        c = campaigns_for(request.user).filter(pk=cid).first()
-        if c is not None:
-            return c
-    return current_campaign(request.user)
 
 
 def _errors(exc: ValidationError) -> str:
