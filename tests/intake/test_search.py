@@ -104,6 +104,6 @@ def test_a_common_word_is_counted_up_to_the_cap(make_suggestion, client_for, use
     make_suggestion(title="井盖", body="井盖丢失")
     c = client_for(users["office"])
     page = c.get("/intake/?q=路灯").content.decode()
-    assert "3 条以上" in page and "路灯4" in page  # the rows are all there, newest first; only the count stops
+    assert "匹配超过 3 条" in page and "路灯4" in page  # the rows are all there, newest first; only the count stops
     assert "共 1 条" in c.get("/intake/?q=井盖").content.decode()
     assert "共 6 条" in c.get("/intake/").content.decode()  # no search: the exact count

@@ -157,7 +157,7 @@ def suggestion_count(user, f: SuggestionFilter, campaign, tabs: Mapping[str, Map
     qs = suggestion_list(user, f)
     if f.q:
         # Counting every match of a common word reads every one (路: 95,000 rows and 0.34 s at
-        # a province): a search counts up to the cap, and the page says "1000 条以上".
+        # a province): a search counts up to the cap, and the page says "匹配超过 1000 条" (as the ledger does).
         return qs.order_by()[: SEARCH_COUNT_CAP + 1].count()
     return qs.count()
 
