@@ -17,3 +17,21 @@ def chosen_campaign(request: HttpRequest) -> Campaign | None:
         if c is not None:
             return c
     return current_campaign(request.user)
+
+
+def api_campaign(request: HttpRequest, campaign_id: int | None, *, required: bool) -> Campaign | None:
+    """The API's `campaign_id`: that campaign if the caller sees it (else 404); when it is not
+    given, the caller's current campaign if `required` (422 when there is none), else None."""
+    from ninja.errors import HttpError
+
+    if campaign_id is not None:
+        c = campaigns_for(request.user).filter(pk=campaign_id).first()
+        if c is None:
+            raise HttpError(404, "未找到该活动或无权查看")
+        return c
+    if not required:
+        return None
+    c = current_campaign(request.user)
+    if c is None:
+        raise HttpError(422, "没有可用的活动")
+    return c

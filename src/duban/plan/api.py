@@ -23,8 +23,9 @@ from ninja.files import UploadedFile
 from ninja.responses import Status as Reply
 from pydantic import BaseModel, Field
 
+from duban.campaigns.http import api_campaign as _campaign
 from duban.campaigns.models import Campaign
-from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.campaigns.queries import current_campaign
 from duban.core import evidence_files as storage
 from duban.core.apischema import MAX_PAGE, TransitionOut, answers
 from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
@@ -316,20 +317,6 @@ def _units(request, ids: list[int] | None, names: list[str] | None) -> list[OrgU
     if len(out) > MAX_UNITS:
         raise HttpError(422, f"责任单位最多{MAX_UNITS}个")
     return [u for u in out if u is not None]
-
-
-def _campaign(request, campaign_id: int | None, *, required: bool) -> Campaign | None:
-    if campaign_id is not None:
-        c = campaigns_for(request.user).filter(pk=campaign_id).first()
-        if c is None:
-            raise HttpError(404, "未找到该活动或无权查看")
-        return c
-    if not required:
-        return None
-    c = current_campaign(request.user)
-    if c is None:
-        raise HttpError(422, "没有可用的活动")
-    return c
 
 
 def _require_planner(request, campaign: Campaign) -> None:

@@ -20,8 +20,9 @@ from ninja.errors import HttpError
 from ninja.responses import Status as Reply
 from pydantic import BaseModel, Field
 
+from duban.campaigns.http import api_campaign as _campaign
 from duban.campaigns.models import Campaign
-from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.campaigns.queries import current_campaign
 from duban.core.apischema import MAX_PAGE, TransitionOut, answers
 from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
 from duban.core.workflow import TransitionError, error_text, http_status
@@ -323,20 +324,6 @@ def _get(request, project_id: int) -> Project:
 
 def _errors(exc: Exception) -> HttpError:
     return HttpError(http_status(exc), error_text(exc))
-
-
-def _campaign(request, campaign_id: int | None, *, required: bool) -> Campaign | None:
-    if campaign_id is not None:
-        c = campaigns_for(request.user).filter(pk=campaign_id).first()
-        if c is None:
-            raise HttpError(404, "未找到该活动或无权查看")
-        return c
-    if not required:
-        return None
-    c = current_campaign(request.user)
-    if c is None:
-        raise HttpError(422, "没有可用的活动")
-    return c
 
 
 def _unit(request, unit_id: int | None) -> OrgUnit | None:

@@ -22,8 +22,9 @@ from ninja.files import UploadedFile
 from ninja.responses import Status as Reply
 from pydantic import BaseModel, Field
 
+from duban.campaigns.http import api_campaign as _campaign
 from duban.campaigns.models import Campaign
-from duban.campaigns.queries import campaigns_for, current_campaign
+from duban.campaigns.queries import current_campaign
 from duban.core import evidence_files
 from duban.core.apischema import MAX_PAGE, answers
 from duban.core.validation import MAX_ID, Id, ModelText, Search, Text
@@ -359,20 +360,6 @@ def _submission(request, rnd: Round, unit_id: int) -> Submission:
     if sub is None:
         raise HttpError(404, "未找到该单位在本轮的报送或无权查看")
     return sub
-
-
-def _campaign(request, campaign_id: int | None, *, required: bool) -> Campaign | None:
-    if campaign_id is not None:
-        c = campaigns_for(request.user).filter(pk=campaign_id).first()
-        if c is None:
-            raise HttpError(404, "未找到该活动或无权查看")
-        return c
-    if not required:
-        return None
-    c = current_campaign(request.user)
-    if c is None:
-        raise HttpError(422, "没有可用的活动")
-    return c
 
 
 def _require_runner(request, campaign: Campaign) -> None:
