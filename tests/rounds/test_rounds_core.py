@@ -309,3 +309,21 @@ def test_the_punctuality_ranking_is_kept_and_follows_each_submission(tree, users
     after = {r["unit"]: (r["missing"], r["late"]) for r in queries.punctuality_by_unit(campaign)}
     assert after["平安镇"] == (0, 1)
     assert queries.punctuality_trend(campaign)[-1]["submitted"] == 1
+
+
+def test_the_summary_movement_is_kept_and_follows_each_submission(tree, users, campaign):
+    """The summary's lines and moves are cached (a city's round is ~20,000 lines) and exact
+    after every submission."""
+    task = plan.item_create(actor=TESTER, skip_checks=True, campaign=campaign, new=plan.NewItem(
+        title="压缩审批时限", lead_unit=tree["town_a"], deadline=dt.date(2030, 6, 30)))
+    first = services.round_open(actor=TESTER, skip_checks=True, campaign=campaign, name="第1周", due_at=timezone.now() + dt.timedelta(hours=1))
+    sub = Submission.objects.get(round=first, unit=tree["town_a"])
+    services.submission_save(actor=users["liaison_a"], submission=sub, lines=[services.LineInput("task", task.pk, progress=20, done="起步")], submit=True)
+    Round.objects.filter(pk=first.pk).update(due_at=timezone.now() - dt.timedelta(days=7))
+    second = services.round_open(actor=TESTER, skip_checks=True, campaign=campaign, name="第2周", due_at=timezone.now() + dt.timedelta(days=2))
+    assert queries.summary(second)["lines"] == 0
+    sub2 = Submission.objects.get(round=second, unit=tree["town_a"])
+    services.submission_save(actor=users["liaison_a"], submission=sub2, lines=[services.LineInput("task", task.pk, progress=45, done="过半")], submit=True)
+    s = queries.summary(second)
+    assert s["lines"] == 1 and s["moved_count"] == 1 and (s["moved"][0]["from"], s["moved"][0]["to"]) == (20, 45)
+    assert s["moved"][0]["unit"] == "平安镇" and s["previous"] == first
