@@ -190,8 +190,8 @@ def floor_insert(round_id: int, work: list[tuple[int, str, list[int]]]) -> float
                         [(i, *r) for i, r in enumerate(sub_rows, 1)])
         line_rows = [(i, "problem", p, "问题", "本周完成现场核查，已督促整改到位", "部分村民不配合", "下周组织验收")
                      for i, (_, _, problems) in enumerate(work, 1) for p in problems]
-        cur.executemany("INSERT INTO floor_line (id, submission_id, kind, object_id, title, done, problems, next_steps, unchanged, applied) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, false, true)",
+        cur.executemany("INSERT INTO floor_line (id, submission_id, kind, object_id, title, done, problems, next_steps, unchanged, applied, "
+                        "files) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, false, true, '[]')",
                         [(n, *r) for n, r in enumerate(line_rows, 1)])
         took = time.perf_counter() - t0
         transaction.set_rollback(True)
